@@ -1,0 +1,92 @@
+/**
+ * Messages of the internal API between the coordinator (proxy) and the data nodes.
+ *
+ * The hot path is `POST /internal/batch`: many operations in one request, encoded as compact JSON arrays rather than
+ * objects (arrays cost about half as much to serialize and parse). Results come back in the order of the operations.
+ * Every write carries the version assigned by the coordinator; a data node applies it only if it is greater than the
+ * version it holds for that key (tombstones included), so resending any write is always safe.
+ */
+
+/** Operation tags on the wire. */
+export const InternalOpTag = { Set: 's', Delete: 'd', Get: 'g' } as const;
+
+/** Store `value` under `key` at `version`, if `version` is newer than what the node holds. */
+export type InternalSetOp = [tag: 's', key: string, value: string, version: string];
+/** Write a tombstone for `key` at `version`, if `version` is newer than what the node holds. */
+export type InternalDeleteOp = [tag: 'd', key: string, version: string];
+/** Read what the node holds for `key`, tombstones included. */
+export type InternalGetOp = [tag: 'g', key: string];
+/** Any operation of an internal batch. */
+export type InternalOp = InternalSetOp | InternalDeleteOp | InternalGetOp;
+
+/** `POST /internal/batch` request body. */
+export interface InternalBatchRequest {
+  ops: InternalOp[];
+}
+
+/**
+ * Result of a set or delete: `[1, version]` when applied (version is the one sent), `[0, version]` when ignored because
+ * the node already holds `version`, which is greater than or equal to the one sent. Both mean the node now holds a
+ * version at least as new as the one sent.
+ */
+export type InternalWriteResult = [applied: 0 | 1, version: string];
+
+/**
+ * Result of a get: `[version, value]` for a live entry, `[version, null]` for a tombstone, `null` when the node has
+ * never seen the key (or has forgotten its tombstone).
+ */
+export type InternalReadResult = [version: string, value: string | null] | null;
+
+/** A per-operation failure inside a batch (the other operations are unaffected). */
+export interface InternalOpError {
+  error: { code: string; message: string };
+}
+
+/** One entry of `results`: the caller knows from its own operation which shape to expect. */
+export type InternalOpResult = InternalWriteResult | InternalReadResult | InternalOpError;
+
+/** `POST /internal/batch` response body: one result per operation, in order. */
+export interface InternalBatchResponse {
+  results: InternalOpResult[];
+}
+
+/** `GET /internal/kv/{key}` response body (404 `KV_NOT_FOUND` when the node has no entry at all). */
+export interface InternalEntry {
+  key: string;
+  /** `null` for a tombstone. */
+  value: string | null;
+  version: string;
+  tombstone: boolean;
+}
+
+/** `PUT /internal/kv/{key}` request body. */
+export interface InternalPutRequest {
+  value: string;
+  version: string;
+}
+
+/** Response of `PUT` and `DELETE /internal/kv/{key}`. */
+export interface InternalWriteResponse {
+  key: string;
+  /** True when the write was applied, false when the node already held `version` (>= the one sent). */
+  applied: boolean;
+  version: string;
+}
+
+/** `GET /health` of a data node. */
+export interface NodeHealthResponse {
+  status: 'ok';
+  nodeId: string;
+  keys: number;
+}
+
+/** Routes of the internal API (relative to a data node's base URL). */
+export const InternalRoutes = {
+  batch: '/internal/batch',
+  entry: (encodedKey: string): string => `/internal/kv/${encodedKey}`,
+  health: '/health',
+  metrics: '/metrics',
+} as const;
+
+/** Header carrying the request id from the proxy to the data nodes (and back in responses). */
+export const REQUEST_ID_HEADER = 'x-request-id';

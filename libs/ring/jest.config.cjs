@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'ring',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+  coverageDirectory: '../../coverage/libs/ring',
+};
