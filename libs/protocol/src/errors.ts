@@ -23,3 +23,45 @@ export const ErrorCode = {
 
 /** One of the `KV_*` codes of {@link ErrorCode}. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * The HTTP status of every code: the one table the servers answer with and the clients classify by.
+ *
+ * `KV_UNAVAILABLE` is never sent by a kv server (it is raised by the clients when a server cannot be reached or does not
+ * answer in time); its 503 only makes a client-side `KvError` look like a server-side failure to code that reads `status`.
+ */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  [ErrorCode.BadRequest]: 400,
+  [ErrorCode.InvalidKey]: 400,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.TooLarge]: 413,
+  [ErrorCode.QuorumFailed]: 503,
+  [ErrorCode.Internal]: 500,
+  [ErrorCode.Unavailable]: 503,
+});
+
+/**
+ * The HTTP status of `code`, from {@link ERROR_STATUS}.
+ * @throws TypeError when `code` is not one of {@link ErrorCode}.
+ */
+export function statusOf(code: ErrorCode): number {
+  const status = ERROR_STATUS[code];
+  if (status === undefined) throw new TypeError(`unknown error code ${JSON.stringify(code)}`);
+  return status;
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** True when `value` is one of the `KV_*` codes of {@link ErrorCode} (for codes read from the wire). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && ERROR_CODES.has(value);
+}
+
+/**
+ * True when a server may send `code` on the wire; `KV_UNAVAILABLE` is the only client-side code (see
+ * {@link ERROR_STATUS}).
+ */
+export function isServerErrorCode(code: ErrorCode): boolean {
+  return code !== ErrorCode.Unavailable;
+}

@@ -1,1 +1,129 @@
-export const x = 1;
+/**
+ * `@kv/protocol`: kv's wire protocol. Message types and routes of the public and internal APIs, their validation, the
+ * error registry and wire bodies, hybrid-logical-clock versions, and the axios clients of both APIs.
+ * It imports no other `@kv` library. See `docs/protocol/http.md` and `docs/errors.md`.
+ */
+
+// Errors
+export { ErrorCode, ERROR_STATUS, isErrorCode, isServerErrorCode, statusOf } from './errors';
+export { isKvError, KvError } from './kv-error';
+export type { KvErrorOptions, QuorumDetails } from './kv-error';
+export {
+  codeForStatus,
+  errorBody,
+  errorResponse,
+  INTERNAL_ERROR_MESSAGE,
+  isErrorBody,
+  kvErrorFromBody,
+  toKvError,
+} from './error-body';
+export type { ErrorBody, ErrorResponse } from './error-body';
+
+// Limits
+export {
+  assertByteLimit,
+  BATCH_BODY_BYTES_FLOOR,
+  BATCH_BODY_BYTES_MAX_DEFAULT,
+  BATCH_OP_ENVELOPE_BYTES,
+  BATCH_OPS_MAX,
+  batchBodyBytesMax,
+  BODY_ENVELOPE_BYTES,
+  INTERNAL_BATCH_BODY_BYTES_MAX_DEFAULT,
+  INTERNAL_BATCH_OPS_MAX,
+  internalBatchBodyBytesMax,
+  JSON_ESCAPE_EXPANSION_MAX,
+  KEY_BYTES_MAX,
+  RESPONSE_BYTES_MAX_DEFAULT,
+  SINGLE_BODY_BYTES_MAX_DEFAULT,
+  singleBodyBytesMax,
+  SOCKET_IDLE_MS_DEFAULT,
+  VALUE_BYTES_MAX_DEFAULT,
+} from './limits';
+export type { ProtocolLimits } from './limits';
+
+// Validation
+export { fitsUtf8Bytes, isWellFormedString, utf8ByteLength } from './utf8';
+export { decodeKey, encodeKey, isDotSegment, validateKey } from './key';
+export { validateValue } from './value';
+export { parseQuorumParam } from './quorum-param';
+export { bodyTooLarge, parseJsonBody } from './json-body';
+export { parseInternalPutBody, parsePutBody } from './put-body';
+export { invalidOp, isInvalidOp } from './invalid-op';
+export type { InvalidOp } from './invalid-op';
+export { batchErrorResult, parsePublicBatch } from './public-batch';
+export type { ParsedBatchOp } from './public-batch';
+export {
+  internalOpError,
+  isInternalOpError,
+  kvErrorFromOpError,
+  parseInternalBatch,
+  serializeInternalBatch,
+} from './internal-batch';
+export type { ParsedInternalOp } from './internal-batch';
+
+// Messages
+export { BatchOpName, isBatchErrorResult, PublicQuery, PublicRoutes } from './public-messages';
+export type {
+  BatchDelOp,
+  BatchDelResult,
+  BatchErrorResult,
+  BatchGetOp,
+  BatchGetResult,
+  BatchOp,
+  BatchRequest,
+  BatchResponse,
+  BatchResult,
+  BatchSetOp,
+  BatchSetResult,
+  ClusterNode,
+  ClusterResponse,
+  DeleteResponse,
+  GetResponse,
+  HealthResponse,
+  PutRequest,
+  PutResponse,
+} from './public-messages';
+export { InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export type {
+  InternalBatchRequest,
+  InternalBatchResponse,
+  InternalDeleteOp,
+  InternalEntry,
+  InternalGetOp,
+  InternalOp,
+  InternalOpError,
+  InternalOpResult,
+  InternalPutRequest,
+  InternalReadResult,
+  InternalSetOp,
+  InternalWriteResponse,
+  InternalWriteResult,
+  NodeHealthResponse,
+} from './internal-messages';
+
+// Versions
+export {
+  CLOCK_ID_LENGTH_MAX,
+  compareVersions,
+  decodeVersion,
+  encodeVersion,
+  isClockId,
+  isNewerVersion,
+  isVersion,
+  validateVersion,
+  VERSION_COUNTER_DIGITS,
+  VERSION_COUNTER_MAX,
+  VERSION_LENGTH_MAX,
+  VERSION_MS_DIGITS,
+  VERSION_MS_MAX,
+} from './version';
+export type { VersionParts } from './version';
+export { HLC_DRIFT_MS_MAX_DEFAULT, HybridClock } from './hybrid-clock';
+export type { HybridClockOptions, WallClock } from './hybrid-clock';
+
+// Clients
+export type { AbortSignalLike, RequestOptions } from './request-options';
+export { CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from './kv-client';
+export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions } from './kv-client';
+export { NODE_CLIENT_SOCKETS_MAX_DEFAULT, NODE_TIMEOUT_MS_DEFAULT, NodeClient } from './node-client';
+export type { NodeClientOptions } from './node-client';

@@ -83,9 +83,18 @@ export interface NodeHealthResponse {
 /** Routes of the internal API (relative to a data node's base URL). */
 export const InternalRoutes = {
   batch: '/internal/batch',
+  /** Prefix of the single-key routes; the percent-encoded key follows. */
+  kvPrefix: '/internal/kv/',
+  /** The single-key route of an already encoded key (`encodeKey`). */
   entry: (encodedKey: string): string => `/internal/kv/${encodedKey}`,
   health: '/health',
   metrics: '/metrics',
+} as const;
+
+/** Query parameters of the internal API. */
+export const InternalQuery = {
+  /** The version of `DELETE /internal/kv/{key}?version=...` (a version needs no percent-encoding). */
+  version: 'version',
 } as const;
 
 /** Header carrying the request id from the proxy to the data nodes (and back in responses). */

@@ -1,0 +1,22 @@
+import { describeType } from './describe-type';
+import { ErrorCode } from './errors';
+import { KvError } from './kv-error';
+
+/**
+ * The `ops` array of a batch body (`{"ops": [...]}`), checked as a whole.
+ * @throws KvError `KV_BAD_REQUEST` when `body` is not an object, `ops` is not an array, or it has more than `opsMax`
+ * operations.
+ */
+export function batchOpsOf(body: unknown, opsMax: number): unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new KvError(ErrorCode.BadRequest, `batch body must be an object {"ops": [...]}, got ${describeType(body)}`);
+  }
+  const ops = (body as { ops?: unknown }).ops;
+  if (!Array.isArray(ops)) {
+    throw new KvError(ErrorCode.BadRequest, `batch "ops" must be an array, got ${describeType(ops)}`);
+  }
+  if (ops.length > opsMax) {
+    throw new KvError(ErrorCode.BadRequest, `a batch has at most ${opsMax} operations, got ${ops.length}`);
+  }
+  return ops;
+}

@@ -1,0 +1,224 @@
+import axios, { AxiosInstance, AxiosRequestConfig, AxiosResponse, GenericAbortSignal } from 'axios';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { kvErrorFromBody } from './error-body';
+import { ErrorCode } from './errors';
+import { REQUEST_ID_HEADER } from './internal-messages';
+import { createKeepAliveAgent } from './keep-alive-agent';
+import { KvError } from './kv-error';
+import { RequestOptions } from './request-options';
+
+/** Options of an {@link HttpEndpoint}; the clients fill in their defaults. */
+export interface HttpEndpointOptions {
+  baseUrl: string;
+  token: string | undefined;
+  timeoutMs: number;
+  maxSockets: number;
+  socketIdleMs: number;
+  responseBytesMax: number;
+}
+
+/** One request of an endpoint. */
+export interface EndpointRequest extends RequestOptions {
+  method: 'GET' | 'PUT' | 'DELETE' | 'POST';
+  /** Path and query relative to the base URL, already percent-encoded, starting with `/`. */
+  path: string;
+  /** A serialized JSON body. */
+  body?: string;
+}
+
+/** A response of any status, its body parsed as JSON (`undefined` when empty or not JSON). */
+export interface EndpointReply {
+  status: number;
+  body: unknown;
+}
+
+const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+// A path whose segment is `.` or `..` (also percent-encoded): WHATWG URL parsing would remove it.
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=[/?#]|$)/i;
+const identity = <T>(data: T): T => data;
+
+/**
+ * The HTTP plumbing shared by `KvClient` and `NodeClient` (internal to the package): one axios instance on one keep-alive
+ * agent per server, JSON in and out, every failure as a `KvError`. Concurrent requests share the pool.
+ */
+export class HttpEndpoint {
+  /** The server's URL as named in messages: origin and path, no credentials, no trailing slash. */
+  readonly url: string;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly protocol: string;
+  private readonly timeoutMs: number;
+  private readonly agent: http.Agent;
+  private readonly axios: AxiosInstance;
+  private closed = false;
+
+  /** @throws TypeError when `baseUrl` is not an http(s) URL or a limit is not a positive integer. */
+  constructor(options: HttpEndpointOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.baseUrl);
+    } catch (cause) {
+      throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`, { cause });
+    }
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.hash !== '') {
+      throw new TypeError(`baseUrl must be an http(s) URL without query or fragment, got ${JSON.stringify(options.baseUrl)}`);
+    }
+    assertPositive(options.timeoutMs, 'timeoutMs');
+    assertPositive(options.responseBytesMax, 'responseBytesMax');
+    if (options.token !== undefined && (options.token === '' || !/^[\x21-\x7e]+$/.test(options.token))) {
+      throw new TypeError('token must be a non-empty string of visible ASCII characters');
+    }
+    this.origin = parsed.origin;
+    this.basePath = parsed.pathname.replace(/\/+$/, '');
+    this.url = this.origin + this.basePath;
+    this.protocol = parsed.protocol;
+    this.timeoutMs = options.timeoutMs;
+    this.agent = createKeepAliveAgent(parsed.protocol, {
+      maxSockets: options.maxSockets,
+      socketIdleMs: options.socketIdleMs,
+    });
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    this.axios = axios.create({
+      // Node's http stack: the fetch adapter costs more per request and ignores the agent.
+      adapter: 'http',
+      httpAgent: this.agent,
+      httpsAgent: this.agent,
+      // Requests go straight to the server: never through HTTP(S)_PROXY, never after a redirect.
+      proxy: false,
+      maxRedirects: 0,
+      decompress: false,
+      responseType: 'text',
+      responseEncoding: 'utf8',
+      // Bodies are serialized by the caller (once, possibly for several servers) and parsed here.
+      transformRequest: [identity],
+      transformResponse: [identity],
+      // Every status resolves; non-2xx become typed errors without building an AxiosError.
+      validateStatus: null,
+      maxContentLength: options.responseBytesMax,
+      maxBodyLength: -1,
+      timeout: options.timeoutMs,
+      transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+      headers,
+    });
+  }
+
+  /**
+   * Sends a request; resolves with the response of any status.
+   * @throws KvError `KV_UNAVAILABLE` when the server cannot be reached, does not answer within the deadline, the request
+   * is cancelled or the client is closed; `KV_TOO_LARGE` when the answer is over `responseBytesMax`. The axios error is
+   * the `cause`. TypeError for an invalid `requestId` or `timeoutMs`.
+   */
+  async send(request: EndpointRequest): Promise<EndpointReply> {
+    if (this.closed) throw new KvError(ErrorCode.Unavailable, `the client of ${this.url} is closed`);
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    if (request.timeoutMs !== undefined) assertPositive(request.timeoutMs, 'timeoutMs');
+    const headers: Record<string, string> = {};
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (request.requestId !== undefined) {
+      if (!REQUEST_ID_PATTERN.test(request.requestId)) {
+        throw new TypeError('requestId must be 1 to 128 visible ASCII characters');
+      }
+      headers[REQUEST_ID_HEADER] = request.requestId;
+    }
+    const path = this.basePath + request.path;
+    const config: AxiosRequestConfig<string> = {
+      method: request.method,
+      url: this.origin + path,
+      data: request.body,
+      headers,
+      timeout: timeoutMs,
+      signal: request.signal as GenericAbortSignal | undefined,
+    };
+    if (DOT_SEGMENT.test(path)) config.transport = this.rawPathTransport(path);
+    let response: AxiosResponse<string>;
+    try {
+      response = await this.axios.request<string, AxiosResponse<string>, string>(config);
+    } catch (err) {
+      throw this.transportError(err, timeoutMs);
+    }
+    return parseReply(response.status, response.data);
+  }
+
+  /**
+   * Sends a request and returns the parsed body of a 2xx answer.
+   * @returns the body, a JSON object (every 2xx answer of both APIs is one).
+   * @throws KvError carrying the server's code, message, status and quorum details for a non-2xx answer; `KV_INTERNAL`
+   * when a 2xx answer is not a JSON object; the errors of {@link send}.
+   */
+  async call(request: EndpointRequest): Promise<object> {
+    const reply = await this.send(request);
+    if (reply.status >= 200 && reply.status < 300) {
+      const body = reply.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw this.malformed(`${reply.status} with a body that is not a JSON object`);
+      }
+      return body;
+    }
+    throw this.errorOf(reply);
+  }
+
+  /** The error a non-2xx reply reports. */
+  errorOf(reply: EndpointReply): KvError {
+    return kvErrorFromBody(reply.body, reply.status, this.url);
+  }
+
+  /** A `KV_INTERNAL` error for an answer that breaks the protocol; `what` describes it. */
+  malformed(what: string): KvError {
+    return new KvError(ErrorCode.Internal, `${this.url} answered ${what}`);
+  }
+
+  /** Closes the pooled connections; later requests fail with `KV_UNAVAILABLE`. Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.agent.destroy();
+  }
+
+  // The keys `.` and `..` must reach the server as they are, but axios builds the request path with the WHATWG URL
+  // parser, which removes dot segments: hand Node's http the raw path instead.
+  private rawPathTransport(path: string): { request: typeof http.request } {
+    const transport = this.protocol === 'https:' ? https : http;
+    const request = (options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void): http.ClientRequest =>
+      transport.request({ ...options, path: path }, callback);
+    return { request: request as typeof http.request };
+  }
+
+  private transportError(err: unknown, timeoutMs: number): KvError {
+    if (!axios.isAxiosError(err)) {
+      return new KvError(ErrorCode.Unavailable, `cannot reach ${this.url}: ${describe(err)}`, { cause: err });
+    }
+    const message = err.message;
+    if (err.code === 'ETIMEDOUT' && message.startsWith('timeout')) {
+      return new KvError(ErrorCode.Unavailable, `${this.url} did not answer within ${timeoutMs} ms`, { cause: err });
+    }
+    if (err.code === 'ERR_CANCELED') {
+      return new KvError(ErrorCode.Unavailable, `the request to ${this.url} was cancelled`, { cause: err });
+    }
+    if (message.startsWith('maxContentLength')) {
+      return new KvError(ErrorCode.TooLarge, `${this.url} answered with a body over the client's limit (${message})`, {
+        cause: err,
+      });
+    }
+    return new KvError(ErrorCode.Unavailable, `cannot reach ${this.url}: ${describe(err)}`, { cause: err });
+  }
+}
+
+function parseReply(status: number, text: unknown): EndpointReply {
+  if (typeof text !== 'string' || text.length === 0) return { status, body: undefined };
+  try {
+    return { status, body: JSON.parse(text) };
+  } catch {
+    // Not JSON: for an error status the code then comes from the status, for a success the caller rejects the reply.
+    return { status, body: undefined };
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message || (err as { code?: string }).code || err.name;
+  return String(err);
+}
+
+function assertPositive(n: number, name: string): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`${name} must be a positive integer, got ${n}`);
+}

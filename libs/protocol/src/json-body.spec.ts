@@ -1,0 +1,74 @@
+import { ErrorCode } from './errors';
+import { parseJsonBody } from './json-body';
+import { parseInternalPutBody, parsePutBody } from './put-body';
+import { kvErrorOf } from './testing/kv-error-of';
+
+const codeOf = (fn: () => unknown): string => kvErrorOf(fn).code;
+
+describe('parseJsonBody', () => {
+  it('parses text and bytes', () => {
+    expect(parseJsonBody('{"value":"é"}', 100)).toEqual({ value: 'é' });
+    expect(parseJsonBody(Buffer.from('{"value":"é"}'), 100)).toEqual({ value: 'é' });
+    expect(parseJsonBody(new Uint8Array(Buffer.from('[1]')), 100)).toEqual([1]);
+  });
+
+  it.each([
+    ['malformed JSON', '{"value":'],
+    ['trailing garbage', '{} x'],
+    ['empty body', ''],
+  ])('rejects %s with KV_BAD_REQUEST', (_name, text) => {
+    expect(codeOf(() => parseJsonBody(text, 100))).toBe(ErrorCode.BadRequest);
+    expect(codeOf(() => parseJsonBody(Buffer.from(text), 100))).toBe(ErrorCode.BadRequest);
+  });
+
+  it('keeps the parser error as cause and names the problem', () => {
+    const err = kvErrorOf(() => parseJsonBody('{"value":', 100));
+    expect(err.message).toMatch(/^malformed JSON: /);
+    expect(err.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it('rejects bytes that are not UTF-8 with KV_BAD_REQUEST', () => {
+    expect(codeOf(() => parseJsonBody(Buffer.from([0x22, 0xff, 0x22]), 100))).toBe(ErrorCode.BadRequest);
+  });
+
+  it('rejects a body over the limit with KV_TOO_LARGE', () => {
+    expect(codeOf(() => parseJsonBody(`"${'x'.repeat(20)}"`, 10))).toBe(ErrorCode.TooLarge);
+    expect(codeOf(() => parseJsonBody(`"${'é'.repeat(4)}"`, 9))).toBe(ErrorCode.TooLarge);
+    expect(codeOf(() => parseJsonBody(Buffer.alloc(11, 0x20), 10))).toBe(ErrorCode.TooLarge);
+  });
+});
+
+describe('parsePutBody', () => {
+  it('returns the value and ignores other fields', () => {
+    expect(parsePutBody({ value: 'v', other: 1 }, 10)).toBe('v');
+  });
+
+  it.each([
+    ['not an object', 'v', ErrorCode.BadRequest],
+    ['an array', ['v'], ErrorCode.BadRequest],
+    ['null', null, ErrorCode.BadRequest],
+    ['missing value', {}, ErrorCode.BadRequest],
+    ['a non-string value', { value: 1 }, ErrorCode.BadRequest],
+    ['a null value', { value: null }, ErrorCode.BadRequest],
+    ['a value over the limit', { value: 'x'.repeat(11) }, ErrorCode.TooLarge],
+  ])('rejects %s', (_name, body, code) => {
+    expect(codeOf(() => parsePutBody(body, 10))).toBe(code);
+  });
+});
+
+describe('parseInternalPutBody', () => {
+  const version = '0192f1a2b3c4-0000-proxy';
+
+  it('returns value and version', () => {
+    expect(parseInternalPutBody({ value: 'v', version }, 10)).toEqual({ value: 'v', version });
+  });
+
+  it.each([
+    ['a missing version', { value: 'v' }, ErrorCode.BadRequest],
+    ['a malformed version', { value: 'v', version: 'yesterday' }, ErrorCode.BadRequest],
+    ['a missing value', { version }, ErrorCode.BadRequest],
+    ['a value over the limit', { value: 'x'.repeat(11), version }, ErrorCode.TooLarge],
+  ])('rejects %s', (_name, body, code) => {
+    expect(codeOf(() => parseInternalPutBody(body, 10))).toBe(code);
+  });
+});

@@ -1,0 +1,173 @@
+import { ErrorCode } from './errors';
+import { HttpEndpoint } from './http-endpoint';
+import { RequestOptions } from './request-options';
+import { serializeInternalBatch } from './internal-batch';
+import {
+  InternalEntry,
+  InternalOp,
+  InternalOpResult,
+  InternalQuery,
+  InternalRoutes,
+  InternalWriteResponse,
+  NodeHealthResponse,
+} from './internal-messages';
+import { encodeKey, validateKey } from './key';
+import { isErrorBody } from './error-body';
+import { RESPONSE_BYTES_MAX_DEFAULT, SOCKET_IDLE_MS_DEFAULT } from './limits';
+import { validateVersion } from './version';
+
+/** Default deadline of one request to a data node (the contract's `NODE_TIMEOUT_MS` default). */
+export const NODE_TIMEOUT_MS_DEFAULT = 1000;
+
+/**
+ * Default most concurrent connections to one data node: the coordinator batches operations, so few requests are in flight
+ * per node; a small pool keeps every connection warm and reused instead of opening new ones under load.
+ */
+export const NODE_CLIENT_SOCKETS_MAX_DEFAULT = 4;
+
+/** Options of {@link NodeClient}. */
+export interface NodeClientOptions {
+  /** The data node's URL, e.g. `http://127.0.0.1:8001`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>` on every request (the cluster's `CLUSTER_TOKEN`). */
+  token?: string;
+  /** Deadline of each request in ms; default {@link NODE_TIMEOUT_MS_DEFAULT}. */
+  timeoutMs?: number;
+  /** Most concurrent connections; default {@link NODE_CLIENT_SOCKETS_MAX_DEFAULT}. */
+  maxSockets?: number;
+  /** Idle time before a pooled connection is closed; default {@link SOCKET_IDLE_MS_DEFAULT}. */
+  socketIdleMs?: number;
+  /** Largest answer accepted in bytes; default {@link RESPONSE_BYTES_MAX_DEFAULT}. */
+  responseBytesMax?: number;
+}
+
+/**
+ * The client of a data node's internal API, used by the coordinator: the hot path is {@link batch} /
+ * {@link batchSerialized}, one request carrying many operations.
+ *
+ * Errors: an error answer of the node is a {@link KvError} with the node's code, message and status; a node that cannot be
+ * reached, does not answer within the deadline, or a cancelled request is `KV_UNAVAILABLE` naming the node's URL, with
+ * the axios error as `cause`; an answer that breaks the protocol is `KV_INTERNAL`. Writes are versioned, so resending one
+ * after any failure is safe. Concurrent calls are fine; call {@link close} when done.
+ */
+export class NodeClient {
+  /** The node's URL as named in error messages. */
+  readonly url: string;
+  private readonly endpoint: HttpEndpoint;
+
+  /** @throws TypeError when `baseUrl` is not an http(s) URL, or a number option is not a positive integer. */
+  constructor(options: NodeClientOptions) {
+    this.endpoint = new HttpEndpoint({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      timeoutMs: options.timeoutMs ?? NODE_TIMEOUT_MS_DEFAULT,
+      maxSockets: options.maxSockets ?? NODE_CLIENT_SOCKETS_MAX_DEFAULT,
+      socketIdleMs: options.socketIdleMs ?? SOCKET_IDLE_MS_DEFAULT,
+      responseBytesMax: options.responseBytesMax ?? RESPONSE_BYTES_MAX_DEFAULT,
+    });
+    this.url = this.endpoint.url;
+  }
+
+  /**
+   * Sends operations as one `POST /internal/batch`. The operations are not validated here (the coordinator built them).
+   * @returns one result per operation, in order: `[applied, version]` for writes, `[version, value|null]` or `null` for
+   * reads, `{error}` for an operation that failed alone (see `isInternalOpError`).
+   * @throws KvError for a whole-request error answer, `KV_UNAVAILABLE`, or `KV_INTERNAL` when the answer does not have
+   * one result per operation.
+   */
+  batch(ops: readonly InternalOp[], options: RequestOptions = {}): Promise<InternalOpResult[]> {
+    return this.batchSerialized(serializeInternalBatch(ops), ops.length, options);
+  }
+
+  /**
+   * Sends an already serialized batch body (`serializeInternalBatch`): the coordinator serializes a batch once and sends
+   * the same string to every replica of it.
+   * @param count the number of operations in `body`, to check the answer against.
+   * @returns and throws as {@link batch}.
+   */
+  async batchSerialized(body: string, count: number, options: RequestOptions = {}): Promise<InternalOpResult[]> {
+    const answer = await this.endpoint.call({
+      timeoutMs: options.timeoutMs,
+      requestId: options.requestId,
+      signal: options.signal,
+      method: 'POST',
+      path: InternalRoutes.batch,
+      body,
+    });
+    const results = (answer as { results?: unknown }).results;
+    if (!Array.isArray(results) || results.length !== count) {
+      throw this.endpoint.malformed(`a batch of ${count} operations without one result per operation`);
+    }
+    return results as InternalOpResult[];
+  }
+
+  /**
+   * Reads what the node holds for a key, tombstones included (`GET /internal/kv/{key}`).
+   * @returns the entry, or `undefined` when the node has no entry at all (a `KV_NOT_FOUND` answer).
+   * @throws KvError `KV_INVALID_KEY` (before sending) for a bad key; other error answers; `KV_UNAVAILABLE`;
+   * `KV_INTERNAL` for an answer that is not an entry.
+   */
+  async get(key: string, options: RequestOptions = {}): Promise<InternalEntry | undefined> {
+    const reply = await this.endpoint.send({
+      ...requestOptions(options),
+      method: 'GET',
+      path: InternalRoutes.entry(encodeKey(validateKey(key))),
+    });
+    if (reply.status === 404) {
+      if (isErrorBody(reply.body) && reply.body.error.code === ErrorCode.NotFound) return undefined;
+      // Not a kv node's answer (a wrong URL?): never mistake it for a missing key.
+      throw this.endpoint.malformed('404 without a kv error body');
+    }
+    if (reply.status < 200 || reply.status >= 300) throw this.endpoint.errorOf(reply);
+    const entry = reply.body as Partial<InternalEntry> | undefined;
+    if (typeof entry !== 'object' || entry === null || typeof entry.version !== 'string') {
+      throw this.endpoint.malformed(`${reply.status} without an entry`);
+    }
+    return entry as InternalEntry;
+  }
+
+  /**
+   * Writes a value at a version (`PUT /internal/kv/{key}`): applied only if `version` is newer than what the node holds.
+   * @returns `{key, applied, version}`; `applied: false` when the node already held a version >= `version`.
+   * @throws KvError `KV_INVALID_KEY` / `KV_BAD_REQUEST` (before sending) for a bad key or version; error answers;
+   * `KV_UNAVAILABLE`. TypeError when `value` is not a string.
+   */
+  async set(key: string, value: string, version: string, options: RequestOptions = {}): Promise<InternalWriteResponse> {
+    if (typeof value !== 'string') throw new TypeError(`value must be a string, got ${typeof value}`);
+    const body = JSON.stringify({ value, version: validateVersion(version) });
+    return (await this.endpoint.call({
+      ...requestOptions(options),
+      method: 'PUT',
+      path: InternalRoutes.entry(encodeKey(validateKey(key))),
+      body,
+    })) as InternalWriteResponse;
+  }
+
+  /**
+   * Writes a tombstone at a version (`DELETE /internal/kv/{key}?version=`), applied only if `version` is newer.
+   * @returns and throws as {@link set}.
+   */
+  async delete(key: string, version: string, options: RequestOptions = {}): Promise<InternalWriteResponse> {
+    const path = `${InternalRoutes.entry(encodeKey(validateKey(key)))}?${InternalQuery.version}=${validateVersion(version)}`;
+    return (await this.endpoint.call({ ...requestOptions(options), method: 'DELETE', path })) as InternalWriteResponse;
+  }
+
+  /**
+   * The node's health (`GET /health`): `{status: "ok", nodeId, keys}`.
+   * @throws KvError for an error answer, `KV_UNAVAILABLE`, or `KV_INTERNAL` when the answer is not `status: "ok"`.
+   */
+  async health(options: RequestOptions = {}): Promise<NodeHealthResponse> {
+    const answer = await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: InternalRoutes.health });
+    if ((answer as { status?: unknown }).status !== 'ok') throw this.endpoint.malformed('a health answer without status "ok"');
+    return answer as NodeHealthResponse;
+  }
+
+  /** Closes the pooled connections; later calls fail with `KV_UNAVAILABLE`. Idempotent. */
+  close(): void {
+    this.endpoint.close();
+  }
+}
+
+function requestOptions(options: RequestOptions): RequestOptions {
+  return { timeoutMs: options.timeoutMs, requestId: options.requestId, signal: options.signal };
+}

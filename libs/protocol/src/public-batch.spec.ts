@@ -1,0 +1,117 @@
+import { ErrorCode } from './errors';
+import { isInvalidOp } from './invalid-op';
+import { KvError } from './kv-error';
+import { BATCH_OPS_MAX } from './limits';
+import { batchErrorResult, parsePublicBatch } from './public-batch';
+import { kvErrorOf } from './testing/kv-error-of';
+
+const limits = { valueBytesMax: 10 };
+
+describe('parsePublicBatch', () => {
+  it('types valid operations in order, dropping unknown fields', () => {
+    const ops = parsePublicBatch(
+      {
+        ops: [
+          { op: 'set', key: 'a', value: '1', extra: true },
+          { op: 'get', key: 'b', value: 'ignored' },
+          { op: 'del', key: 'c/d' },
+        ],
+      },
+      limits,
+    );
+    expect(ops).toEqual([
+      { op: 'set', key: 'a', value: '1' },
+      { op: 'get', key: 'b' },
+      { op: 'del', key: 'c/d' },
+    ]);
+  });
+
+  it('accepts an empty batch', () => {
+    expect(parsePublicBatch({ ops: [] }, limits)).toEqual([]);
+  });
+
+  it('reports each invalid operation in its place, the others unaffected', () => {
+    const ops = parsePublicBatch(
+      {
+        ops: [
+          { op: 'set', key: 'a', value: '1' },
+          { op: 'put', key: 'a', value: '1' },
+          'get a',
+          { op: 'get', key: '' },
+          { op: 'get' },
+          { op: 'set', key: 'a' },
+          { op: 'set', key: 'a', value: 7 },
+          { op: 'set', key: 'a', value: 'x'.repeat(11) },
+          { op: 'del', key: 'k'.repeat(1025) },
+          null,
+          { op: 'del', key: 'ok' },
+        ],
+      },
+      limits,
+    );
+    const codes = ops.map((op) => (isInvalidOp(op) ? op.error.code : 'ok'));
+    expect(codes).toEqual([
+      'ok',
+      ErrorCode.BadRequest,
+      ErrorCode.BadRequest,
+      ErrorCode.InvalidKey,
+      ErrorCode.InvalidKey,
+      ErrorCode.BadRequest,
+      ErrorCode.BadRequest,
+      ErrorCode.TooLarge,
+      ErrorCode.InvalidKey,
+      ErrorCode.BadRequest,
+      'ok',
+    ]);
+  });
+
+  it.each([
+    ['not an object', 'ops'],
+    ['an array', [{ op: 'get', key: 'a' }]],
+    ['null', null],
+    ['without ops', {}],
+    ['with ops not an array', { ops: { op: 'get', key: 'a' } }],
+    ['with too many ops', { ops: new Array(BATCH_OPS_MAX + 1).fill({ op: 'get', key: 'a' }) }],
+  ])('rejects a body %s as a whole with KV_BAD_REQUEST', (_name, body) => {
+    const err = kvErrorOf(() => parsePublicBatch(body, limits));
+    expect(err.code).toBe(ErrorCode.BadRequest);
+    expect(err.status).toBe(400);
+  });
+
+  it('accepts exactly BATCH_OPS_MAX operations', () => {
+    expect(parsePublicBatch({ ops: new Array(BATCH_OPS_MAX).fill({ op: 'get', key: 'a' }) }, limits)).toHaveLength(
+      BATCH_OPS_MAX,
+    );
+  });
+
+  it('honours a smaller opsMax', () => {
+    expect(kvErrorOf(() => parsePublicBatch({ ops: [{ op: 'get', key: 'a' }, { op: 'get', key: 'b' }] }, { ...limits, opsMax: 1 })).code).toBe(
+      ErrorCode.BadRequest,
+    );
+  });
+});
+
+describe('batchErrorResult', () => {
+  it('is the error body with its status', () => {
+    expect(batchErrorResult(new KvError(ErrorCode.NotFound, 'key not found'))).toEqual({
+      status: 404,
+      error: { code: 'KV_NOT_FOUND', message: 'key not found' },
+    });
+  });
+
+  it('adds acks and required for a quorum failure', () => {
+    expect(batchErrorResult(KvError.quorumFailed('write', { acks: 1, required: 2 }))).toEqual({
+      status: 503,
+      error: { code: 'KV_QUORUM_FAILED', message: 'write quorum not reached: 1 of 2 replicas acknowledged' },
+      acks: 1,
+      required: 2,
+    });
+  });
+
+  it('hides unexpected errors', () => {
+    expect(batchErrorResult(new Error('secret'))).toEqual({
+      status: 500,
+      error: { code: 'KV_INTERNAL', message: 'internal error' },
+    });
+  });
+});

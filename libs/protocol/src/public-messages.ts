@@ -1,0 +1,129 @@
+/**
+ * Messages and routes of the public API, served by the proxy (see `docs/protocol/http.md`). Bodies are JSON; keys in
+ * bodies are plain strings, keys in paths are percent-encoded (`encodeKey`).
+ */
+import type { ErrorBody } from './error-body';
+
+/** `PUT /kv/{key}` request body. */
+export interface PutRequest {
+  value: string;
+}
+
+/** `PUT /kv/{key}` success (200): the version assigned to the write and how many replicas had stored it (>= W). */
+export interface PutResponse {
+  key: string;
+  version: string;
+  acks: number;
+}
+
+/** `GET /kv/{key}` success (200): the newest value among R replicas. */
+export interface GetResponse {
+  key: string;
+  value: string;
+  version: string;
+}
+
+/** `DELETE /kv/{key}` success (200): the version of the tombstone and how many replicas had stored it (>= W). */
+export interface DeleteResponse {
+  key: string;
+  version: string;
+  acks: number;
+}
+
+/** A set operation of `POST /batch`. */
+export interface BatchSetOp {
+  op: 'set';
+  key: string;
+  value: string;
+}
+
+/** A get operation of `POST /batch`. */
+export interface BatchGetOp {
+  op: 'get';
+  key: string;
+}
+
+/** A delete operation of `POST /batch`. */
+export interface BatchDelOp {
+  op: 'del';
+  key: string;
+}
+
+/** Any operation of `POST /batch`. */
+export type BatchOp = BatchSetOp | BatchGetOp | BatchDelOp;
+
+/** Operation names of `POST /batch`. */
+export const BatchOpName = { Set: 'set', Get: 'get', Del: 'del' } as const;
+
+/** `POST /batch` request body: at most `BATCH_OPS_MAX` operations. */
+export interface BatchRequest {
+  ops: BatchOp[];
+}
+
+/** Batch entry of a successful set: the `PUT` answer with its status. */
+export type BatchSetResult = PutResponse & { status: 200 };
+/** Batch entry of a successful get: the `GET` answer with its status. */
+export type BatchGetResult = GetResponse & { status: 200 };
+/** Batch entry of a successful delete: the `DELETE` answer with its status. */
+export type BatchDelResult = DeleteResponse & { status: 200 };
+/** Batch entry of a failed operation: the error body with the status the single-key request would have had. */
+export type BatchErrorResult = ErrorBody & { status: number };
+
+/** One entry of `results`, in the order of the operations. */
+export type BatchResult = BatchSetResult | BatchGetResult | BatchDelResult | BatchErrorResult;
+
+/** `POST /batch` success (200): one result per operation, in order. */
+export interface BatchResponse {
+  results: BatchResult[];
+}
+
+/** One data node as the proxy sees it. */
+export interface ClusterNode {
+  id: string;
+  url: string;
+  /** The latest health probe's verdict. */
+  status: 'up' | 'down';
+}
+
+/** `GET /cluster` success (200). */
+export interface ClusterResponse {
+  nodes: ClusterNode[];
+  /** N: copies of each key. */
+  replicas: number;
+  /** W: acknowledgements a write needs. */
+  writeQuorum: number;
+  /** R: replies a read needs. */
+  readQuorum: number;
+  /** Virtual nodes per data node on the ring. */
+  vnodes: number;
+}
+
+/** `GET /health` success (200) of the proxy. */
+export interface HealthResponse {
+  status: 'ok';
+}
+
+/** Routes of the public API (relative to the proxy's base URL). */
+export const PublicRoutes = {
+  /** Prefix of the single-key routes; the percent-encoded key follows. */
+  kvPrefix: '/kv/',
+  /** The single-key route of an already encoded key (`encodeKey`). */
+  entry: (encodedKey: string): string => `/kv/${encodedKey}`,
+  batch: '/batch',
+  health: '/health',
+  cluster: '/cluster',
+  metrics: '/metrics',
+} as const;
+
+/** Query parameters of the public API. */
+export const PublicQuery = {
+  /** Write quorum override, 1..N. */
+  writeQuorum: 'w',
+  /** Read quorum override, 1..N. */
+  readQuorum: 'r',
+} as const;
+
+/** True when a batch entry reports a failure. */
+export function isBatchErrorResult(result: BatchResult): result is BatchErrorResult {
+  return 'error' in result;
+}
