@@ -1,0 +1,312 @@
+import {
+  ErrorCode,
+  KvError,
+  isInternalOpError,
+  kvErrorFromOpError,
+  type InternalOp,
+  type InternalOpResult,
+  type InternalReadResult,
+  type InternalWriteResult,
+} from '@kv/protocol';
+import type { Clock, ReplicaEntry, Transport, WriteReply, WriteRequest } from './transport';
+
+/**
+ * A batch of internal operations on its way to one or more nodes. When several nodes get exactly the same operations
+ * (with three nodes every key has the same replica set), they share one batch, and its body is serialized once.
+ */
+export class OutgoingBatch {
+  private serialized: string | undefined;
+
+  /**
+   * @param requestId identifies the batch in the nodes' logs: the id of its first client request, followed by
+   *   `+<n>` when n more requests share the batch.
+   */
+  constructor(
+    readonly ops: readonly InternalOp[],
+    readonly requestId?: string,
+  ) {}
+
+  /** The JSON body of `POST /internal/batch`, computed once. */
+  body(): string {
+    if (this.serialized === undefined) this.serialized = JSON.stringify({ ops: this.ops });
+    return this.serialized;
+  }
+}
+
+/**
+ * Sends one batch to one node (the I/O half of {@link BatchingTransport}).
+ *
+ * Contract: resolves with exactly one result per operation, in order, or rejects as a whole (node unreachable,
+ * timeout, error answer); settles within about `timeoutMs`.
+ */
+export interface BatchSender {
+  send(nodeId: string, batch: OutgoingBatch, timeoutMs: number): Promise<InternalOpResult[]>;
+}
+
+/** Options of {@link BatchingTransport}. */
+export interface BatchingTransportOptions {
+  sender: BatchSender;
+  /** Time source for deadlines (default `Date.now`). */
+  clock?: Clock;
+  /** Runs a function after the current event-loop turn (default `setImmediate`). */
+  schedule?: (callback: () => void) => void;
+  /**
+   * Operations per batch (default {@link BATCH_OPS_MAX_DEFAULT}); a safety cap, since batches grow with load by
+   * themselves.
+   */
+  batchOpsMax?: number;
+  /** Approximate key and value bytes per batch (default {@link BATCH_BYTES_MAX_DEFAULT}); one larger op goes alone. */
+  batchBytesMax?: number;
+  /** Batches in flight per node (default {@link IN_FLIGHT_MAX_DEFAULT}). */
+  inFlightMax?: number;
+  /** Operations waiting per node before new ones are refused (default {@link QUEUE_OPS_MAX_DEFAULT}). */
+  queueOpsMax?: number;
+}
+
+/** Batches of at most this many operations: large enough that batching pays, small enough to bound latency. */
+export const BATCH_OPS_MAX_DEFAULT = 512;
+/** Batches of at most about this many key and value bytes, so a few large values do not make a huge request. */
+export const BATCH_BYTES_MAX_DEFAULT = 4 * 1024 * 1024;
+/** One batch in flight per node: operations arriving meanwhile form the next batch, so batches grow with load. */
+export const IN_FLIGHT_MAX_DEFAULT = 1;
+/** Operations waiting for one node before the transport sheds load: about a few seconds of peak traffic. */
+export const QUEUE_OPS_MAX_DEFAULT = 50_000;
+
+interface Pending {
+  readonly op: InternalOp;
+  readonly enqueuedMs: number;
+  readonly timeoutMs: number;
+  readonly bytes: number;
+  readonly requestId: string | undefined;
+  readonly resolve: (result: InternalOpResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface NodeQueue {
+  readonly nodeId: string;
+  pending: Pending[];
+  inFlight: number;
+}
+
+/**
+ * A {@link Transport} that coalesces operations: those arriving during one event-loop turn are queued per node and
+ * sent as one batch per node after the turn, one batch in flight per node; operations arriving while a batch is in
+ * flight form the next one. Nodes that get identical operations share one serialized body.
+ *
+ * Each operation keeps the semantics of a single request: it gets its own result, and it settles within about its
+ * `timeoutMs` (an operation still queued when its deadline passes is rejected without being sent).
+ */
+export class BatchingTransport implements Transport {
+  private readonly sender: BatchSender;
+  private readonly clock: Clock;
+  private readonly schedule: (callback: () => void) => void;
+  private readonly batchOpsMax: number;
+  private readonly batchBytesMax: number;
+  private readonly inFlightMax: number;
+  private readonly queueOpsMax: number;
+  private readonly queues = new Map<string, NodeQueue>();
+  private readonly dirty = new Set<NodeQueue>();
+  private flushScheduled = false;
+  /** The wire form of each write request, so that replicas of one write share the same op (and body). */
+  private readonly writeOps = new WeakMap<WriteRequest, InternalOp>();
+  /** Read ops created during the current turn, by key, for the same reason. */
+  private readOps = new Map<string, InternalOp>();
+
+  constructor(options: BatchingTransportOptions) {
+    this.sender = options.sender;
+    this.clock = options.clock ?? { now: Date.now };
+    this.schedule = options.schedule ?? setImmediate;
+    this.batchOpsMax = positiveInteger('batchOpsMax', options.batchOpsMax ?? BATCH_OPS_MAX_DEFAULT);
+    this.batchBytesMax = positiveInteger('batchBytesMax', options.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT);
+    this.inFlightMax = positiveInteger('inFlightMax', options.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT);
+    this.queueOpsMax = positiveInteger('queueOpsMax', options.queueOpsMax ?? QUEUE_OPS_MAX_DEFAULT);
+  }
+
+  write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string): Promise<WriteReply> {
+    let op = this.writeOps.get(request);
+    if (op === undefined) {
+      op = request.value === null ? ['d', request.key, request.version] : ['s', request.key, request.value, request.version];
+      this.writeOps.set(request, op);
+    }
+    const bytes = request.key.length + (request.value?.length ?? 0);
+    return this.enqueue(nodeId, op, bytes, timeoutMs, requestId).then(toWriteReply);
+  }
+
+  read(nodeId: string, key: string, timeoutMs: number, requestId?: string): Promise<ReplicaEntry | undefined> {
+    let op = this.readOps.get(key);
+    if (op === undefined) {
+      op = ['g', key];
+      this.readOps.set(key, op);
+    }
+    return this.enqueue(nodeId, op, key.length, timeoutMs, requestId).then(toReplicaEntry);
+  }
+
+  /** Operations queued and not yet sent, over all nodes. */
+  get queued(): number {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.pending.length;
+    return total;
+  }
+
+  private enqueue(
+    nodeId: string,
+    op: InternalOp,
+    bytes: number,
+    timeoutMs: number,
+    requestId: string | undefined,
+  ): Promise<InternalOpResult> {
+    let queue = this.queues.get(nodeId);
+    if (queue === undefined) {
+      queue = { nodeId, pending: [], inFlight: 0 };
+      this.queues.set(nodeId, queue);
+    }
+    if (queue.pending.length >= this.queueOpsMax) {
+      return Promise.reject(
+        new KvError(ErrorCode.Unavailable, `node ${nodeId}: ${queue.pending.length} operations already waiting`),
+      );
+    }
+    const target = queue;
+    return new Promise((resolve, reject) => {
+      target.pending.push({ op, enqueuedMs: this.clock.now(), timeoutMs, bytes, requestId, resolve, reject });
+      this.markDirty(target);
+    });
+  }
+
+  private markDirty(queue: NodeQueue): void {
+    this.dirty.add(queue);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    this.readOps = new Map();
+    const now = this.clock.now();
+    const outgoing: { queue: NodeQueue; entries: Pending[]; timeoutMs: number }[] = [];
+    const queues = [...this.dirty];
+    this.dirty.clear();
+    for (const queue of queues) {
+      // A queue at its in-flight limit is flushed again when one of its batches settles.
+      while (queue.inFlight < this.inFlightMax && queue.pending.length > 0) {
+        const taken = this.take(queue, now);
+        if (taken === undefined) break;
+        queue.inFlight += 1;
+        outgoing.push({ queue, ...taken });
+      }
+    }
+    // Queues with identical operations share one batch, so its body is serialized once. Keyed by the first op,
+    // then compared element by element.
+    const shared = new Map<InternalOp, { entries: Pending[]; batch: OutgoingBatch }[]>();
+    for (const item of outgoing) {
+      const candidates = shared.get(item.entries[0].op) ?? [];
+      let batch = candidates.find((candidate) => sameOps(candidate.entries, item.entries))?.batch;
+      if (batch === undefined) {
+        batch = new OutgoingBatch(item.entries.map((entry) => entry.op), batchRequestId(item.entries));
+        candidates.push({ entries: item.entries, batch });
+        shared.set(item.entries[0].op, candidates);
+      }
+      this.send(item.queue, item.entries, batch, item.timeoutMs);
+    }
+  }
+
+  /** Takes the next batch off a queue, rejecting operations whose deadline passed while they waited. */
+  private take(queue: NodeQueue, now: number): { entries: Pending[]; timeoutMs: number } | undefined {
+    const entries: Pending[] = [];
+    let bytes = 0;
+    let timeoutMs = Infinity;
+    let i = 0;
+    const pending = queue.pending;
+    for (; i < pending.length && entries.length < this.batchOpsMax; i++) {
+      const entry = pending[i];
+      const remainingMs = entry.enqueuedMs + entry.timeoutMs - now;
+      if (remainingMs <= 0) {
+        entry.reject(timeoutError(queue.nodeId, entry.timeoutMs));
+        continue;
+      }
+      if (entries.length > 0 && bytes + entry.bytes > this.batchBytesMax) break;
+      entries.push(entry);
+      bytes += entry.bytes;
+      if (remainingMs < timeoutMs) timeoutMs = remainingMs;
+    }
+    queue.pending = i === pending.length ? [] : pending.slice(i);
+    return entries.length === 0 ? undefined : { entries, timeoutMs };
+  }
+
+  /** Sends a batch already counted in `queue.inFlight`. */
+  private send(queue: NodeQueue, entries: Pending[], batch: OutgoingBatch, timeoutMs: number): void {
+    const done = (): void => {
+      queue.inFlight -= 1;
+      if (queue.pending.length > 0) this.markDirty(queue);
+    };
+    let reply: Promise<InternalOpResult[]>;
+    try {
+      reply = this.sender.send(queue.nodeId, batch, timeoutMs);
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    reply.then(
+      (results) => {
+        done();
+        if (results.length !== entries.length) {
+          const error = new KvError(
+            ErrorCode.Internal,
+            `node ${queue.nodeId} answered ${results.length} results for ${entries.length} operations`,
+          );
+          for (const entry of entries) entry.reject(error);
+          return;
+        }
+        for (let i = 0; i < entries.length; i++) {
+          const result = results[i];
+          if (isInternalOpError(result)) entries[i].reject(kvErrorFromOpError(result));
+          else entries[i].resolve(result);
+        }
+      },
+      (error: unknown) => {
+        done();
+        const reason = error instanceof Error ? error : new Error(String(error));
+        for (const entry of entries) entry.reject(reason);
+      },
+    );
+  }
+}
+
+function batchRequestId(entries: readonly Pending[]): string | undefined {
+  const first = entries.find((entry) => entry.requestId !== undefined)?.requestId;
+  if (first === undefined || entries.length === 1) return first;
+  // Request ids are at most 128 characters on the wire: keep room for the suffix.
+  return `${first.slice(0, 120)}+${entries.length - 1}`;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function sameOps(a: readonly Pending[], b: readonly Pending[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].op !== b[i].op) return false;
+  return true;
+}
+
+function timeoutError(nodeId: string, timeoutMs: number): KvError {
+  return new KvError(ErrorCode.Unavailable, `node ${nodeId}: no answer within ${timeoutMs} ms`);
+}
+
+function toWriteReply(result: InternalOpResult): WriteReply {
+  const write = result as InternalWriteResult;
+  if (!Array.isArray(write) || typeof write[1] !== 'string') {
+    throw new KvError(ErrorCode.Internal, 'malformed write result from a data node');
+  }
+  return { applied: write[0] === 1, version: write[1] };
+}
+
+function toReplicaEntry(result: InternalOpResult): ReplicaEntry | undefined {
+  const read = result as InternalReadResult;
+  if (read === null) return undefined;
+  if (!Array.isArray(read) || typeof read[0] !== 'string' || (read[1] !== null && typeof read[1] !== 'string')) {
+    throw new KvError(ErrorCode.Internal, 'malformed read result from a data node');
+  }
+  return { version: read[0], value: read[1] };
+}

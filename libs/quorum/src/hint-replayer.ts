@@ -1,0 +1,142 @@
+import type { Hint, HintStore } from './hint-store';
+import type { NodeHealth } from './node-health';
+import type { Timers, Transport } from './transport';
+import { systemClock } from './transport';
+
+/** Options of {@link HintReplayer}. */
+export interface HintReplayerOptions {
+  hints: HintStore;
+  transport: Transport;
+  /** Nodes believed down are skipped until a probe brings them back. */
+  health?: NodeHealth;
+  /** Deadline of one delivery, in ms (default 1000). */
+  timeoutMs?: number;
+  /** Hints sent to a node at once (default {@link HINT_BATCH_MAX_DEFAULT}). */
+  batchMax?: number;
+  /** Batches per node per round, so that one large backlog does not starve the others (default 16). */
+  batchesPerRoundMax?: number;
+  /** Pause between rounds, in ms (default {@link HINT_REPLAY_INTERVAL_MS_DEFAULT}). */
+  intervalMs?: number;
+  timers?: Timers;
+  /** Called after each delivered hint (metrics). */
+  onDelivered?(hint: Hint): void;
+}
+
+/** Hints sent to one node at once: one batch of the batching transport. */
+export const HINT_BATCH_MAX_DEFAULT = 256;
+/** Rounds start this often: a node that came back gets its missed writes within about this delay. */
+export const HINT_REPLAY_INTERVAL_MS_DEFAULT = 500;
+
+/** What one round did. */
+export interface ReplayRound {
+  delivered: number;
+  failed: number;
+}
+
+/**
+ * Delivers hints (hinted handoff): every round, for each node with pending hints that is believed up, resends its
+ * missed writes, oldest first, and removes each one the node acknowledged. A node that fails a delivery is left
+ * until the next round. Delivery is a versioned write, so a hint older than what the node holds is harmless.
+ */
+export class HintReplayer {
+  private readonly hints: HintStore;
+  private readonly transport: Transport;
+  private readonly health: NodeHealth | undefined;
+  private readonly timeoutMs: number;
+  private readonly batchMax: number;
+  private readonly batchesPerRoundMax: number;
+  private readonly intervalMs: number;
+  private readonly timers: Timers;
+  private readonly onDelivered: ((hint: Hint) => void) | undefined;
+  private timer: unknown;
+  private running: Promise<ReplayRound> | undefined;
+  private stopped = true;
+
+  constructor(options: HintReplayerOptions) {
+    this.hints = options.hints;
+    this.transport = options.transport;
+    this.health = options.health;
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.batchMax = options.batchMax ?? HINT_BATCH_MAX_DEFAULT;
+    this.batchesPerRoundMax = options.batchesPerRoundMax ?? 16;
+    this.intervalMs = options.intervalMs ?? HINT_REPLAY_INTERVAL_MS_DEFAULT;
+    this.timers = options.timers ?? systemClock;
+    this.onDelivered = options.onDelivered;
+    for (const [name, value] of [
+      ['timeoutMs', this.timeoutMs],
+      ['batchMax', this.batchMax],
+      ['batchesPerRoundMax', this.batchesPerRoundMax],
+      ['intervalMs', this.intervalMs],
+    ] as const) {
+      if (!(value > 0) || !Number.isFinite(value)) throw new TypeError(`${name} must be a positive number, got ${value}`);
+    }
+  }
+
+  /** Runs one round now (or joins the one running). */
+  replayOnce(): Promise<ReplayRound> {
+    if (this.running === undefined) {
+      this.running = this.round().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  /** Starts rounds every `intervalMs`. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.scheduleNext();
+  }
+
+  /** Stops scheduling rounds and waits for the current one. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.replayOnce()
+        .catch(() => undefined)
+        .finally(() => this.scheduleNext());
+    }, this.intervalMs);
+  }
+
+  private async round(): Promise<ReplayRound> {
+    const result: ReplayRound = { delivered: 0, failed: 0 };
+    const nodes = this.hints.nodes().filter((nodeId) => this.health?.isUp(nodeId) ?? true);
+    await Promise.all(nodes.map((nodeId) => this.deliverTo(nodeId, result)));
+    return result;
+  }
+
+  private async deliverTo(nodeId: string, result: ReplayRound): Promise<void> {
+    for (let batch = 0; batch < this.batchesPerRoundMax; batch++) {
+      const pending = this.hints.pending(nodeId, this.batchMax);
+      if (pending.length === 0) return;
+      const outcomes = await Promise.allSettled(
+        pending.map((hint) =>
+          this.transport.write(nodeId, { key: hint.key, value: hint.value, version: hint.version }, this.timeoutMs),
+        ),
+      );
+      let failedHere = 0;
+      const removals: Promise<void>[] = [];
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'fulfilled') {
+          result.delivered += 1;
+          removals.push(this.hints.remove(pending[i]));
+          this.onDelivered?.(pending[i]);
+        } else {
+          failedHere += 1;
+        }
+      });
+      await Promise.all(removals);
+      result.failed += failedHere;
+      if (failedHere > 0) return;
+    }
+  }
+}

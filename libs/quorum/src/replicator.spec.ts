@@ -1,0 +1,312 @@
+import { ErrorCode } from '@kv/protocol';
+import { HintReplayer } from './hint-replayer';
+import { QuorumError } from './quorum-error';
+import { Replicator } from './replicator';
+import { format, harness } from './spec-support/harness';
+
+const KEY = 'user:42';
+
+async function expectQuorumError(promise: Promise<unknown>, acks: number, required: number): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(QuorumError);
+  const quorum = error as QuorumError;
+  expect(quorum.code).toBe(ErrorCode.QuorumFailed);
+  expect({ acks: quorum.acks, required: quorum.required }).toEqual({ acks, required });
+}
+
+describe('Replicator: writes and reads under replica failures', () => {
+  const cases: {
+    name: string;
+    down: string[];
+    write: 'ok' | [number, number];
+    read: 'ok' | [number, number];
+  }[] = [
+    { name: 'all replicas up', down: [], write: 'ok', read: 'ok' },
+    { name: 'one replica down', down: ['a'], write: 'ok', read: 'ok' },
+    { name: 'another replica down', down: ['c'], write: 'ok', read: 'ok' },
+    { name: 'two replicas down', down: ['a', 'b'], write: [1, 2], read: [1, 2] },
+    { name: 'all replicas down', down: ['a', 'b', 'c'], write: [0, 2], read: [0, 2] },
+  ];
+
+  test.each(cases)('$name', async ({ down, write, read }) => {
+    const h = harness();
+    // A first value written while everything is up, so reads have something to find.
+    await h.clock.run(h.replicator.set(KEY, 'v1'));
+    for (const id of down) h.cluster.setFault(id, { down: true });
+
+    const written = h.clock.run(h.replicator.set(KEY, 'v2'));
+    if (write === 'ok') {
+      await expect(written).resolves.toMatchObject({ acks: 2 });
+      await h.clock.runAll();
+      expect(h.hints.count).toBe(down.length);
+    } else {
+      await expectQuorumError(written, write[0], write[1]);
+    }
+
+    const got = h.clock.run(h.replicator.get(KEY));
+    if (read === 'ok') await expect(got).resolves.toMatchObject({ value: 'v2' });
+    else await expectQuorumError(got, read[0], read[1]);
+  });
+
+  test('a write resolves at W acknowledgements and the last replica finishes in the background', async () => {
+    const h = harness();
+    h.cluster.setFault('c', { delayMs: 50 });
+    h.cluster.setFault('b', { delayMs: 10 });
+    h.cluster.setFault('a', { delayMs: 10 });
+    const result = await h.clock.run(h.replicator.set(KEY, 'v'));
+    expect(result.acks).toBe(2);
+    expect(h.clock.now() - 1_700_000_000_000).toBeLessThan(50);
+    await h.clock.runAll();
+    expect(h.cluster.node('c').get(KEY)?.value).toBe('v');
+    expect(h.hints.count).toBe(0);
+  });
+
+  test('a replica that times out gets a hint, also after the write was answered', async () => {
+    const h = harness();
+    h.cluster.setFault('b', { hang: true });
+    const result = await h.clock.run(h.replicator.set(KEY, 'v'));
+    expect(result.acks).toBe(2);
+    await h.clock.runAll();
+    expect(h.hints.pending('b', 10)).toEqual([{ nodeId: 'b', key: KEY, value: 'v', version: result.version }]);
+  });
+
+  test('per-request w and r override the defaults', async () => {
+    const h = harness();
+    h.cluster.setFault('a', { down: true });
+    await expectQuorumError(h.clock.run(h.replicator.set(KEY, 'v', { w: 3 })), 2, 3);
+    h.cluster.setFault('b', { down: true });
+    await expect(h.clock.run(h.replicator.set(KEY, 'v', { w: 1 }))).resolves.toMatchObject({ acks: 1 });
+    await expect(h.clock.run(h.replicator.get(KEY, { r: 1 }))).resolves.toMatchObject({ value: 'v' });
+  });
+
+  test.each([0, 4, 1.5, Number.NaN, -1])('w or r = %p is a TypeError', async (bad) => {
+    const h = harness();
+    await expect(h.replicator.set(KEY, 'v', { w: bad })).rejects.toThrow(TypeError);
+    await expect(h.replicator.get(KEY, { r: bad })).rejects.toThrow(TypeError);
+  });
+
+  test.each([
+    { replicas: 0 },
+    { replicas: 3, writeQuorum: 4 },
+    { replicas: 3, readQuorum: 0 },
+    { timeoutMs: 0 },
+    { readRepair: 'lazy' as 'blocking' },
+  ])('constructor rejects %p', (options) => {
+    const h = harness();
+    expect(() => new Replicator({ ring: h.ring, transport: h.cluster.transport(), versions: h.versions, ...options })).toThrow(
+      TypeError,
+    );
+  });
+
+  test('a delete writes a tombstone: the key reads as missing, and deleting again succeeds', async () => {
+    const h = harness();
+    await h.clock.run(h.replicator.set(KEY, 'v'));
+    const deleted = await h.clock.run(h.replicator.delete(KEY));
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toBeUndefined();
+    await expect(h.clock.run(h.replicator.read(KEY))).resolves.toEqual({ value: null, version: deleted.version });
+    await expect(h.clock.run(h.replicator.delete(KEY))).resolves.toMatchObject({ acks: 2 });
+    await expect(h.clock.run(h.replicator.delete('never-written'))).resolves.toMatchObject({ acks: 2 });
+  });
+
+  test('a missing key reads as undefined and repairs nothing', async () => {
+    const h = harness();
+    await expect(h.clock.run(h.replicator.get('nothing'))).resolves.toBeUndefined();
+    expect(h.cluster.calls.write).toBe(0);
+  });
+});
+
+describe('Replicator: reads fail over and repair', () => {
+  test('reads ask the primary first and fail over to the next replica on an error', async () => {
+    const h = harness();
+    await h.clock.run(h.replicator.set(KEY, 'v'));
+    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    h.cluster.setFault(primary, { error: true });
+    h.cluster.calls.read = 0;
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'v' });
+    expect(h.cluster.calls.read).toBe(3);
+    void second;
+    void third;
+  });
+
+  test('a replica marked down is asked last, so a read does not wait for its timeout', async () => {
+    const h = harness();
+    await h.clock.run(h.replicator.set(KEY, 'v'));
+    const [primary] = h.ring.preferenceList(KEY, 3);
+    h.cluster.setFault(primary, { hang: true });
+    h.health.report(primary, false);
+    const start = h.clock.now();
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'v' });
+    expect(h.clock.now() - start).toBeLessThan(100);
+  });
+
+  test('a hanging replica costs one timeout, then the read fails over', async () => {
+    const h = harness();
+    await h.clock.run(h.replicator.set(KEY, 'v'));
+    const [primary] = h.ring.preferenceList(KEY, 3);
+    h.cluster.setFault(primary, { hang: true });
+    const start = h.clock.now();
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'v' });
+    expect(h.clock.now() - start).toBe(100);
+  });
+
+  test('blocking read repair: the stale replica holds the newest version before the read answers', async () => {
+    const h = harness();
+    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    await h.clock.run(h.replicator.set(KEY, 'old'));
+    h.cluster.setFault(second, { down: true });
+    const newer = await h.clock.run(h.replicator.set(KEY, 'new'));
+    h.cluster.heal();
+    h.hints.pending(second, 10).forEach((hint) => void h.hints.remove(hint)); // no hinted handoff here
+
+    const read = h.replicator.get(KEY);
+    const result = await h.clock.run(read);
+    expect(result).toEqual({ value: 'new', version: newer.version });
+    // Answered only after the repair: the second replica holds the newest version now.
+    expect(h.cluster.node(second).get(KEY)?.version).toBe(newer.version);
+    expect(h.cluster.node(primary).get(KEY)?.version).toBe(newer.version);
+    expect(h.cluster.node(third).get(KEY)?.version).toBe(newer.version);
+  });
+
+  test('background read repair (the weakened mode) answers before the stale replica is repaired', async () => {
+    const h = harness(['a', 'b', 'c'], { readRepair: 'background' });
+    const [, second] = h.ring.preferenceList(KEY, 3);
+    await h.clock.run(h.replicator.set(KEY, 'old'));
+    h.cluster.setFault(second, { down: true });
+    await h.clock.run(h.replicator.set(KEY, 'new'));
+    h.cluster.setFault(second, { delayMs: 40 });
+    const before = h.clock.now();
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'new' });
+    // The read waited for the stale reply (40 ms), not for the repair write (another 40 ms).
+    expect(h.clock.now() - before).toBe(40);
+    expect(h.cluster.node(second).get(KEY)?.value).toBe('old');
+  });
+
+  test('a read fails when the newest version cannot be brought to W replicas', async () => {
+    const h = harness();
+    const [, second, third] = h.ring.preferenceList(KEY, 3);
+    // The newest version lives on the primary only (a write that failed its quorum).
+    h.cluster.setFault(second, { down: true });
+    h.cluster.setFault(third, { down: true });
+    await expectQuorumError(h.clock.run(h.replicator.set(KEY, 'lonely')), 1, 2);
+    // The second replica answers reads but cannot take writes; the third is gone.
+    h.cluster.setFault(second, undefined);
+    h.cluster.setFaultPolicy((nodeId, kind) => (nodeId === second && kind === 'write' ? { error: true } : undefined));
+    await expectQuorumError(h.clock.run(h.replicator.get(KEY)), 1, 2);
+  });
+});
+
+describe('Replicator: unknown outcomes', () => {
+  test('a write applied on a replica whose reply was lost is reported as failed, and may appear later', async () => {
+    const h = harness();
+    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    h.cluster.setFault(primary, { dropReplies: true });
+    h.cluster.setFault(second, { down: true });
+    await expectQuorumError(h.clock.run(h.replicator.set(KEY, 'maybe')), 1, 2);
+    expect(h.cluster.node(primary).get(KEY)?.value).toBe('maybe');
+    expect(h.cluster.node(third).get(KEY)?.value).toBe('maybe');
+    h.cluster.heal();
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'maybe' });
+  });
+
+  test('a write that reached one replica: absent from reads that miss it, and once seen it never disappears', async () => {
+    const h = harness();
+    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    await h.clock.run(h.replicator.set(KEY, 'before'));
+    h.cluster.setFault(second, { down: true });
+    h.cluster.setFault(third, { down: true });
+    await expectQuorumError(h.clock.run(h.replicator.set(KEY, 'partial')), 1, 2);
+    await h.clock.runAll();
+
+    // Reads that do not reach the primary see the earlier value: allowed, the write's outcome is unknown.
+    h.cluster.heal();
+    h.cluster.setFault(primary, { down: true });
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'before' });
+
+    // A read that reaches it returns it, and repairs it to W replicas before answering ...
+    h.cluster.heal();
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'partial' });
+    // ... so that no later read, whichever replicas it reaches, returns the older value.
+    for (const down of [primary, second, third]) {
+      h.cluster.heal();
+      h.cluster.setFault(down, { down: true });
+      await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'partial' });
+    }
+  });
+});
+
+describe('Replicator: versions', () => {
+  test('a write whose version a replica already exceeded is retried with a newer version', async () => {
+    const h = harness();
+    for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'from the future', version: format(1000) });
+    const result = await h.clock.run(h.replicator.set(KEY, 'now'));
+    expect(result.version > format(1000)).toBe(true);
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toEqual({ value: 'now', version: result.version });
+  });
+
+  test('reads make later versions sort after the versions they saw', async () => {
+    const h = harness();
+    for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'x', version: format(500) });
+    await h.clock.run(h.replicator.get(KEY));
+    expect(h.versions.next() > format(500)).toBe(true);
+  });
+});
+
+describe('Replicator: hinted handoff', () => {
+  test('a replica that was down receives its missed writes from hints once it is back', async () => {
+    const h = harness();
+    h.cluster.setFault('b', { down: true });
+    h.health.report('b', false);
+    const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+    for (const key of keys) await h.clock.run(h.replicator.set(key, `value-${key}`));
+    await h.clock.run(h.replicator.delete('key-0'));
+    await h.clock.runAll();
+    const missed = keys.filter((key) => h.ring.preferenceList(key, 3).includes('b'));
+    expect(h.hints.count).toBe(missed.length);
+
+    const replayer = new HintReplayer({ hints: h.hints, transport: h.cluster.transport(), health: h.health, timers: h.clock });
+    // Still down: nothing is attempted.
+    await expect(h.clock.run(replayer.replayOnce())).resolves.toEqual({ delivered: 0, failed: 0 });
+
+    h.cluster.heal();
+    h.health.report('b', true);
+    const round = await h.clock.run(replayer.replayOnce());
+    expect(round).toEqual({ delivered: missed.length, failed: 0 });
+    expect(h.hints.count).toBe(0);
+    for (const key of missed) {
+      expect(h.cluster.node('b').get(key)).toEqual(h.cluster.node('a').get(key) ?? h.cluster.node('c').get(key));
+    }
+    expect(h.cluster.node('b').get('key-0')?.value).toBeNull();
+  });
+
+  test('a delivery that fails keeps the hint for the next round', async () => {
+    const h = harness();
+    h.cluster.setFault('c', { down: true });
+    await h.clock.run(h.replicator.set(KEY, 'v'));
+    await h.clock.runAll();
+    const replayer = new HintReplayer({ hints: h.hints, transport: h.cluster.transport(), timers: h.clock });
+    await expect(h.clock.run(replayer.replayOnce())).resolves.toEqual({ delivered: 0, failed: 1 });
+    expect(h.hints.count).toBe(1);
+    h.cluster.heal();
+    await expect(h.clock.run(replayer.replayOnce())).resolves.toEqual({ delivered: 1, failed: 0 });
+    expect(h.cluster.node('c').get(KEY)?.value).toBe('v');
+  });
+
+  test('the replay loop runs on its interval until stopped', async () => {
+    const h = harness();
+    h.cluster.setFault('c', { down: true });
+    await h.clock.run(h.replicator.set(KEY, 'v'));
+    await h.clock.runAll();
+    h.cluster.heal();
+    const replayer = new HintReplayer({ hints: h.hints, transport: h.cluster.transport(), timers: h.clock, intervalMs: 200 });
+    replayer.start();
+    await h.clock.advance(150);
+    expect(h.hints.count).toBe(1);
+    await h.clock.advance(100);
+    expect(h.hints.count).toBe(0);
+    await replayer.stop();
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+});
