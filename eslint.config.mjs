@@ -5,7 +5,8 @@ import nx from '@nx/eslint-plugin';
  * - apps may import libs; libs never import apps;
  * - no lib imports express or yargs (libs stay usable outside our servers and CLI);
  * - `ring`, `protocol` and `wal` are leaves: they import no other @kv lib;
- * - `quorum` imports only `ring`, `protocol` and `wal`.
+ * - `quorum` imports only `ring`, `protocol` and `wal`;
+ * - `service` (what the server apps share: config, logs, metrics, HTTP plumbing) imports only leaf libs.
  */
 const frameworkImports = ['express', 'yargs', 'yargs/*'];
 
@@ -33,6 +34,7 @@ export default [
             },
             { sourceTag: 'layer:leaf', onlyDependOnLibsWithTags: ['layer:none'] },
             { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:leaf'] },
+            { sourceTag: 'layer:service', onlyDependOnLibsWithTags: ['layer:leaf'] },
             {
               sourceTag: 'type:testkit',
               onlyDependOnLibsWithTags: ['type:lib'],

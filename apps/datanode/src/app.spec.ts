@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+import { PassThrough } from 'node:stream';
+import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
+import { openStore, type Store } from '@kv/wal';
+import { createApp } from './app';
+
+const V1 = '0192f1a2b3c4-0000-proxy';
+const V2 = '0192f1a2b3c4-0001-proxy';
+const V3 = '0192f1a2b3c5-0000-proxy';
+const TOKEN = 'cluster-secret';
+
+let dir: string;
+let store: Store;
+let server: http.Server;
+let base: string;
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'kv-datanode-'));
+  store = await openStore(dir, { sync: 'none' });
+  const { listener } = createApp({
+    store,
+    nodeId: 'node1',
+    clusterToken: TOKEN,
+    maxValueBytes: 64,
+    logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
+    registry: createRegistry('datanode'),
+  });
+  server = createHttpServer(listener);
+  base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+});
+
+afterEach(async () => {
+  await closeServer(server, 100);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+async function call(method: string, route: string, body?: unknown, headers: Record<string, string> = auth) {
+  const res = await fetch(base + route, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text, headers: res.headers };
+}
+
+describe('POST /internal/batch', () => {
+  test('applies writes, answers reads, and reports per-operation results in order', async () => {
+    const first = await call('POST', '/internal/batch', {
+      ops: [
+        ['s', 'a', 'one', V1],
+        ['s', 'b', 'two', V1],
+        ['d', 'c', V1],
+        ['g', 'nothing'],
+      ],
+    });
+    expect(first).toMatchObject({ status: 200, body: { results: [[1, V1], [1, V1], [1, V1], null] } });
+
+    const second = await call('POST', '/internal/batch', {
+      ops: [
+        ['g', 'a'],
+        ['g', 'c'],
+        ['s', 'a', 'older', '0192f1a2b3c3-0000-proxy'],
+        ['s', 'b', 'newer', V2],
+        ['d', 'a', V1],
+      ],
+    });
+    expect(second.body).toEqual({ results: [[V1, 'one'], [V1, null], [0, V1], [1, V2], [0, V1]] });
+    expect(store.get('b')).toMatchObject({ value: 'newer', version: V2 });
+  });
+
+  test('an invalid operation fails alone; a malformed body fails the request', async () => {
+    const mixed = await call('POST', '/internal/batch', {
+      ops: [['s', 'k', 'v', V1], ['s', '', 'v', V1], ['s', 'k2', 'x'.repeat(65), V1], ['s', 'k3', 'v', 'not-a-version'], ['q']],
+    });
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.results[0]).toEqual([1, V1]);
+    expect(mixed.body.results.slice(1).map((r: { error: { code: string } }) => r.error.code)).toEqual([
+      'KV_INVALID_KEY',
+      'KV_TOO_LARGE',
+      'KV_BAD_REQUEST',
+      'KV_BAD_REQUEST',
+    ]);
+    expect(await call('POST', '/internal/batch', '{"ops": [')).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
+    expect(await call('POST', '/internal/batch', { ops: 'no' })).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
+    const tooMany = { ops: Array.from({ length: 4001 }, (_, i) => ['g', `k${i}`]) };
+    expect(await call('POST', '/internal/batch', tooMany)).toMatchObject({ status: 400 });
+  });
+
+  test('a body over the limit is refused with 413', async () => {
+    const huge = JSON.stringify({ ops: [['s', 'k', 'x'.repeat(64), V1]] }).padEnd(64 * 1024 * 1024, ' ');
+    expect(await call('POST', '/internal/batch', huge)).toMatchObject({ status: 413, body: { error: { code: 'KV_TOO_LARGE' } } });
+  });
+
+  test('the request id is echoed', async () => {
+    const res = await call('POST', '/internal/batch', { ops: [] }, { ...auth, 'x-request-id': 'req-42' });
+    expect(res.headers.get('x-request-id')).toBe('req-42');
+  });
+});
+
+describe('cluster token', () => {
+  test.each([
+    ['missing', {}],
+    ['wrong', { authorization: 'Bearer nope' }],
+    ['not bearer', { authorization: TOKEN }],
+  ])('%s token: every /internal route answers 401', async (_name, headers) => {
+    for (const [method, route, body] of [
+      ['POST', '/internal/batch', { ops: [] }],
+      ['GET', '/internal/kv/a', undefined],
+      ['PUT', '/internal/kv/a', { value: 'v', version: V1 }],
+      ['DELETE', `/internal/kv/a?version=${V1}`, undefined],
+    ] as const) {
+      expect(await call(method, route, body, headers)).toMatchObject({ status: 401, body: { error: { code: 'KV_UNAUTHORIZED' } } });
+    }
+    expect(store.size).toBe(0);
+  });
+
+  test('health and metrics need no token', async () => {
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0 } }));
+    const metrics = await call('GET', '/metrics', undefined, {});
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('kv_keys');
+  });
+});
+
+describe('single-key internal routes', () => {
+  test('put, get (tombstones included), delete with a version', async () => {
+    const key = encodeURIComponent('a/b ?#é');
+    expect(await call('GET', `/internal/kv/${key}`)).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
+    expect(await call('PUT', `/internal/kv/${key}`, { value: 'v', version: V1 })).toMatchObject({
+      status: 200,
+      body: { key: 'a/b ?#é', applied: true, version: V1 },
+    });
+    expect((await call('GET', `/internal/kv/${key}`)).body).toEqual({ key: 'a/b ?#é', value: 'v', version: V1, tombstone: false });
+    expect((await call('DELETE', `/internal/kv/${key}?version=${V3}`)).body).toEqual({ key: 'a/b ?#é', applied: true, version: V3 });
+    expect((await call('PUT', `/internal/kv/${key}`, { value: 'late', version: V2 })).body).toEqual({ key: 'a/b ?#é', applied: false, version: V3 });
+    expect((await call('GET', `/internal/kv/${key}`)).body).toEqual({ key: 'a/b ?#é', value: null, version: V3, tombstone: true });
+  });
+
+  test('bad input', async () => {
+    expect(await call('DELETE', '/internal/kv/a')).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
+    expect(await call('PUT', '/internal/kv/a', { value: 1, version: V1 })).toMatchObject({ status: 400 });
+    expect(await call('PUT', '/internal/kv/a', { value: 'x'.repeat(65), version: V1 })).toMatchObject({ status: 413 });
+    expect(await call('GET', '/internal/kv/%FF')).toMatchObject({ status: 400, body: { error: { code: 'KV_INVALID_KEY' } } });
+    expect(await call('GET', `/internal/kv/${'k'.repeat(1025)}`)).toMatchObject({ status: 400, body: { error: { code: 'KV_INVALID_KEY' } } });
+    expect(await call('GET', '/internal/kv/a/b')).toMatchObject({ status: 404 });
+  });
+
+  test('unknown routes answer the JSON 404', async () => {
+    expect(await call('GET', '/nope')).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
+    expect(await call('GET', '/internal/batch')).toMatchObject({ status: 404 });
+  });
+});

@@ -1,0 +1,61 @@
+import { VALUE_BYTES_MAX_DEFAULT } from '@kv/protocol';
+import { LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+
+const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+/** The largest MAX_VALUE_BYTES: a value must fit in one record of the log (16 MiB). */
+export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
+
+/** The data node's settings (CONTRACT.md, Configuration), each an environment variable and a `--flag`. */
+export const DATANODE_SETTINGS = {
+  port: setting({ env: 'PORT', parse: parse.port, default: 8001, describe: 'port of the internal API' }),
+  host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),
+  nodeId: setting({
+    env: 'NODE_ID',
+    parse: parse.id,
+    default: (partial: Record<string, unknown>) => `node-${String(partial.port)}`,
+    describe: "its name on the ring; must match the proxy's NODES (default node-<PORT>)",
+  }),
+  dataDir: setting({
+    env: 'DATA_DIR',
+    parse: parse.text,
+    default: (partial: Record<string, unknown>) => `./data/${String(partial.nodeId)}`,
+    describe: 'its log and snapshots; nothing else writes there (default ./data/<NODE_ID>)',
+  }),
+  walSync: setting({
+    env: 'WAL_SYNC',
+    parse: parse.oneOf(['always', 'interval', 'none'] as const),
+    default: 'always' as const,
+    describe: 'always: fsync before acknowledging (group commit); interval: every WAL_SYNC_INTERVAL_MS; none',
+  }),
+  walSyncIntervalMs: setting({
+    env: 'WAL_SYNC_INTERVAL_MS',
+    parse: parse.integer(1, 3_600_000),
+    default: 1000,
+    describe: 'fsync period with WAL_SYNC=interval, in ms',
+  }),
+  clusterToken: setting<string | undefined>({
+    env: 'CLUSTER_TOKEN',
+    parse: parse.text,
+    secret: true,
+    describe: 'when set, every /internal request must carry Authorization: Bearer <token>',
+  }),
+  maxValueBytes: setting({
+    env: 'MAX_VALUE_BYTES',
+    parse: parse.integer(1, VALUE_BYTES_LIMIT),
+    default: VALUE_BYTES_MAX_DEFAULT,
+    describe: 'largest value accepted, in bytes',
+  }),
+  logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
+};
+
+/** The data node's configuration once read and checked. */
+export type DatanodeConfig = ConfigOf<typeof DATANODE_SETTINGS>;
+
+/**
+ * Reads and checks the data node's configuration.
+ * @throws ConfigError naming the variable and the problem, e.g. `WAL_SYNC=sometimes must be one of always, interval, none`.
+ */
+export function readDatanodeConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv.slice(2)): DatanodeConfig {
+  return readConfig(DATANODE_SETTINGS, env, argv);
+}

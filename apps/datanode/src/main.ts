@@ -1,0 +1,70 @@
+import { openStore } from '@kv/wal';
+import {
+  SHUTDOWN_GRACE_MS_DEFAULT,
+  closeServer,
+  createHttpServer,
+  createLogger,
+  createRegistry,
+  describeConfig,
+  flushLogger,
+  listen,
+  onStopSignal,
+  startProcess,
+} from '@kv/service';
+import { Histogram } from 'prom-client';
+import { createApp } from './app';
+import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
+
+startProcess('datanode', DATANODE_SETTINGS, async () => {
+  const config = readDatanodeConfig();
+  const logger = createLogger({ level: config.logLevel, service: 'datanode', fields: { nodeId: config.nodeId } });
+  const registry = createRegistry('datanode');
+  const syncSeconds = new Histogram({
+    name: 'kv_wal_sync_seconds',
+    help: 'Time of one group commit of the log (write and fdatasync)',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const syncRecords = new Histogram({
+    name: 'kv_wal_sync_records',
+    help: 'Records made durable by one group commit of the log',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+    registers: [registry],
+  });
+
+  logger.info('opening store', { config: describeConfig(DATANODE_SETTINGS, config) });
+  const store = await openStore(config.dataDir, {
+    sync: config.walSync,
+    syncIntervalMs: config.walSyncIntervalMs,
+    logger,
+    onSync: (info) => {
+      syncSeconds.observe(info.durationMs / 1000);
+      syncRecords.observe(info.records);
+    },
+    onFatal: (error) => {
+      // The log can no longer promise durability: stop at once and let recovery replay the log on restart.
+      process.stderr.write(`datanode ${config.nodeId}: fatal log error, exiting: ${error.message}\n`);
+      process.exit(1);
+    },
+  });
+  logger.info('recovered', { recovery: store.recovery, keys: store.size });
+
+  const { listener } = createApp({
+    store,
+    nodeId: config.nodeId,
+    clusterToken: config.clusterToken,
+    maxValueBytes: config.maxValueBytes,
+    logger,
+    registry,
+  });
+  const server = createHttpServer(listener);
+  const port = await listen(server, config.port, config.host);
+  logger.info('listening', { host: config.host, port });
+
+  onStopSignal(async () => {
+    await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
+    await store.close();
+    logger.info('stopped');
+    await flushLogger(logger);
+  }, logger);
+});

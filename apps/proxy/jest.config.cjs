@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'proxy',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+  coverageDirectory: '../../coverage/apps/proxy',
+};

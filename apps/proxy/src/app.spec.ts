@@ -1,0 +1,273 @@
+import http from 'node:http';
+import { PassThrough } from 'node:stream';
+import { encodeKey } from '@kv/protocol';
+import { InMemoryCluster, MemoryHintStore, NodeHealth, Replicator } from '@kv/quorum';
+import { HashRing } from '@kv/ring';
+import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
+import { createApp } from './app';
+import { ProxyMetrics } from './proxy-metrics';
+import { ProxyVersions } from './proxy-versions';
+import { PublicApi } from './public-api';
+
+const NODES = ['node1', 'node2', 'node3'];
+const MAX_VALUE_BYTES = 100;
+
+interface TestProxy {
+  base: string;
+  cluster: InMemoryCluster;
+  health: NodeHealth;
+  server: http.Server;
+}
+
+async function startProxy(options: { authToken?: string } = {}): Promise<TestProxy> {
+  const cluster = new InMemoryCluster(NODES);
+  const health = new NodeHealth(NODES);
+  const hints = new MemoryHintStore();
+  const registry = createRegistry('proxy');
+  const metrics = new ProxyMetrics(registry, health, hints);
+  const versions = new ProxyVersions({ proxyId: 'test', floor: undefined });
+  const replicator = new Replicator({
+    ring: new HashRing(NODES),
+    transport: cluster.transport(),
+    versions,
+    health,
+    hints,
+    timeoutMs: 200,
+    events: metrics.replicatorEvents,
+  });
+  const api = new PublicApi({ replicator, versions, maxValueBytes: MAX_VALUE_BYTES });
+  const { listener } = createApp({
+    api,
+    authToken: options.authToken,
+    cluster: () => ({
+      nodes: NODES.map((id) => ({ id, url: `http://${id}`, status: health.isUp(id) ? 'up' : 'down' })),
+      replicas: 3,
+      writeQuorum: 2,
+      readQuorum: 2,
+      vnodes: 128,
+    }),
+    logger: createLogger({ service: 'proxy', stream: new PassThrough() }),
+    registry,
+  });
+  const server = createHttpServer(listener);
+  const port = await listen(server, 0, '127.0.0.1');
+  return { base: `http://127.0.0.1:${port}`, cluster, health, server };
+}
+
+let proxy: TestProxy;
+beforeEach(async () => {
+  proxy = await startProxy();
+});
+afterEach(async () => {
+  await closeServer(proxy.server, 100);
+});
+
+/** One request with the path sent as is (fetch would normalize dot segments such as `/kv/%2E`). */
+function call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  // Answers are arbitrary JSON that each test inspects in its own way.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return new Promise<{ status: number; body: any; headers: { get(name: string): string | undefined } }>((resolve, reject) => {
+    const req = http.request(proxy.base + '/', { method, path: route, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: res.statusCode ?? 0,
+          body: text.startsWith('{') ? JSON.parse(text) : text,
+          headers: { get: (name) => res.headers[name.toLowerCase()] as string | undefined },
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const kv = (key: string): string => `/kv/${encodeKey(key)}`;
+
+describe('the public API', () => {
+  test('set, get, delete; a deleted key reads 404 and deleting again succeeds', async () => {
+    const put = await call('PUT', '/kv/greeting', { value: 'hello' });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({ key: 'greeting', version: expect.any(String), acks: 2 });
+    expect((await call('GET', '/kv/greeting')).body).toEqual({ key: 'greeting', value: 'hello', version: put.body.version });
+    const del = await call('DELETE', '/kv/greeting');
+    expect(del).toMatchObject({ status: 200, body: { key: 'greeting', acks: 2 } });
+    expect(del.body.version > put.body.version).toBe(true);
+    expect(await call('GET', '/kv/greeting')).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
+    expect(await call('DELETE', '/kv/greeting')).toMatchObject({ status: 200 });
+  });
+
+  test.each(['héllo wörld ✓', 'a/b/c', 'what?', 'frag#ment', ' spaces ', '100%', 'plus+sign', '日本語', '.', '..', 'x'.repeat(1024)])(
+    'keys travel as one segment: %j',
+    async (key) => {
+      const value = `v:${key}`.slice(0, MAX_VALUE_BYTES);
+      expect((await call('PUT', kv(key), { value })).body.key).toBe(key);
+      expect((await call('GET', kv(key))).body).toMatchObject({ key, value });
+    },
+  );
+
+  test('later writes win: versions increase', async () => {
+    const versions: string[] = [];
+    for (let i = 0; i < 20; i++) versions.push((await call('PUT', '/kv/counter', { value: String(i) })).body.version);
+    expect([...versions].sort()).toEqual(versions);
+    expect(new Set(versions).size).toBe(20);
+    expect((await call('GET', '/kv/counter')).body.value).toBe('19');
+  });
+
+  test.each([
+    ['malformed JSON', 'PUT', '/kv/a', '{"value": ', 400, 'KV_BAD_REQUEST'],
+    ['a non-string value', 'PUT', '/kv/a', { value: 42 }, 400, 'KV_BAD_REQUEST'],
+    ['a missing value', 'PUT', '/kv/a', { nope: 'x' }, 400, 'KV_BAD_REQUEST'],
+    ['a JSON array body', 'PUT', '/kv/a', ['x'], 400, 'KV_BAD_REQUEST'],
+    ['a 1025-byte key', 'GET', `/kv/${'k'.repeat(1025)}`, undefined, 400, 'KV_INVALID_KEY'],
+    ['a 1025-byte key of 2-byte characters', 'PUT', kv('é'.repeat(513)), { value: 'v' }, 400, 'KV_INVALID_KEY'],
+    ['an empty key', 'GET', '/kv/', undefined, 400, 'KV_INVALID_KEY'],
+    ['invalid percent-encoding', 'GET', '/kv/%zz', undefined, 400, 'KV_INVALID_KEY'],
+    ['percent-encoding that is not UTF-8', 'GET', '/kv/%FF%FE', undefined, 400, 'KV_INVALID_KEY'],
+    ['a value over the limit', 'PUT', '/kv/a', { value: 'x'.repeat(MAX_VALUE_BYTES + 1) }, 413, 'KV_TOO_LARGE'],
+    ['a body over the limit', 'PUT', '/kv/a', `{"value":"v","pad":"${' '.repeat(1024 * 1024)}"}`, 413, 'KV_TOO_LARGE'],
+    ['an unknown key', 'GET', '/kv/never-written', undefined, 404, 'KV_NOT_FOUND'],
+    ['an unknown route', 'GET', '/nope', undefined, 404, 'KV_NOT_FOUND'],
+    ['a key of two segments', 'GET', '/kv/a/b', undefined, 404, 'KV_NOT_FOUND'],
+    ['an unsupported method', 'POST', '/kv/a', { value: 'v' }, 404, 'KV_NOT_FOUND'],
+    ['a bad w', 'PUT', '/kv/a?w=4', { value: 'v' }, 400, 'KV_BAD_REQUEST'],
+    ['a non-numeric r', 'GET', '/kv/a?r=all', undefined, 400, 'KV_BAD_REQUEST'],
+  ] as const)('%s: %s %s answers %i %s', async (_name, method, route, body, status, code) => {
+    const res = await call(method, route, body);
+    expect(res.status).toBe(status);
+    expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+    expect(res.headers.get('content-type')).toContain('application/json');
+  });
+
+  test('per-request w and r', async () => {
+    proxy.cluster.setFault('node1', { down: true });
+    expect(await call('PUT', '/kv/a?w=3', { value: 'v' })).toMatchObject({ status: 503 });
+    expect(await call('PUT', '/kv/a?w=1', { value: 'v' })).toMatchObject({ status: 200, body: { acks: expect.any(Number) } });
+    expect(await call('GET', '/kv/a?r=3')).toMatchObject({ status: 503 });
+    expect(await call('GET', '/kv/a?r=1')).toMatchObject({ status: 200, body: { value: 'v' } });
+  });
+
+  test('two replicas down: writes and reads answer 503 KV_QUORUM_FAILED with acks and required', async () => {
+    await call('PUT', '/kv/a', { value: 'v' });
+    proxy.cluster.setFault('node1', { down: true });
+    proxy.cluster.setFault('node2', { down: true });
+    const put = await call('PUT', '/kv/a', { value: 'w' });
+    expect(put.status).toBe(503);
+    expect(put.body).toEqual({ error: { code: 'KV_QUORUM_FAILED', message: expect.stringContaining('unknown') }, acks: 1, required: 2 });
+    const get = await call('GET', '/kv/a');
+    expect(get).toMatchObject({ status: 503, body: { error: { code: 'KV_QUORUM_FAILED' }, acks: 1, required: 2 } });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.body).toMatch(/kv_quorum_failures_total\{kind="write",service="proxy"\} 1/);
+  });
+
+  test('a failing replica is a replica failure, never a 500', async () => {
+    proxy.cluster.setFault('node3', { error: true });
+    expect(await call('PUT', '/kv/a', { value: 'v' })).toMatchObject({ status: 200 });
+  });
+});
+
+describe('POST /batch', () => {
+  test('one result per operation, in order, each with its own status', async () => {
+    const res = await call('POST', '/batch', {
+      ops: [
+        { op: 'set', key: 'a', value: '1' },
+        { op: 'get', key: 'a' },
+        { op: 'get', key: 'missing' },
+        { op: 'del', key: 'a' },
+        { op: 'get', key: 'a' },
+        { op: 'set', key: '', value: 'x' },
+        { op: 'set', key: 'b', value: 7 },
+        { op: 'explode', key: 'c' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const results = res.body.results;
+    expect(results.map((r: { status: number }) => r.status)).toEqual([200, 200, 404, 200, 404, 400, 400, 400]);
+    expect(results[0]).toEqual({ status: 200, key: 'a', version: expect.any(String), acks: 2 });
+    expect(results[1]).toEqual({ status: 200, key: 'a', value: '1', version: results[0].version });
+    expect(results[5].error.code).toBe('KV_INVALID_KEY');
+    expect(results[7].error.code).toBe('KV_BAD_REQUEST');
+  });
+
+  test('quorum failures are per operation', async () => {
+    proxy.cluster.setFault('node1', { down: true });
+    proxy.cluster.setFault('node2', { down: true });
+    const res = await call('POST', '/batch', { ops: [{ op: 'set', key: 'a', value: '1' }] });
+    expect(res.body.results[0]).toMatchObject({ status: 503, error: { code: 'KV_QUORUM_FAILED' }, acks: 1, required: 2 });
+  });
+
+  test.each([
+    ['not an object', '"ops"'],
+    ['ops not an array', { ops: {} }],
+    ['more than 1000 ops', { ops: Array.from({ length: 1001 }, (_, i) => ({ op: 'get', key: `k${i}` })) }],
+    ['malformed JSON', '{"ops": [}'],
+  ])('%s: 400 for the whole request', async (_name, body) => {
+    expect(await call('POST', '/batch', body)).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
+  });
+
+  test('1000 operations are fine', async () => {
+    const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'set', key: `k${i}`, value: `v${i}` }));
+    const res = await call('POST', '/batch?w=2', { ops });
+    expect(res.body.results.every((r: { status: number }) => r.status === 200)).toBe(true);
+  });
+});
+
+describe('AUTH_TOKEN', () => {
+  beforeEach(async () => {
+    await closeServer(proxy.server, 100);
+    proxy = await startProxy({ authToken: 'open-sesame' });
+  });
+
+  test.each([
+    ['missing', {}],
+    ['wrong', { authorization: 'Bearer open-sesam' }],
+    ['malformed', { authorization: 'Basic b3Blbi1zZXNhbWU=' }],
+  ])('%s token: /kv and /batch answer 401', async (_name, headers) => {
+    for (const [method, route, body] of [
+      ['GET', '/kv/a', undefined],
+      ['PUT', '/kv/a', { value: 'v' }],
+      ['DELETE', '/kv/a', undefined],
+      ['POST', '/batch', { ops: [] }],
+    ] as const) {
+      expect(await call(method, route, body, headers)).toMatchObject({ status: 401, body: { error: { code: 'KV_UNAUTHORIZED' } } });
+    }
+  });
+
+  test('the right token passes; health, cluster and metrics stay open', async () => {
+    const headers = { authorization: 'Bearer open-sesame' };
+    expect(await call('PUT', '/kv/a', { value: 'v' }, headers)).toMatchObject({ status: 200 });
+    expect(await call('GET', '/kv/a', undefined, headers)).toMatchObject({ status: 200, body: { value: 'v' } });
+    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call('GET', '/cluster')).toMatchObject({ status: 200 });
+  });
+});
+
+describe('operations routes', () => {
+  test('/health, /cluster with node status, /metrics, request ids', async () => {
+    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    proxy.health.report('node2', false);
+    const cluster = await call('GET', '/cluster');
+    expect(cluster.body).toEqual({
+      nodes: [
+        { id: 'node1', url: 'http://node1', status: 'up' },
+        { id: 'node2', url: 'http://node2', status: 'down' },
+        { id: 'node3', url: 'http://node3', status: 'up' },
+      ],
+      replicas: 3,
+      writeQuorum: 2,
+      readQuorum: 2,
+      vnodes: 128,
+    });
+    await call('PUT', '/kv/a', { value: 'v' });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(metrics.body).toMatch(/kv_http_requests_total\{route="\/kv\/:key",method="PUT",status="200",service="proxy"\} 1/);
+    expect(metrics.body).toMatch(/kv_node_up\{node="node2",service="proxy"\} 0/);
+    expect(metrics.body).toContain('kv_hints_pending');
+    const res = await call('GET', '/kv/a', undefined, { 'x-request-id': 'trace-me' });
+    expect(res.headers.get('x-request-id')).toBe('trace-me');
+  });
+});

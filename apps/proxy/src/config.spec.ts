@@ -1,0 +1,57 @@
+import { ConfigError } from '@kv/service';
+import { parseNodes, readProxyConfig } from './config';
+
+const NODES = 'node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003';
+
+describe('proxy configuration', () => {
+  test('defaults of CONTRACT.md', () => {
+    expect(readProxyConfig({ NODES }, [])).toMatchObject({
+      port: 8000,
+      host: '0.0.0.0',
+      replicas: 3,
+      writeQuorum: 2,
+      readQuorum: 2,
+      vnodes: 128,
+      nodeTimeoutMs: 1000,
+      healthIntervalMs: 1000,
+      dataDir: './data/proxy',
+      maxValueBytes: 1048576,
+      logLevel: 'info',
+      clusterToken: undefined,
+      authToken: undefined,
+      nodes: [
+        { id: 'node1', url: 'http://127.0.0.1:8001' },
+        { id: 'node2', url: 'http://127.0.0.1:8002' },
+        { id: 'node3', url: 'http://127.0.0.1:8003' },
+      ],
+    });
+  });
+
+  test('flags win over the environment', () => {
+    expect(readProxyConfig({ NODES, PORT: '9000' }, ['--port', '9001', '--write-quorum=3'])).toMatchObject({ port: 9001, writeQuorum: 3 });
+  });
+
+  test.each([
+    [{}, 'NODES is required'],
+    [{ NODES, WRITE_QUORUM: '17' }, 'WRITE_QUORUM=17 must be an integer in 1..16'],
+    [{ NODES, REPLICAS: '3', WRITE_QUORUM: '4' }, 'WRITE_QUORUM=4 must be <= REPLICAS=3'],
+    [{ NODES, READ_QUORUM: '3', REPLICAS: '2' }, 'READ_QUORUM=3 must be <= REPLICAS=2'],
+    [{ NODES: 'node1=http://a:1', REPLICAS: '3', WRITE_QUORUM: '1', READ_QUORUM: '1' }, 'REPLICAS=3 must be <= the number of NODES (1)'],
+    [{ NODES, NODE_TIMEOUT_MS: '0' }, 'NODE_TIMEOUT_MS=0 must be an integer in 1..600000'],
+    [{ NODES, LOG_LEVEL: 'loud' }, 'LOG_LEVEL=loud must be one of'],
+    [{ NODES, PROXY_ID: 'Has Caps' }, 'PROXY_ID=Has Caps must be 1..16 of a-z'],
+    [{ NODES: 'node1' }, 'must be a comma-separated list of id=url'],
+    [{ NODES: 'node1=ftp://x' }, 'has a bad URL for node1'],
+    [{ NODES: 'a=http://x:1,a=http://y:2' }, 'names node a twice'],
+  ])('%j is refused: %s', (env, message) => {
+    expect(() => readProxyConfig(env, [])).toThrow(ConfigError);
+    expect(() => readProxyConfig(env, [])).toThrow(message);
+  });
+
+  test('parseNodes trims and drops empty items', () => {
+    expect(parseNodes(' a=http://x:1/ , ,b=https://y ')).toEqual([
+      { id: 'a', url: 'http://x:1' },
+      { id: 'b', url: 'https://y' },
+    ]);
+  });
+});

@@ -1,0 +1,147 @@
+import { VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
+import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+
+/** One data node of `NODES`. */
+export interface NodeAddress {
+  readonly id: string;
+  readonly url: string;
+}
+
+/** Parses `node1=http://127.0.0.1:8001,node2=...`: unique ids, http(s) URLs. */
+export function parseNodes(raw: string): NodeAddress[] {
+  const nodes: NodeAddress[] = [];
+  for (const item of raw.split(',')) {
+    const trimmed = item.trim();
+    if (trimmed === '') continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`must be a comma-separated list of id=url, got ${JSON.stringify(trimmed)}`);
+    const id = trimmed.slice(0, eq).trim();
+    try {
+      parse.id(id);
+    } catch {
+      throw new ConfigError(`has a bad node id ${JSON.stringify(id)}: use letters, digits, "_", "." or "-"`);
+    }
+    let url: string;
+    try {
+      url = parse.url(trimmed.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(`has a bad URL for ${id}: ${JSON.stringify(trimmed.slice(eq + 1))}`);
+    }
+    if (nodes.some((node) => node.id === id)) throw new ConfigError(`names node ${id} twice`);
+    nodes.push({ id, url });
+  }
+  if (nodes.length === 0) throw new ConfigError('must name at least one data node');
+  return nodes;
+}
+
+/** The largest MAX_VALUE_BYTES: a value must fit in one record of the data nodes' log (16 MiB). */
+export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
+
+const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+/** The proxy's settings (CONTRACT.md, Configuration), each an environment variable and a `--flag`. */
+export const PROXY_SETTINGS = {
+  port: setting({ env: 'PORT', parse: parse.port, default: 8000, describe: 'port of the public API' }),
+  host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),
+  nodes: setting<NodeAddress[] | undefined>({
+    env: 'NODES',
+    parse: parseNodes,
+    describe: 'the data nodes: node1=http://127.0.0.1:8001,node2=...',
+  }),
+  replicas: setting({ env: 'REPLICAS', parse: parse.integer(1, 16), default: 3, describe: 'N: copies of each key' }),
+  writeQuorum: setting({ env: 'WRITE_QUORUM', parse: parse.integer(1, 16), default: 2, describe: 'W: acknowledgements a write needs' }),
+  readQuorum: setting({ env: 'READ_QUORUM', parse: parse.integer(1, 16), default: 2, describe: 'R: replies a read needs' }),
+  vnodes: setting({ env: 'VNODES', parse: parse.integer(1, 4096), default: 128, describe: 'virtual nodes per data node on the ring' }),
+  nodeTimeoutMs: setting({
+    env: 'NODE_TIMEOUT_MS',
+    parse: parse.integer(1, 600_000),
+    default: 1000,
+    describe: 'deadline of one request to a data node, in ms',
+  }),
+  healthIntervalMs: setting({
+    env: 'HEALTH_INTERVAL_MS',
+    parse: parse.integer(10, 3_600_000),
+    default: 1000,
+    describe: 'how often data nodes are probed, in ms',
+  }),
+  dataDir: setting({ env: 'DATA_DIR', parse: parse.text, default: './data/proxy', describe: "the proxy's durable state (clock floor, hints)" }),
+  clusterToken: setting<string | undefined>({
+    env: 'CLUSTER_TOKEN',
+    parse: parse.text,
+    secret: true,
+    describe: 'sent to data nodes as Authorization: Bearer <token>',
+  }),
+  authToken: setting<string | undefined>({
+    env: 'AUTH_TOKEN',
+    parse: parse.text,
+    secret: true,
+    describe: 'when set, every /kv and /batch request must carry Authorization: Bearer <token>',
+  }),
+  maxValueBytes: setting({
+    env: 'MAX_VALUE_BYTES',
+    parse: parse.integer(1, VALUE_BYTES_LIMIT),
+    default: VALUE_BYTES_MAX_DEFAULT,
+    describe: 'largest value accepted, in bytes',
+  }),
+  hintsMax: setting({
+    env: 'HINTS_MAX',
+    parse: parse.integer(1, 10_000_000),
+    default: 100_000,
+    describe: 'pending hints kept for nodes that missed writes (oldest dropped first)',
+  }),
+  proxyId: setting({
+    env: 'PROXY_ID',
+    parse: (raw: string) => {
+      if (!isClockId(raw)) throw new ConfigError('must be 1..16 of a-z, 0-9, "_" or "-"');
+      return raw;
+    },
+    default: 'proxy',
+    describe: 'this proxy in the versions it issues (distinct per proxy)',
+  }),
+  logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
+  // Test-only settings: they weaken guarantees on purpose, so that tests can prove the checks would notice.
+  testClockOffsetMs: setting({
+    env: 'TEST_CLOCK_OFFSET_MS',
+    parse: parse.integer(-1e12, 1e12),
+    default: 0,
+    hidden: true,
+    describe: 'test only: added to the wall clock (a clock stepped back or forward)',
+  }),
+  testUnsafeClock: setting({
+    env: 'TEST_UNSAFE_CLOCK',
+    parse: parse.boolean,
+    default: false,
+    hidden: true,
+    describe: 'test only: no clock floor, and versions seen on replicas do not advance the clock',
+  }),
+  testReadRepair: setting({
+    env: 'TEST_READ_REPAIR',
+    parse: parse.oneOf(['blocking', 'background'] as const),
+    default: 'blocking' as const,
+    hidden: true,
+    describe: 'test only: background read repair (reads may go back in time)',
+  }),
+};
+
+/** The proxy's configuration once read and checked. */
+export type ProxyConfig = Omit<ConfigOf<typeof PROXY_SETTINGS>, 'nodes'> & { nodes: NodeAddress[] };
+
+/**
+ * Reads and checks the proxy's configuration.
+ * @throws ConfigError naming the variable and the problem, e.g. `WRITE_QUORUM=4 must be <= REPLICAS=3`.
+ */
+export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv.slice(2)): ProxyConfig {
+  const config = readConfig(PROXY_SETTINGS, env, argv);
+  const nodes = config.nodes;
+  if (nodes === undefined) throw new ConfigError('NODES is required, e.g. NODES=node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002');
+  if (config.replicas > nodes.length) {
+    throw new ConfigError(`REPLICAS=${config.replicas} must be <= the number of NODES (${nodes.length})`);
+  }
+  if (config.writeQuorum > config.replicas) {
+    throw new ConfigError(`WRITE_QUORUM=${config.writeQuorum} must be <= REPLICAS=${config.replicas}`);
+  }
+  if (config.readQuorum > config.replicas) {
+    throw new ConfigError(`READ_QUORUM=${config.readQuorum} must be <= REPLICAS=${config.replicas}`);
+  }
+  return { ...config, nodes };
+}

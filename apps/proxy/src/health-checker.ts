@@ -1,0 +1,50 @@
+import type { NodeHealth } from '@kv/quorum';
+
+/** Probes one node; resolves when it is healthy, rejects otherwise. */
+export type Probe = (nodeId: string) => Promise<unknown>;
+
+/**
+ * Probes every data node's `/health` every `intervalMs` and reports the results to {@link NodeHealth}. Probes of one
+ * node never overlap: a probe still running when its next turn comes is not duplicated.
+ */
+export class HealthChecker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly nodeIds: readonly string[],
+    private readonly health: NodeHealth,
+    private readonly probe: Probe,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Probes every node once now, then every interval. */
+  start(): Promise<void> {
+    this.timer = setInterval(() => void this.checkAll(), this.intervalMs);
+    this.timer.unref();
+    return this.checkAll();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Probes every node once (skipping those whose previous probe is still running). */
+  async checkAll(): Promise<void> {
+    await Promise.all(this.nodeIds.map((nodeId) => this.check(nodeId)));
+  }
+
+  private async check(nodeId: string): Promise<void> {
+    if (this.running.has(nodeId)) return;
+    this.running.add(nodeId);
+    try {
+      await this.probe(nodeId);
+      this.health.report(nodeId, true);
+    } catch {
+      this.health.report(nodeId, false);
+    } finally {
+      this.running.delete(nodeId);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { HintStore, NodeHealth, ReplicatorEvents } from '@kv/quorum';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The proxy's own metrics (besides requests by route, see `HttpMetrics`): quorum failures, read repairs, hints,
+ * node health and the size of the batches sent to data nodes. Gauges that mirror state are read when scraped.
+ */
+export class ProxyMetrics {
+  /** Events of the replicator, wired to counters. */
+  readonly replicatorEvents: ReplicatorEvents;
+  /** Records one batch sent to a data node. */
+  readonly batchSent: (nodeId: string, ops: number) => void;
+  /** Records one delivered hint. */
+  readonly hintDelivered: () => void;
+
+  constructor(registry: Registry, health: NodeHealth, hints: HintStore) {
+    const quorumFailures = new Counter({
+      name: 'kv_quorum_failures_total',
+      help: 'Requests that missed their quorum, by kind (read or write)',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    const readRepairs = new Counter({
+      name: 'kv_read_repairs_total',
+      help: 'Stale replicas written back by reads',
+      registers: [registry],
+    });
+    const hintsRecorded = new Counter({
+      name: 'kv_hints_recorded_total',
+      help: 'Writes missed by a replica and kept as hints',
+      registers: [registry],
+    });
+    const hintsDelivered = new Counter({
+      name: 'kv_hints_delivered_total',
+      help: 'Hints delivered to replicas that came back',
+      registers: [registry],
+    });
+    const versionRetries = new Counter({
+      name: 'kv_version_retries_total',
+      help: 'Writes retried with a newer version because a replica held a newer one',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'kv_hints_pending',
+      help: 'Hints waiting for their replica',
+      registers: [registry],
+      collect() {
+        this.set(hints.count);
+      },
+    });
+    new Gauge({
+      name: 'kv_hints_dropped',
+      help: 'Hints dropped because the hint store was full, since start (anti-entropy must repair those keys)',
+      registers: [registry],
+      collect() {
+        this.set(hints.dropped);
+      },
+    });
+    new Gauge({
+      name: 'kv_node_up',
+      help: 'Whether a data node answers its health probes (1) or not (0)',
+      labelNames: ['node'],
+      registers: [registry],
+      collect() {
+        for (const status of health.statusAll()) this.set({ node: status.id }, status.up ? 1 : 0);
+      },
+    });
+    const batchOps = new Histogram({
+      name: 'kv_replica_batch_ops',
+      help: 'Operations per batch sent to a data node',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    });
+    const writeFailures = quorumFailures.labels('write');
+    const readFailures = quorumFailures.labels('read');
+    this.replicatorEvents = {
+      quorumFailed: (kind) => (kind === 'write' ? writeFailures : readFailures).inc(),
+      readRepaired: (replicas) => readRepairs.inc(replicas),
+      hinted: () => hintsRecorded.inc(),
+      versionRetried: () => versionRetries.inc(),
+    };
+    this.batchSent = (_nodeId, ops) => batchOps.observe(ops);
+    this.hintDelivered = () => hintsDelivered.inc();
+  }
+}

@@ -1,0 +1,148 @@
+import {
+  ErrorCode,
+  KvError,
+  PublicQuery,
+  batchBodyBytesMax,
+  batchErrorResult,
+  decodeKey,
+  isInvalidOp,
+  parsePublicBatch,
+  parsePutBody,
+  parseQuorumParam,
+  singleBodyBytesMax,
+  type BatchOp,
+  type BatchResult,
+  type DeleteResponse,
+  type GetResponse,
+  type PutResponse,
+} from '@kv/protocol';
+import type { Replicator } from '@kv/quorum';
+import { parseJson } from '@kv/service';
+import type { ProxyVersions } from './proxy-versions';
+
+/** The query string of a request, as `URLSearchParams` would give it. */
+export interface Query {
+  get(name: string): string | null;
+}
+
+/** What the public API needs. */
+export interface PublicApiDeps {
+  replicator: Replicator;
+  versions: ProxyVersions;
+  /** Largest value accepted, in bytes (`MAX_VALUE_BYTES`). */
+  maxValueBytes: number;
+}
+
+/**
+ * The public key-value API of CONTRACT.md, apart from any HTTP framework: each method takes the raw (still
+ * percent-encoded) key and the raw body, and returns the answer's body or throws a `KvError` whose code and status
+ * the caller sends. Quorum failures are `KV_QUORUM_FAILED` (503) with `acks` and `required`.
+ */
+export class PublicApi {
+  private readonly replicator: Replicator;
+  private readonly versions: ProxyVersions;
+  private readonly replicas: number;
+  private readonly limits: { valueBytesMax: number };
+  /** Body limits in bytes, derived from `MAX_VALUE_BYTES` (see `@kv/protocol` limits). */
+  readonly singleBodyBytesMax: number;
+  readonly batchBodyBytesMax: number;
+
+  constructor(deps: PublicApiDeps) {
+    this.replicator = deps.replicator;
+    this.versions = deps.versions;
+    this.replicas = deps.replicator.replicas;
+    this.limits = { valueBytesMax: deps.maxValueBytes };
+    this.singleBodyBytesMax = singleBodyBytesMax(deps.maxValueBytes);
+    this.batchBodyBytesMax = batchBodyBytesMax(deps.maxValueBytes);
+  }
+
+  /** `PUT /kv/{key}` with `{"value": "..."}`; `?w=`. */
+  async put(rawKey: string, body: string, query: Query | undefined, requestId?: string): Promise<PutResponse> {
+    const key = decodeKey(rawKey);
+    const value = parsePutBody(parseJson(body), this.limits.valueBytesMax);
+    const w = this.quorum(query, PublicQuery.writeQuorum);
+    return this.set(key, value, w, requestId);
+  }
+
+  /** `GET /kv/{key}`; `?r=`. @throws KvError `KV_NOT_FOUND` for a missing or deleted key. */
+  async get(rawKey: string, query: Query | undefined, requestId?: string): Promise<GetResponse> {
+    const key = decodeKey(rawKey);
+    const r = this.quorum(query, PublicQuery.readQuorum);
+    return this.read(key, r, requestId);
+  }
+
+  /** `DELETE /kv/{key}`; `?w=`. Idempotent: deleting a missing key succeeds. */
+  async delete(rawKey: string, query: Query | undefined, requestId?: string): Promise<DeleteResponse> {
+    const key = decodeKey(rawKey);
+    const w = this.quorum(query, PublicQuery.writeQuorum);
+    return this.del(key, w, requestId);
+  }
+
+  /**
+   * `POST /batch` with `{"ops": [...]}`; `?w=` and `?r=` apply to every operation. Each operation has the semantics
+   * of its single-key request (no atomicity across keys): operations on different keys run concurrently, those on
+   * the same key in batch order. The answer lists one result per operation, in order, each with its own `status`.
+   */
+  async batch(body: string, query: Query | undefined, requestId?: string): Promise<{ results: BatchResult[] }> {
+    const w = this.quorum(query, PublicQuery.writeQuorum);
+    const r = this.quorum(query, PublicQuery.readQuorum);
+    const ops = parsePublicBatch(parseJson(body), this.limits);
+    // Operations on different keys run concurrently; those on one key run one after the other, in batch order, so
+    // that a get after a set of the same key in one batch sees it.
+    const lastOfKey = new Map<string, Promise<BatchResult>>();
+    const results = await Promise.all(
+      ops.map((op) => {
+        if (isInvalidOp(op)) return batchErrorResult(op.error);
+        const previous = lastOfKey.get(op.key);
+        const result =
+          previous === undefined
+            ? this.batchOp(op, w, r, requestId)
+            : previous.then(() => this.batchOp(op, w, r, requestId));
+        lastOfKey.set(op.key, result);
+        return result;
+      }),
+    );
+    return { results };
+  }
+
+  private async batchOp(op: BatchOp, w: number | undefined, r: number | undefined, requestId?: string): Promise<BatchResult> {
+    try {
+      switch (op.op) {
+        case 'set':
+          return { status: 200, ...(await this.set(op.key, op.value, w, requestId)) };
+        case 'get':
+          return { status: 200, ...(await this.read(op.key, r, requestId)) };
+        case 'del':
+          return { status: 200, ...(await this.del(op.key, w, requestId)) };
+      }
+    } catch (thrown) {
+      return batchErrorResult(thrown);
+    }
+  }
+
+  private async set(key: string, value: string, w: number | undefined, requestId?: string): Promise<PutResponse> {
+    const ready = this.versions.ready();
+    if (ready !== undefined) await ready;
+    const result = await this.replicator.set(key, value, { w, requestId });
+    return { key, version: result.version, acks: result.acks };
+  }
+
+  private async read(key: string, r: number | undefined, requestId?: string): Promise<GetResponse> {
+    const found = await this.replicator.get(key, { r, requestId });
+    if (found === undefined) throw new KvError(ErrorCode.NotFound, 'no such key');
+    return { key, value: found.value, version: found.version };
+  }
+
+  private async del(key: string, w: number | undefined, requestId?: string): Promise<DeleteResponse> {
+    const ready = this.versions.ready();
+    if (ready !== undefined) await ready;
+    const result = await this.replicator.delete(key, { w, requestId });
+    return { key, version: result.version, acks: result.acks };
+  }
+
+  private quorum(query: Query | undefined, name: string): number | undefined {
+    if (query === undefined) return undefined;
+    const raw = query.get(name);
+    return raw === null ? undefined : parseQuorumParam(raw, this.replicas, name);
+  }
+}

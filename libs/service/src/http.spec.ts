@@ -1,0 +1,104 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ErrorCode, KvError } from '@kv/protocol';
+import { acceptRequestId, bearerMatches, closeServer, createHttpServer, listen, nextRequestId, parseJson, readBody, sendError } from './http';
+
+async function withServer(handler: http.RequestListener, run: (url: string) => Promise<void>): Promise<void> {
+  const server = createHttpServer(handler);
+  const port = await listen(server, 0, '127.0.0.1');
+  try {
+    await run(`http://127.0.0.1:${port}`);
+  } finally {
+    await closeServer(server, 100);
+  }
+}
+
+const echoBody = (bytesMax: number): http.RequestListener => (req, res) => {
+  readBody(req, bytesMax).then(
+    (body) => {
+      res.writeHead(200);
+      res.end(`got ${Buffer.byteLength(body)}`);
+    },
+    (error: unknown) => sendError(res, error),
+  );
+};
+
+describe('readBody', () => {
+  test('reads a body up to the limit, multi-byte characters split across chunks included', async () => {
+    await withServer(echoBody(1000), async (url) => {
+      const text = 'é'.repeat(400);
+      const res = await fetch(url, { method: 'PUT', body: text });
+      expect(await res.text()).toBe('got 800');
+    });
+  });
+
+  test('refuses a declared content-length over the limit with 413 KV_TOO_LARGE', async () => {
+    await withServer(echoBody(10), async (url) => {
+      const res = await fetch(url, { method: 'PUT', body: 'x'.repeat(11) });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ error: { code: 'KV_TOO_LARGE', message: 'the request body is larger than 10 bytes' } });
+    });
+  });
+
+  test('refuses a chunked body that grows past the limit', async () => {
+    await withServer(echoBody(100), async (url) => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(url, { method: 'PUT', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 20; i++) req.write('x'.repeat(10));
+        req.end();
+      });
+      expect(status).toBe(413);
+    });
+  });
+});
+
+describe('sendError', () => {
+  test('sends the code and status of a KvError, and KV_INTERNAL without details for anything else', async () => {
+    const errors: unknown[] = [new KvError(ErrorCode.InvalidKey, 'bad key'), new Error('secret stack'), KvError.quorumFailed('write', { acks: 1, required: 2 })];
+    let i = 0;
+    await withServer((_req, res) => void sendError(res, errors[i++]), async (url) => {
+      const a = await fetch(url);
+      expect([a.status, await a.json()]).toEqual([400, { error: { code: 'KV_INVALID_KEY', message: 'bad key' } }]);
+      const b = await fetch(url);
+      expect([b.status, await b.json()]).toEqual([500, { error: { code: 'KV_INTERNAL', message: 'internal error' } }]);
+      const c = await fetch(url);
+      expect(c.status).toBe(503);
+      expect(await c.json()).toMatchObject({ error: { code: 'KV_QUORUM_FAILED' }, acks: 1, required: 2 });
+    });
+  });
+});
+
+describe('helpers', () => {
+  test('bearerMatches accepts exactly "Bearer <token>"', () => {
+    expect(bearerMatches('Bearer abc', 'abc')).toBe(true);
+    expect(bearerMatches('Bearer abcd', 'abc')).toBe(false);
+    expect(bearerMatches('bearer abc', 'abc')).toBe(false);
+    expect(bearerMatches('abc', 'abc')).toBe(false);
+    expect(bearerMatches(undefined, 'abc')).toBe(false);
+    expect(bearerMatches('Bearer ', '')).toBe(true);
+    expect(bearerMatches(undefined, '')).toBe(false);
+  });
+
+  test('parseJson maps malformed JSON to KV_BAD_REQUEST', () => {
+    expect(parseJson('{"a":1}')).toEqual({ a: 1 });
+    expect(() => parseJson('{')).toThrow(expect.objectContaining({ code: ErrorCode.BadRequest }));
+  });
+
+  test('request ids: accepted when short and printable, else generated and unique', () => {
+    expect(acceptRequestId('abc-123')).toBe('abc-123');
+    expect(acceptRequestId('has space')).not.toBe('has space');
+    expect(acceptRequestId('x'.repeat(200))).toHaveLength(acceptRequestId(undefined).length);
+    expect(nextRequestId()).not.toBe(nextRequestId());
+  });
+
+  test('createHttpServer applies the limits', () => {
+    const server = createHttpServer(() => undefined, { headersTimeoutMs: 1234, connectionsMax: 7 });
+    expect(server.headersTimeout).toBe(1234);
+    expect(server.maxConnections).toBe(7);
+    expect((server.address() as AddressInfo | null)).toBeNull();
+  });
+});

@@ -1,0 +1,180 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
+
+/** Limits of a kv HTTP server, in the units their names say. */
+export interface ServerLimits {
+  /** Time to receive a request's headers: closes connections that trickle them (slowloris). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request: closes slow senders of bodies. */
+  requestTimeoutMs: number;
+  /** Idle time of a kept-alive connection between requests. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are refused by the kernel backlog and then by Node. */
+  connectionsMax: number;
+}
+
+/** Defaults with their reasons: clients on a LAN send headers in milliseconds; a 1 MiB body in well under a second. */
+export const SERVER_LIMITS_DEFAULT: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 30_000,
+  connectionsMax: 10_000,
+};
+
+/** An HTTP server with kv's limits on headers, requests, idle connections and connection count. */
+export function createHttpServer(
+  listener: http.RequestListener,
+  limits: Partial<ServerLimits> = {},
+): http.Server {
+  const settings = { ...SERVER_LIMITS_DEFAULT, ...limits };
+  const server = http.createServer(
+    {
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      // Node's default; stated because it bounds header memory per request.
+      maxHeaderSize: 16 * 1024,
+    },
+    listener,
+  );
+  server.maxConnections = settings.connectionsMax;
+  return server;
+}
+
+/** Starts listening; resolves with the bound port (useful with port 0). */
+export function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/**
+ * Stops accepting connections, closes idle ones, and waits for requests in flight to finish, at most `graceMs`;
+ * then closes what is left.
+ */
+export function closeServer(server: http.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Reads a request body as UTF-8 text, refusing more than `bytesMax` bytes: a declared `content-length` over the
+ * limit is refused before reading anything; a body that grows past it while streaming stops being read.
+ * @throws KvError `KV_TOO_LARGE` over the limit, `KV_BAD_REQUEST` if the client aborts.
+ */
+export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > bytesMax) {
+      reject(tooLarge(bytesMax));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let failed = false;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > bytesMax) {
+        failed = true;
+        req.off('data', onData);
+        req.pause();
+        reject(tooLarge(bytesMax));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (failed) return;
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, received).toString('utf8'));
+    });
+    req.once('aborted', () => {
+      if (!failed) reject(new KvError(ErrorCode.BadRequest, 'the request body was not completely received'));
+    });
+    req.once('error', (error) => {
+      if (!failed) reject(new KvError(ErrorCode.BadRequest, 'the request body could not be read', { cause: error }));
+    });
+  });
+}
+
+function tooLarge(bytesMax: number): KvError {
+  return new KvError(ErrorCode.TooLarge, `the request body is larger than ${bytesMax} bytes`);
+}
+
+/**
+ * Parses a JSON body; anything malformed is a `KV_BAD_REQUEST` (the parser's message is kept: it names the position).
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new KvError(ErrorCode.BadRequest, `malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+/** Sends a JSON text with its status. */
+export function sendJson(res: http.ServerResponse, status: number, json: string, headers?: http.OutgoingHttpHeaders): void {
+  res.writeHead(status, headers === undefined ? { ...JSON_HEADERS, 'content-length': Buffer.byteLength(json) } : {
+    ...JSON_HEADERS,
+    ...headers,
+    'content-length': Buffer.byteLength(json),
+  });
+  res.end(json);
+}
+
+/**
+ * Sends the error answer of any thrown value: `KvError`s with their status and body, anything else as
+ * `KV_INTERNAL` without details. Returns the {@link KvError} sent, for logs and metrics. A request whose body was
+ * refused as too large gets `connection: close`, since the rest of its body was not read.
+ */
+export function sendError(res: http.ServerResponse, thrown: unknown): KvError {
+  const { status, body, error } = errorResponse(thrown);
+  if (res.headersSent) {
+    res.destroy();
+    return error;
+  }
+  sendJson(res, status, JSON.stringify(body), error.code === ErrorCode.TooLarge ? { connection: 'close' } : undefined);
+  return error;
+}
+
+/**
+ * True when an `Authorization` header carries `Bearer <token>`. The comparison takes the same time whatever the
+ * header holds (digests of equal length are compared), so a client cannot find the token byte by byte.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : '';
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b) && header !== undefined;
+}
+
+let requestCounter = 0;
+const requestIdPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
+
+/** A request id unique in this process and unlikely to repeat across processes: a prefix and a counter. */
+export function nextRequestId(): string {
+  requestCounter += 1;
+  return requestIdPrefix + requestCounter.toString(36);
+}
+
+/** Request ids accepted from clients: short and printable, so that they are safe to log and to pass on. */
+export function acceptRequestId(value: string | string[] | undefined): string {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 128 && /^[\x21-\x7e]+$/.test(value)) return value;
+  return nextRequestId();
+}

@@ -1,0 +1,29 @@
+export {
+  ConfigError,
+  describeConfig,
+  flagName,
+  parse,
+  parseFlags,
+  readConfig,
+  settingsHelp,
+} from './config';
+export type { ConfigOf, Setting, Settings } from './config';
+export { LOG_LEVELS, createLogger, flushLogger } from './logger';
+export type { LogLevel, Logger, LoggerOptions } from './logger';
+export { HttpMetrics, LATENCY_BUCKETS_SECONDS, createRegistry, secondsSince } from './metrics';
+export {
+  SERVER_LIMITS_DEFAULT,
+  acceptRequestId,
+  bearerMatches,
+  closeServer,
+  createHttpServer,
+  listen,
+  nextRequestId,
+  parseJson,
+  readBody,
+  sendError,
+  sendJson,
+} from './http';
+export type { ServerLimits } from './http';
+export { SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
+export { EXIT_CONFIG_ERROR, EXIT_START_FAILED, startProcess } from './start-process';
