@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'client',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+  coverageDirectory: '../../coverage/apps/client',
+};

@@ -1,0 +1,79 @@
+import { CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from '@kv/protocol';
+import type { Argv } from 'yargs';
+import { integerIn } from './option-values';
+import { UsageError } from './usage-error';
+
+/** The server `kv` talks to when neither `--server` nor `$KV_SERVER` names one: a proxy on this machine, default port. */
+export const SERVER_URL_DEFAULT = 'http://localhost:8000';
+
+/** Longest `--timeout`: one hour; anything longer is a mistake, not a deadline. */
+export const TIMEOUT_MS_MAX = 3_600_000;
+
+/** The options every command accepts: `kv [--server URL] [--token T] [--json] [--timeout MS] <command>`. */
+export interface GlobalArgs {
+  /** The proxy's URL. */
+  server: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token: string | undefined;
+  /** Print the server's JSON answers (or machine-readable results) instead of plain text. */
+  json: boolean;
+  /** Deadline of each request in ms. */
+  timeout: number;
+}
+
+/**
+ * Declares the global options; their defaults come from `env` (`KV_SERVER`, `KV_TOKEN`; an empty variable counts as
+ * unset).
+ */
+export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | undefined>>): Argv<GlobalArgs> {
+  return y
+    .option('server', {
+      type: 'string',
+      describe: "the proxy's URL",
+      default: nonEmpty(env.KV_SERVER) ?? SERVER_URL_DEFAULT,
+      defaultDescription: `$KV_SERVER, else ${SERVER_URL_DEFAULT}`,
+      requiresArg: true,
+    })
+    .option('token', {
+      type: 'string',
+      describe: 'sent as "Authorization: Bearer <token>" (the proxy\'s AUTH_TOKEN)',
+      default: nonEmpty(env.KV_TOKEN),
+      // The token is a secret: never show its value in --help.
+      defaultDescription: '$KV_TOKEN',
+      requiresArg: true,
+    })
+    .option('json', {
+      type: 'boolean',
+      describe: "print JSON instead of plain text: the server's answer (bench: its results)",
+      default: false,
+    })
+    .option('timeout', {
+      type: 'number',
+      describe: 'deadline of each request, in ms',
+      default: CLIENT_TIMEOUT_MS_DEFAULT,
+      requiresArg: true,
+      coerce: integerIn('--timeout', 1, TIMEOUT_MS_MAX),
+    })
+    .group(['server', 'token', 'json', 'timeout'], 'Global options:');
+}
+
+/**
+ * A client of the proxy named by the global options; the caller closes it.
+ * @param maxSockets most concurrent connections (1 for a single request).
+ * @throws UsageError when `--server` is not an http(s) URL or `--token` is not a usable token.
+ */
+export function createClient(args: GlobalArgs, maxSockets = 1): KvClient {
+  try {
+    return new KvClient({ baseUrl: args.server, token: args.token, timeoutMs: args.timeout, maxSockets });
+  } catch (err) {
+    if (err instanceof TypeError) {
+      const what = err.message.startsWith('token') ? '--token' : '--server';
+      throw new UsageError(`${what}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
