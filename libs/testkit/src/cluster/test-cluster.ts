@@ -1,0 +1,214 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ManagedProcess } from './managed-process';
+import { TcpRelay } from './tcp-relay';
+
+/** The repository root (the directory holding nx.json), found from this file. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'nx.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root (nx.json) above ' + __dirname);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The built entry point of an app (`npm run build` makes them). @throws when it is missing. */
+export function entryPoint(app: 'proxy' | 'datanode' | 'client'): string {
+  const file = path.join(repoRoot(), 'dist', 'apps', app, 'main.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+  return file;
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked: bind to it soon). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200, for at most `timeoutMs`. */
+export async function waitForHealth(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} not healthy within ${timeoutMs} ms (${last})`);
+}
+
+/** One data node of a test cluster, reached by the proxy through its relay. */
+export interface TestNode {
+  readonly id: string;
+  /** Port the data node itself listens on. */
+  readonly port: number;
+  /** The relay the proxy goes through. */
+  readonly relay: TcpRelay;
+  readonly process: ManagedProcess;
+  readonly dataDir: string;
+  /** The node's own URL (not through the relay), for the internal API in checks. */
+  readonly url: string;
+}
+
+/** Options of {@link TestCluster.start}. */
+export interface TestClusterOptions {
+  /** Data nodes (default 3). */
+  nodes?: number;
+  /** Environment of every data node (e.g. `WAL_SYNC`, `CLUSTER_TOKEN`). */
+  nodeEnv?: Record<string, string>;
+  /** Environment of the proxy (e.g. `REPLICAS`, `AUTH_TOKEN`, test-only settings). */
+  proxyEnv?: Record<string, string>;
+  /** Directory for data and logs (default: a new temp directory, removed by `stop` unless a test failed). */
+  dir?: string;
+}
+
+/**
+ * A kv cluster of real processes for tests: data nodes and a proxy from the built entry points, on free loopback
+ * ports, each data node behind a {@link TcpRelay} so that links can fail. Every process is stopped by
+ * {@link TestCluster.stop} and killed if the test process exits first.
+ */
+export class TestCluster {
+  readonly nodes: TestNode[];
+  readonly proxy: ManagedProcess;
+  readonly dir: string;
+  readonly proxyPort: number;
+
+  private constructor(dir: string, nodes: TestNode[], proxy: ManagedProcess, proxyPort: number) {
+    this.dir = dir;
+    this.nodes = nodes;
+    this.proxy = proxy;
+    this.proxyPort = proxyPort;
+  }
+
+  /** The proxy's base URL. */
+  get proxyUrl(): string {
+    return `http://127.0.0.1:${this.proxyPort}`;
+  }
+
+  /** Starts the data nodes, their relays and the proxy, and waits until all are healthy. */
+  static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
+    const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kv-cluster-'));
+    mkdirSync(dir, { recursive: true });
+    const datanodeScript = entryPoint('datanode');
+    const proxyScript = entryPoint('proxy');
+    const nodes: TestNode[] = [];
+    for (let i = 1; i <= (options.nodes ?? 3); i++) {
+      const id = `node${i}`;
+      const port = await freePort();
+      const dataDir = path.join(dir, id);
+      const relay = new TcpRelay(port);
+      await relay.start();
+      const proc = new ManagedProcess({
+        name: id,
+        script: datanodeScript,
+        logFile: path.join(dir, `${id}.log`),
+        env: { PORT: String(port), HOST: '127.0.0.1', NODE_ID: id, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.nodeEnv },
+      });
+      nodes.push({ id, port, relay, process: proc, dataDir, url: `http://127.0.0.1:${port}` });
+    }
+    const proxyPort = await freePort();
+    const proxy = new ManagedProcess({
+      name: 'proxy',
+      script: proxyScript,
+      logFile: path.join(dir, 'proxy.log'),
+      env: {
+        PORT: String(proxyPort),
+        HOST: '127.0.0.1',
+        NODES: nodes.map((node) => `${node.id}=http://127.0.0.1:${node.relay.port}`).join(','),
+        DATA_DIR: path.join(dir, 'proxy'),
+        HEALTH_INTERVAL_MS: '200',
+        NODE_TIMEOUT_MS: '1000',
+        LOG_LEVEL: 'info',
+        ...options.proxyEnv,
+      },
+    });
+    const cluster = new TestCluster(dir, nodes, proxy, proxyPort);
+    try {
+      await Promise.all(nodes.map((node) => cluster.startNode(node)));
+      await cluster.startProxy();
+    } catch (error) {
+      await cluster.stop({ keepFiles: true });
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The node `id` (`node1`...) or at index `i`. */
+  node(which: string | number): TestNode {
+    const node = typeof which === 'number' ? this.nodes[which] : this.nodes.find((n) => n.id === which);
+    if (node === undefined) throw new TypeError(`no node ${which}`);
+    return node;
+  }
+
+  /** Starts a data node (again) and waits for its health. */
+  async startNode(node: TestNode): Promise<void> {
+    await node.process.start(() => waitForHealth(`${node.url}/health`));
+  }
+
+  /** Kills a data node (SIGKILL by default). */
+  async killNode(which: string | number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.node(which).process.kill(signal);
+  }
+
+  /** Restarts a stopped data node on its port and data directory. */
+  async restartNode(which: string | number): Promise<void> {
+    const node = this.node(which);
+    if (node.process.running) await node.process.kill('SIGKILL');
+    await this.startNode(node);
+  }
+
+  /** Kills a data node, deletes its data directory (a lost disk) and starts it empty. */
+  async wipeNode(which: string | number): Promise<void> {
+    const node = this.node(which);
+    await node.process.kill('SIGKILL');
+    rmSync(node.dataDir, { recursive: true, force: true });
+    await this.startNode(node);
+  }
+
+  /** Starts the proxy (again), with `env` overriding its environment, and waits for its health. */
+  async startProxy(env: Record<string, string> = {}): Promise<void> {
+    Object.assign(this.proxy.env, env);
+    await this.proxy.start(() => waitForHealth(`${this.proxyUrl}/health`));
+  }
+
+  /** Restarts the proxy (SIGTERM, or SIGKILL when `kill`), with `env` overriding its environment. */
+  async restartProxy(env: Record<string, string> = {}, kill = false): Promise<void> {
+    if (kill) await this.proxy.kill('SIGKILL');
+    else await this.proxy.stop();
+    await this.startProxy(env);
+  }
+
+  /** The last `lines` lines of a process's log (for failure reports). */
+  tail(name: string, lines = 40): string {
+    const file = path.join(this.dir, `${name}.log`);
+    if (!existsSync(file)) return '';
+    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  }
+
+  /**
+   * Stops every process (gracefully, then by force) and relay; removes the cluster's directory unless `keepFiles`
+   * (keep it when a test failed, to read the logs).
+   */
+  async stop(options: { keepFiles?: boolean } = {}): Promise<void> {
+    const processes = [this.proxy, ...this.nodes.map((node) => node.process)];
+    for (const proc of processes) proc.resume();
+    await Promise.all(processes.map((proc) => proc.stop(5000)));
+    await Promise.all(this.nodes.map((node) => node.relay.stop()));
+    if (!options.keepFiles) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

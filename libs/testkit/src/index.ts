@@ -1,0 +1,37 @@
+// Cluster launcher and fault injection.
+export { ManagedProcess } from './cluster/managed-process';
+export type { ManagedProcessOptions } from './cluster/managed-process';
+export { TcpRelay } from './cluster/tcp-relay';
+export type { RelayMode } from './cluster/tcp-relay';
+export { TestCluster, entryPoint, freePort, repoRoot, waitForHealth } from './cluster/test-cluster';
+export type { TestClusterOptions, TestNode } from './cluster/test-cluster';
+
+// History checkers: register linearizability, set, convergence, and their text reports.
+export { checkConvergence } from './checker/check-convergence';
+export type {
+  ConvergenceCheckOptions,
+  ConvergenceCheckResult,
+  DivergenceKind,
+  KeyDivergence,
+  ReplicaState,
+  ReplicaStates,
+} from './checker/check-convergence';
+export { checkRegister } from './checker/check-register';
+export type { RegisterCheckOptions, RegisterCheckResult, RegisterKeyResult, Verdict } from './checker/check-register';
+export { checkSet } from './checker/check-set';
+export type { SetCheckResult, SetInsert, UnexpectedElement } from './checker/check-set';
+export { describeOperation } from './checker/describe-operation';
+export { formatReport } from './checker/format-report';
+export type { CheckResult, FormatReportOptions } from './checker/format-report';
+export { assertHistory } from './checker/history';
+export type { History, Operation, OpKind, Outcome } from './checker/history';
+export type { DroppedOperations } from './checker/key-history';
+export {
+  EXPLANATION_STEPS_MAX,
+  REGISTER_STEPS_MAX_DEFAULT,
+  REGISTER_TIME_MS_MAX_DEFAULT,
+  REPORT_DETAILS_MAX_DEFAULT,
+  VIOLATION_CONCURRENT_OPS_MAX,
+  VIOLATION_PREFIX_OPS_MAX,
+} from './checker/limits';
+export type { RegisterViolation } from './checker/register-violation';

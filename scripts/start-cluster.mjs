@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// `npm start`: builds what is missing and runs the local cluster of CONTRACT.md, the topology of docker-compose.yml
+// as local processes: data nodes node1..node3 on 8001..8003, the proxy on 8000, data under ./data/. Each line a
+// process writes is prefixed with its name; Ctrl-C or SIGTERM stops everything (data nodes after the proxy).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = path.resolve(root, process.env.KV_DATA_DIR ?? 'data');
+const host = '127.0.0.1';
+const nodes = [1, 2, 3].map((i) => ({ name: `node${i}`, port: 8000 + i }));
+const proxyPort = 8000;
+const color = process.stdout.isTTY ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
+const colors = { proxy: 36, node1: 32, node2: 33, node3: 35, start: 1 };
+
+function say(name, line) {
+  process.stdout.write(`${color(colors[name] ?? 0, name.padEnd(6))} | ${line}\n`);
+}
+
+function build() {
+  const apps = ['proxy', 'datanode', 'client'];
+  say('start', `building ${apps.join(', ')} (cached when nothing changed)...`);
+  const result = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...apps, '--output-style=static'], {
+    cwd: root,
+    env: { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    process.stderr.write(result.stdout + result.stderr);
+    say('start', 'the build failed: run "npm ci" first, then "npm start" again');
+    process.exit(1);
+  }
+}
+
+const children = new Map();
+let stopping = false;
+
+function run(name, app, env) {
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'apps', app, 'main.js')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.set(name, child);
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream }).on('line', (line) => say(name, line));
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      say('start', `${name} exited (${signal ?? `code ${code}`}); stopping the cluster`);
+      stop(1);
+    } else if (children.size === 0) {
+      say('start', 'stopped');
+      process.exit(process.exitCode ?? 0);
+    }
+  });
+  return child;
+}
+
+async function waitHealthy(name, port) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!children.has(name)) throw new Error(`${name} exited while starting`);
+    try {
+      const res = await fetch(`http://${host}:${port}/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not become healthy on port ${port} within 30 s`);
+}
+
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = code;
+  // The proxy first, so no request reaches a data node that is going away.
+  const proxy = children.get('proxy');
+  const stopNodes = () => {
+    for (const [name, child] of children) if (name !== 'proxy') child.kill('SIGTERM');
+  };
+  if (proxy) {
+    proxy.once('exit', stopNodes);
+    proxy.kill('SIGTERM');
+  } else {
+    stopNodes();
+  }
+  if (children.size === 0) process.exit(code);
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+  }, 15_000).unref();
+}
+
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+build();
+mkdirSync(dataDir, { recursive: true });
+for (const node of nodes) {
+  run(node.name, 'datanode', {
+    PORT: String(node.port),
+    HOST: host,
+    NODE_ID: node.name,
+    DATA_DIR: path.join(dataDir, node.name),
+  });
+}
+try {
+  await Promise.all(nodes.map((node) => waitHealthy(node.name, node.port)));
+  run('proxy', 'proxy', {
+    PORT: String(proxyPort),
+    HOST: host,
+    NODES: nodes.map((node) => `${node.name}=http://${host}:${node.port}`).join(','),
+    DATA_DIR: path.join(dataDir, 'proxy'),
+  });
+  await waitHealthy('proxy', proxyPort);
+} catch (error) {
+  say('start', error.message);
+  stop(1);
+}
+if (!stopping) {
+  say('start', `kv is up: proxy on http://localhost:${proxyPort}, data nodes on 8001-8003, data in ${dataDir}`);
+  say('start', 'try it in another terminal:  bin/kv set hello world  &&  bin/kv get hello  &&  bin/kv status');
+  say('start', 'press Ctrl-C to stop');
+}
