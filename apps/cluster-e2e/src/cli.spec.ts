@@ -1,7 +1,6 @@
+import { TestCluster, keepClusterFiles, repoRoot } from '@kv/testkit';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { TestCluster, repoRoot } from '@kv/testkit';
-import { keepClusterFiles } from './support/http';
 
 interface Run {
   code: number | null;

@@ -1,6 +1,5 @@
+import { TestCluster, keepClusterFiles, request } from '@kv/testkit';
 import { NodeClient, encodeKey } from '@kv/protocol';
-import { TestCluster } from '@kv/testkit';
-import { keepClusterFiles, request } from './support/http';
 
 const AUTH = 'public-token';
 const CLUSTER = 'cluster-token';

@@ -1,6 +1,5 @@
+import { TestCluster, eventually, keepClusterFiles, request } from '@kv/testkit';
 import { NodeClient, encodeKey } from '@kv/protocol';
-import { TestCluster } from '@kv/testkit';
-import { eventually, keepClusterFiles, request } from './support/http';
 import { Writers, sleep, stopAllWriters, verifyReads } from './support/writers';
 
 let cluster: TestCluster | undefined;

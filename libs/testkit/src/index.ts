@@ -5,6 +5,11 @@ export { TcpRelay } from './cluster/tcp-relay';
 export type { RelayMode } from './cluster/tcp-relay';
 export { TestCluster, entryPoint, freePort, repoRoot, waitForHealth } from './cluster/test-cluster';
 export type { TestClusterOptions, TestNode } from './cluster/test-cluster';
+export { keepClusterFiles } from './cluster/test-cluster';
+
+// HTTP helpers for tests.
+export { eventually, request } from './http/request';
+export type { Answer } from './http/request';
 
 // History checkers: register linearizability, set, convergence, and their text reports.
 export { checkConvergence } from './checker/check-convergence';
@@ -35,3 +40,14 @@ export {
   VIOLATION_PREFIX_OPS_MAX,
 } from './checker/limits';
 export type { RegisterViolation } from './checker/register-violation';
+
+// Chaos: workloads, nemeses, scenarios.
+export { CI_SCENARIOS, SCENARIOS } from './chaos/catalogue';
+export type { ScenarioTemplate } from './chaos/catalogue';
+export { NEMESIS_NAMES, healAll, nemesisByName } from './chaos/nemeses';
+export type { Nemesis, NemesisName } from './chaos/nemeses';
+export { Random, seedFromEnv } from './chaos/random';
+export { runScenario, summarize } from './chaos/scenario';
+export type { ScenarioOptions, ScenarioResult } from './chaos/scenario';
+export { WORKLOAD_REQUEST_TIMEOUT_MS, runRegisterWorkload, runSetWorkload } from './chaos/workloads';
+export type { RegisterWorkloadOptions, SetWorkloadOptions, SetWorkloadResult, StopSignal } from './chaos/workloads';

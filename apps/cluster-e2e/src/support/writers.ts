@@ -1,5 +1,5 @@
 import { encodeKey } from '@kv/protocol';
-import { request } from './http';
+import { request } from '@kv/testkit';
 
 /** Pause of a writer after a request that failed without an answer. */
 const ERROR_PAUSE_MS = 20;

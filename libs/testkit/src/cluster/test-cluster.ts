@@ -212,3 +212,8 @@ export class TestCluster {
     if (!options.keepFiles) rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Whether test clusters keep their data and logs after the run (`KV_KEEP_CLUSTER=1`), to investigate a failure. */
+export function keepClusterFiles(): boolean {
+  return process.env.KV_KEEP_CLUSTER === '1';
+}

@@ -52,7 +52,3 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   }
 }
 
-/** Whether test clusters keep their data and logs after the run (`KV_KEEP_CLUSTER=1`), to investigate a failure. */
-export function keepClusterFiles(): boolean {
-  return process.env.KV_KEEP_CLUSTER === '1';
-}

@@ -1,0 +1,27 @@
+import type { ScenarioOptions } from './scenario';
+
+/** A scenario of the catalogue: everything but the seed and the duration. */
+export type ScenarioTemplate = Omit<ScenarioOptions, 'seed' | 'durationMs' | 'log'>;
+
+/**
+ * The scenarios that the chaos runs cycle through: each workload against each family of faults, with the default
+ * settings (W=2, R=2, blocking read repair, durable clock floor), where every check must pass.
+ */
+export const SCENARIOS: readonly ScenarioTemplate[] = [
+  { name: 'register/kill-node', workload: 'register', nemeses: ['kill-node'] },
+  { name: 'register/partition', workload: 'register', nemeses: ['cut-link', 'reset-link', 'slow-link'] },
+  { name: 'register/pause-node', workload: 'register', nemeses: ['pause-node'] },
+  { name: 'register/kill-all', workload: 'register', nemeses: ['kill-all'], faultMs: [200, 1000] },
+  { name: 'register/proxy-clock-back', workload: 'register', nemeses: ['proxy-clock-back'] },
+  { name: 'register/wipe-node', workload: 'register', nemeses: ['wipe-node'] },
+  { name: 'set/kill-and-partition', workload: 'set', nemeses: ['kill-node', 'cut-link', 'pause-node'] },
+  { name: 'set/wipe-node', workload: 'set', nemeses: ['wipe-node', 'kill-node'] },
+  {
+    name: 'register/everything',
+    workload: 'register',
+    nemeses: ['kill-node', 'kill-all', 'pause-node', 'cut-link', 'slow-link', 'reset-link', 'proxy-clock-back', 'wipe-node'],
+  },
+];
+
+/** The scenarios of the short profile that `npm test` runs. */
+export const CI_SCENARIOS: readonly string[] = ['register/kill-node', 'register/partition', 'set/kill-and-partition', 'register/everything'];

@@ -1,0 +1,152 @@
+import type { TestCluster } from '../cluster/test-cluster';
+import type { Random } from './random';
+
+/**
+ * A fault with a start and a heal. `start` picks its victims with the run's generator and returns a description for
+ * the run's log; `heal` undoes whatever `start` did (restarting what it killed), and is safe to call after a failed
+ * start.
+ */
+export interface Nemesis {
+  readonly name: string;
+  start(cluster: TestCluster, random: Random): Promise<string>;
+  heal(cluster: TestCluster): Promise<void>;
+}
+
+/** Names of the nemeses of {@link nemesisByName}. */
+export const NEMESIS_NAMES = [
+  'kill-node',
+  'kill-all',
+  'pause-node',
+  'cut-link',
+  'slow-link',
+  'reset-link',
+  'proxy-clock-back',
+  'wipe-node',
+] as const;
+export type NemesisName = (typeof NEMESIS_NAMES)[number];
+
+/** How far back the proxy's clock is stepped by `proxy-clock-back`, at most. */
+const CLOCK_STEP_BACK_MS_MAX = 3_600_000;
+/** Latency added by `slow-link`, at most: past the proxy's node timeout (1 s) sometimes. */
+const SLOW_LINK_MS_MAX = 1500;
+
+/** Restarts every data node that is not running, and resumes paused ones. */
+async function restartStopped(cluster: TestCluster): Promise<void> {
+  for (const node of cluster.nodes) node.process.resume();
+  await Promise.all(cluster.nodes.filter((node) => !node.process.running).map((node) => cluster.restartNode(node.id)));
+}
+
+/** kill -9 of one data node; heal restarts it. */
+function killNode(): Nemesis {
+  return {
+    name: 'kill-node',
+    async start(cluster, random) {
+      const node = random.pick(cluster.nodes);
+      await cluster.killNode(node.id);
+      return `kill -9 ${node.id}`;
+    },
+    heal: restartStopped,
+  };
+}
+
+/** kill -9 of every data node at once; heal restarts them. */
+function killAll(): Nemesis {
+  return {
+    name: 'kill-all',
+    async start(cluster) {
+      await Promise.all(cluster.nodes.map((node) => cluster.killNode(node.id)));
+      return 'kill -9 of every data node';
+    },
+    heal: restartStopped,
+  };
+}
+
+/** SIGSTOP of one data node (its sockets stay open, nothing answers); heal sends SIGCONT. */
+function pauseNode(): Nemesis {
+  return {
+    name: 'pause-node',
+    async start(cluster, random) {
+      const node = random.pick(cluster.nodes);
+      node.process.pause();
+      return `SIGSTOP ${node.id}`;
+    },
+    async heal(cluster) {
+      for (const node of cluster.nodes) node.process.resume();
+    },
+  };
+}
+
+/** A relay fault on the link of one node: `cut` (hang), `slow` or `reset`. */
+function linkFault(kind: 'cut' | 'slow' | 'reset'): Nemesis {
+  return {
+    name: `${kind}-link`,
+    async start(cluster, random) {
+      const node = random.pick(cluster.nodes);
+      if (kind === 'cut') node.relay.cut();
+      else if (kind === 'reset') node.relay.reset();
+      else node.relay.slow(random.between(50, SLOW_LINK_MS_MAX));
+      return `${kind} the proxy's link to ${node.id}`;
+    },
+    async heal(cluster) {
+      for (const node of cluster.nodes) node.relay.heal();
+    },
+  };
+}
+
+/** Restarts the proxy (killed or stopped) with its wall clock stepped back; heal leaves it running as it is. */
+function proxyClockBack(): Nemesis {
+  return {
+    name: 'proxy-clock-back',
+    async start(cluster, random) {
+      const offset = -random.between(1000, CLOCK_STEP_BACK_MS_MAX);
+      const kill = random.chance(0.5);
+      await cluster.restartProxy({ TEST_CLOCK_OFFSET_MS: String(offset) }, kill);
+      return `${kill ? 'kill -9' : 'stop'} and restart the proxy with its clock ${offset} ms off`;
+    },
+    async heal(cluster) {
+      if (!cluster.proxy.running) await cluster.startProxy();
+    },
+  };
+}
+
+/** kill -9 of one data node and restart on an empty data directory (a lost disk). */
+function wipeNode(): Nemesis {
+  return {
+    name: 'wipe-node',
+    async start(cluster, random) {
+      const node = random.pick(cluster.nodes);
+      await cluster.wipeNode(node.id);
+      return `wipe ${node.id} (restarted on an empty data directory)`;
+    },
+    heal: restartStopped,
+  };
+}
+
+/** The nemesis called `name`. */
+export function nemesisByName(name: NemesisName): Nemesis {
+  switch (name) {
+    case 'kill-node':
+      return killNode();
+    case 'kill-all':
+      return killAll();
+    case 'pause-node':
+      return pauseNode();
+    case 'cut-link':
+      return linkFault('cut');
+    case 'slow-link':
+      return linkFault('slow');
+    case 'reset-link':
+      return linkFault('reset');
+    case 'proxy-clock-back':
+      return proxyClockBack();
+    case 'wipe-node':
+      return wipeNode();
+  }
+}
+
+/** Heals everything any nemesis may have done. */
+export async function healAll(cluster: TestCluster): Promise<void> {
+  for (const node of cluster.nodes) node.relay.heal();
+  await restartStopped(cluster);
+  if (!cluster.proxy.running) await cluster.startProxy();
+}

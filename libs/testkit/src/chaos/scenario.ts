@@ -1,0 +1,241 @@
+import { performance } from 'node:perf_hooks';
+import { NodeClient, encodeKey } from '@kv/protocol';
+import { checkConvergence, type ConvergenceCheckResult, type ReplicaState } from '../checker/check-convergence';
+import { checkRegister, type RegisterCheckResult } from '../checker/check-register';
+import { checkSet, type SetCheckResult } from '../checker/check-set';
+import { formatReport } from '../checker/format-report';
+import type { Operation } from '../checker/history';
+import { TestCluster } from '../cluster/test-cluster';
+import { request } from '../http/request';
+import { healAll, nemesisByName, type NemesisName } from './nemeses';
+import { Random } from './random';
+import { runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
+
+/** A chaos scenario: a workload against a real cluster while nemeses strike, then checks. */
+export interface ScenarioOptions {
+  name: string;
+  seed: number;
+  /** How long the workload runs, in ms. */
+  durationMs: number;
+  /** The nemeses to draw from, one at a time; empty for a run without faults. */
+  nemeses: readonly NemesisName[];
+  /** How long each fault lasts, in ms: [min, max]. */
+  faultMs?: [number, number];
+  /** Quiet time between faults, in ms: [min, max]. */
+  quietMs?: [number, number];
+  workload: 'register' | 'set';
+  clients?: number;
+  /** Register workload: keys shared by the clients. */
+  keys?: number;
+  /** Register workload: share of writes. */
+  writeRatio?: number;
+  /** `?r=` of the workload's reads (weakened runs use 1). */
+  readQuorum?: number;
+  writeQuorum?: number;
+  proxyEnv?: Record<string, string>;
+  nodeEnv?: Record<string, string>;
+  /** Time allowed for replicas to converge once everything is healed, in ms. */
+  convergenceTimeoutMs?: number;
+  /** Receives one line per fault and phase. */
+  log?: (line: string) => void;
+  /** Keep the cluster's data and logs when the scenario finds a violation. */
+  keepFilesOnViolation?: boolean;
+}
+
+/** The outcome of one scenario. */
+export interface ScenarioResult {
+  name: string;
+  seed: number;
+  /** Operations recorded (inserts for the set workload). */
+  ops: number;
+  /** Faults injected, as described by the nemeses. */
+  faults: string[];
+  /** True when every checker found the run valid (an undecided linearizability check counts as valid but is reported). */
+  valid: boolean;
+  /** Violations found: non-linearizable keys, lost or unexpected elements, keys that did not converge. */
+  violations: number;
+  /** The checkers' text reports. */
+  reports: string[];
+  register?: RegisterCheckResult;
+  set?: SetCheckResult;
+  convergence?: ConvergenceCheckResult;
+  durationMs: number;
+  /** Where the cluster's files were kept, if they were. */
+  keptDir?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls the proxy's metrics until no hint is pending, for at most `timeoutMs`. */
+async function hintsDelivered(proxyUrl: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await request(proxyUrl, 'GET', '/metrics', undefined, {}, 2000);
+      if (/^kv_hints_pending\{[^}]*\} 0$/m.test(String(res.body))) return true;
+    } catch {
+      // the proxy may be restarting
+    }
+    await sleep(200);
+  }
+  return false;
+}
+
+/** What every data node holds for each key, through the internal API. */
+async function replicaStates(cluster: TestCluster, keys: readonly string[], token: string | undefined) {
+  const states = new Map<string, Map<string, ReplicaState>>();
+  for (const key of keys) states.set(key, new Map());
+  await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const client = new NodeClient({ baseUrl: node.url, token, timeoutMs: 10_000 });
+      try {
+        for (let i = 0; i < keys.length; i += 1000) {
+          const chunk = keys.slice(i, i + 1000);
+          const results = await client.batch(chunk.map((key) => ['g', key] as ['g', string]));
+          results.forEach((result, j) => {
+            const state: ReplicaState = Array.isArray(result) ? { version: result[0] as string, value: result[1] as string | null } : null;
+            states.get(chunk[j])?.set(node.id, state);
+          });
+        }
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  return states;
+}
+
+/**
+ * Runs one scenario end to end: starts a cluster, runs the workload while faults come and go, heals everything,
+ * waits for hints, reads every key back (which also repairs), and checks the history (linearizability per key, or
+ * the set's lost and unexpected elements) and the replicas' convergence.
+ */
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => undefined);
+  const random = new Random(options.seed);
+  const nemesisRandom = random.fork();
+  const workloadRandom = random.fork();
+  const [faultMin, faultMax] = options.faultMs ?? [500, 2000];
+  const [quietMin, quietMax] = options.quietMs ?? [300, 1500];
+  const token = options.nodeEnv?.CLUSTER_TOKEN;
+  const cluster = await TestCluster.start({
+    nodeEnv: options.nodeEnv,
+    proxyEnv: { HEALTH_INTERVAL_MS: '200', ...options.proxyEnv },
+  });
+  const faults: string[] = [];
+  let keep = false;
+  try {
+    const stop: StopSignal = { stopped: false };
+    const prefix = `${options.workload}-${options.seed}`;
+    const register =
+      options.workload === 'register'
+        ? runRegisterWorkload({
+            proxyUrl: cluster.proxyUrl,
+            random: workloadRandom,
+            clients: options.clients ?? 6,
+            keys: options.keys ?? 5,
+            writeRatio: options.writeRatio ?? 0.5,
+            readQuorum: options.readQuorum,
+            writeQuorum: options.writeQuorum,
+            stop,
+            prefix,
+          })
+        : undefined;
+    const set =
+      options.workload === 'set'
+        ? runSetWorkload({ proxyUrl: cluster.proxyUrl, random: workloadRandom, clients: options.clients ?? 6, stop, prefix })
+        : undefined;
+
+    const end = performance.now() + options.durationMs;
+    while (options.nemeses.length > 0 && performance.now() < end) {
+      await sleep(Math.min(nemesisRandom.between(quietMin, quietMax), Math.max(0, end - performance.now())));
+      if (performance.now() >= end) break;
+      const nemesis = nemesisByName(nemesisRandom.pick(options.nemeses));
+      try {
+        const what = await nemesis.start(cluster, nemesisRandom);
+        faults.push(what);
+        log(`  fault: ${what}`);
+        await sleep(nemesisRandom.between(faultMin, faultMax));
+      } finally {
+        await nemesis.heal(cluster);
+      }
+    }
+    await sleep(Math.max(0, end - performance.now()));
+    stop.stopped = true;
+    const history: Operation[] = register === undefined ? [] : await register;
+    const setResult = set === undefined ? undefined : await set;
+    await healAll(cluster);
+    log('  healed; waiting for hints');
+    const delivered = await hintsDelivered(cluster.proxyUrl, options.convergenceTimeoutMs ?? 15_000);
+    if (!delivered) log('  hints still pending at the deadline');
+
+    const result: ScenarioResult = {
+      name: options.name,
+      seed: options.seed,
+      ops: 0,
+      faults,
+      valid: true,
+      violations: 0,
+      reports: [],
+      durationMs: 0,
+    };
+    let keys: string[];
+    if (setResult !== undefined) {
+      const present = await setResult.finalRead();
+      result.set = checkSet(setResult.inserts, present);
+      result.ops = setResult.inserts.length;
+      result.reports.push(formatReport(result.set));
+      result.violations += result.set.lost.length + result.set.unexpected.length + result.set.duplicated.length;
+      keys = setResult.inserts.map((op) => op.key);
+    } else {
+      keys = [...new Set(history.map((op) => op.key))];
+      // A final read of every key, by a process of its own: part of the history, and it repairs stale replicas.
+      const finalProcess = (options.clients ?? 6) + 1;
+      let id = history.length;
+      for (const key of keys) {
+        const op: Operation = { id: id++, process: finalProcess, key, kind: 'read', value: null, outcome: 'unknown', invokedAt: performance.now(), completedAt: Infinity };
+        const res = await request(cluster.proxyUrl, 'GET', `/kv/${encodeKey(key)}`, undefined, {}, 10_000);
+        op.completedAt = performance.now();
+        if (res.status === 200 || res.status === 404) {
+          op.outcome = 'ok';
+          op.value = res.status === 200 ? res.body.value : null;
+        }
+        history.push(op);
+      }
+      result.register = checkRegister(history);
+      result.ops = history.length;
+      result.reports.push(formatReport(result.register));
+      result.violations += result.register.violations.length;
+    }
+
+    // Convergence: every replica of every key holds the same entry, within the bound.
+    const deadline = Date.now() + (options.convergenceTimeoutMs ?? 15_000);
+    let convergence = checkConvergence(await replicaStates(cluster, keys, token));
+    while (!convergence.valid && Date.now() < deadline) {
+      await sleep(500);
+      convergence = checkConvergence(await replicaStates(cluster, keys, token));
+    }
+    result.convergence = convergence;
+    result.reports.push(formatReport(convergence));
+    result.violations += convergence.divergent.length;
+
+    result.valid = result.violations === 0;
+    keep = !result.valid && (options.keepFilesOnViolation ?? false);
+    result.durationMs = performance.now() - started;
+    if (keep) result.keptDir = cluster.dir;
+    return result;
+  } finally {
+    await cluster.stop({ keepFiles: keep || process.env.KV_KEEP_CLUSTER === '1' });
+  }
+}
+
+/** One line for a scenario's result: name, seed, operations, faults, violations. */
+export function summarize(result: ScenarioResult): string {
+  const verdict = result.valid ? 'ok' : 'VIOLATIONS';
+  const undecided = result.register !== undefined && result.register.valid === 'unknown' ? ' (linearizability undecided for some keys)' : '';
+  return (
+    `${result.name.padEnd(28)} seed=${result.seed} ops=${result.ops} faults=${result.faults.length} ` +
+    `violations=${result.violations} ${verdict}${undecided} ${(result.durationMs / 1000).toFixed(1)} s`
+  );
+}

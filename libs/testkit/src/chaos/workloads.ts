@@ -1,0 +1,180 @@
+import { performance } from 'node:perf_hooks';
+import { encodeKey } from '@kv/protocol';
+import type { Operation } from '../checker/history';
+import { request } from '../http/request';
+import type { Random } from './random';
+
+/** Deadline of one client request in the workloads: past it the operation's outcome is unknown. */
+export const WORKLOAD_REQUEST_TIMEOUT_MS = 3000;
+/** Pause after a request that got no answer, so that a client does not spin against a dead proxy. */
+const ERROR_PAUSE_MS = 20;
+
+/** What stops a workload: set `stopped` to true. */
+export interface StopSignal {
+  stopped: boolean;
+}
+
+/** Options of {@link runRegisterWorkload}. */
+export interface RegisterWorkloadOptions {
+  proxyUrl: string;
+  random: Random;
+  /** Concurrent clients (processes of the history). */
+  clients: number;
+  /** Keys the clients share; few keys mean much concurrency per key. */
+  keys: number;
+  /** Share of writes among operations (the rest are reads); a tenth of the writes are deletes. */
+  writeRatio: number;
+  /** `?r=` of the reads (default: the proxy's R). */
+  readQuorum?: number;
+  /** `?w=` of the writes (default: the proxy's W). */
+  writeQuorum?: number;
+  /** Headers of every request (e.g. the proxy's `AUTH_TOKEN`). */
+  headers?: Record<string, string>;
+  stop: StopSignal;
+  /** Key prefix, to keep workloads of one cluster apart. */
+  prefix?: string;
+}
+
+/** Statuses that mean a write may or may not have happened. */
+function unknownOutcome(status: number): boolean {
+  return status === 503 || status >= 500;
+}
+
+/**
+ * The register workload: clients read and write (unique values) a few shared keys until stopped, recording every
+ * operation with its invocation and completion time and its outcome. A timed-out, reset or 503 write is `unknown`:
+ * it may have happened, at any time after its invocation. A read without an answer is `unknown` and is dropped by
+ * the checker.
+ */
+export async function runRegisterWorkload(options: RegisterWorkloadOptions): Promise<Operation[]> {
+  const history: Operation[] = [];
+  const keys = Array.from({ length: options.keys }, (_, i) => `${options.prefix ?? 'reg'}-${i}`);
+  let nextId = 0;
+  const query = (name: 'r' | 'w', value: number | undefined): string => (value === undefined ? '' : `?${name}=${value}`);
+
+  const client = async (process: number, random: Random): Promise<void> => {
+    for (let seq = 0; !options.stop.stopped; seq++) {
+      const key = random.pick(keys);
+      const path = `/kv/${encodeKey(key)}`;
+      const isWrite = random.chance(options.writeRatio);
+      const isDelete = isWrite && random.chance(0.1);
+      const value = isWrite && !isDelete ? `c${process}-${seq}` : null;
+      const op: Operation = {
+        id: nextId++,
+        process,
+        key,
+        kind: isWrite ? 'write' : 'read',
+        value,
+        outcome: 'unknown',
+        invokedAt: performance.now(),
+        completedAt: Infinity,
+      };
+      let answered = true;
+      try {
+        const res = isWrite
+          ? isDelete
+            ? await request(options.proxyUrl, 'DELETE', path + query('w', options.writeQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
+            : await request(options.proxyUrl, 'PUT', path + query('w', options.writeQuorum), { value }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
+          : await request(options.proxyUrl, 'GET', path + query('r', options.readQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
+        op.completedAt = performance.now();
+        if (res.status === 200) {
+          op.outcome = 'ok';
+          op.version = res.body.version;
+          if (!isWrite) op.value = res.body.value;
+        } else if (!isWrite && res.status === 404) {
+          op.outcome = 'ok';
+          op.value = null;
+        } else if (unknownOutcome(res.status)) {
+          op.outcome = 'unknown';
+        } else {
+          op.outcome = 'fail';
+        }
+      } catch {
+        answered = false;
+        op.completedAt = performance.now();
+        op.outcome = 'unknown';
+      }
+      history.push(op);
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i, options.random.fork())));
+  return history;
+}
+
+/** Options of {@link runSetWorkload}. */
+export interface SetWorkloadOptions {
+  proxyUrl: string;
+  random: Random;
+  clients: number;
+  headers?: Record<string, string>;
+  stop: StopSignal;
+  prefix?: string;
+}
+
+/** What a set workload did: every insert (a write of a unique element) with its outcome. */
+export interface SetWorkloadResult {
+  inserts: Operation[];
+  /** Reads back every element whose insert was attempted; returns those present. */
+  finalRead(): Promise<Set<string>>;
+}
+
+/**
+ * The set workload: clients insert unique elements (each one a key of its own) until stopped; afterwards every
+ * attempted element is read back. An acknowledged insert must be present; nothing that was not inserted may be.
+ */
+export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWorkloadResult> {
+  const inserts: Operation[] = [];
+  const prefix = options.prefix ?? 'set';
+  let nextId = 0;
+  const client = async (process: number): Promise<void> => {
+    for (let seq = 0; !options.stop.stopped; seq++) {
+      const element = `${prefix}-${process}-${seq}`;
+      const op: Operation = {
+        id: nextId++,
+        process,
+        key: element,
+        kind: 'write',
+        value: element,
+        outcome: 'unknown',
+        invokedAt: performance.now(),
+        completedAt: Infinity,
+      };
+      let answered = true;
+      try {
+        const res = await request(options.proxyUrl, 'PUT', `/kv/${encodeKey(element)}`, { value: element }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
+        op.completedAt = performance.now();
+        op.outcome = res.status === 200 ? 'ok' : unknownOutcome(res.status) ? 'unknown' : 'fail';
+        if (res.status === 200) op.version = res.body.version;
+      } catch {
+        answered = false;
+        op.completedAt = performance.now();
+      }
+      inserts.push(op);
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
+  return {
+    inserts,
+    finalRead: async () => {
+      const present = new Set<string>();
+      const elements = inserts.map((op) => op.key);
+      // POST /batch reads a thousand elements per request.
+      for (let i = 0; i < elements.length; i += 1000) {
+        const chunk = elements.slice(i, i + 1000);
+        const res = await request(options.proxyUrl, 'POST', '/batch', { ops: chunk.map((key) => ({ op: 'get', key })) }, options.headers, 30_000);
+        if (res.status !== 200) throw new Error(`final read failed: ${res.status} ${JSON.stringify(res.body)}`);
+        res.body.results.forEach((result: { status: number; value?: string }, j: number) => {
+          if (result.status === 200) {
+            if (result.value !== chunk[j]) throw new Error(`element ${chunk[j]} reads back as ${result.value}`);
+            present.add(chunk[j]);
+          } else if (result.status !== 404) {
+            throw new Error(`final read of ${chunk[j]} failed: ${JSON.stringify(result)}`);
+          }
+        });
+      }
+      return present;
+    },
+  };
+}
