@@ -127,3 +127,36 @@ test('a proxy restarted with its clock stepped back still makes later writes win
   expect(third.body.version > second.body.version).toBe(true);
   expect((await request(c.proxyUrl, 'GET', '/kv/clock')).body.value).toBe('after kill -9');
 });
+
+test('a node restarted on an empty data directory is refilled before it counts again, and nothing acknowledged is lost', async () => {
+  const c = (cluster = await TestCluster.start());
+  const keys = Array.from({ length: 300 }, (_, i) => `disk-${i}`);
+  for (const key of keys) expect((await request(c.proxyUrl, 'PUT', `/kv/${key}`, { value: `v-${key}` })).status).toBe(200);
+
+  const refills = async (): Promise<number> => {
+    const match = /kv_refills_total\{service="proxy"\} (\d+)/.exec((await request(c.proxyUrl, 'GET', '/metrics')).body);
+    return match === null ? 0 : Number(match[1]);
+  };
+  const stateOf = async (id: string): Promise<string> =>
+    (await request(c.proxyUrl, 'GET', '/cluster')).body.nodes.find((n: { id: string }) => n.id === id).state;
+  // Lose node2's disk, then node3's once node2 is refilled: every write then has lived on two wiped nodes.
+  let done = 0;
+  for (const lost of ['node2', 'node3']) {
+    await c.wipeNode(lost);
+    done += 1;
+    await eventually(async () => (await refills()) === done, 15_000);
+    expect(await stateOf(lost)).toBe('ready');
+    const client = new NodeClient({ baseUrl: c.node(lost).url });
+    try {
+      const results = await client.batch(keys.map((key) => ['g', key] as ['g', string]));
+      expect(results.filter((result) => Array.isArray(result) && result[1] !== null)).toHaveLength(keys.length);
+    } finally {
+      client.close();
+    }
+  }
+  const metrics = await request(c.proxyUrl, 'GET', '/metrics');
+  expect(metrics.body).toMatch(/kv_refills_total\{service="proxy"\} 2/);
+  for (const key of keys) {
+    expect((await request(c.proxyUrl, 'GET', `/kv/${key}`)).body).toMatchObject({ value: `v-${key}` });
+  }
+});

@@ -11,6 +11,7 @@ const V1 = '0192f1a2b3c4-0000-proxy';
 const V2 = '0192f1a2b3c4-0001-proxy';
 const V3 = '0192f1a2b3c5-0000-proxy';
 const TOKEN = 'cluster-secret';
+const INCARNATION = '0123456789abcdef';
 
 let dir: string;
 let store: Store;
@@ -23,6 +24,7 @@ beforeEach(async () => {
   const { listener } = createApp({
     store,
     nodeId: 'node1',
+    incarnation: INCARNATION,
     clusterToken: TOKEN,
     maxValueBytes: 64,
     logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
@@ -122,7 +124,7 @@ describe('cluster token', () => {
   });
 
   test('health and metrics need no token', async () => {
-    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0 } }));
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, incarnation: INCARNATION } }));
     const metrics = await call('GET', '/metrics', undefined, {});
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kv_keys');
@@ -155,5 +157,33 @@ describe('single-key internal routes', () => {
   test('unknown routes answer the JSON 404', async () => {
     expect(await call('GET', '/nope')).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
     expect(await call('GET', '/internal/batch')).toMatchObject({ status: 404 });
+  });
+});
+
+describe('incarnation', () => {
+  test('requests for another incarnation are refused with 409 KV_NODE_CHANGED; the right one or none pass', async () => {
+    const other = { ...auth, 'x-kv-incarnation': 'fedcba9876543210' };
+    expect(await call('POST', '/internal/batch', { ops: [['s', 'k', 'v', V1]] }, other)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'KV_NODE_CHANGED' } },
+    });
+    expect(await call('GET', '/internal/kv/k', undefined, other)).toMatchObject({ status: 409 });
+    expect(store.size).toBe(0);
+    const same = { ...auth, 'x-kv-incarnation': INCARNATION };
+    expect(await call('POST', '/internal/batch', { ops: [['s', 'k', 'v', V1]] }, same)).toMatchObject({ status: 200 });
+    expect(await call('POST', '/internal/batch', { ops: [['g', 'k']] })).toMatchObject({ status: 200, body: { results: [[V1, 'v']] } });
+  });
+
+  test('GET /internal/entries streams every entry, tombstones included, as JSON lines', async () => {
+    const ops = Array.from({ length: 3000 }, (_, i) => ['s', `key-${i}`, 'x'.repeat(40), V1]);
+    await call('POST', '/internal/batch', { ops });
+    await call('POST', '/internal/batch', { ops: [['d', 'key-7', V2]] });
+    const res = await fetch(`${base}/internal/entries`, { headers: auth });
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const lines = (await res.text()).trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(3000);
+    expect(lines).toContainEqual(['key-7', V2, null]);
+    expect(lines).toContainEqual(['key-2999', V1, 'x'.repeat(40)]);
+    expect((await fetch(`${base}/internal/entries`)).status).toBe(401);
   });
 });

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   ErrorCode,
+  INCARNATION_HEADER,
   InternalRoutes,
   KvError,
   REQUEST_ID_HEADER,
@@ -34,6 +35,8 @@ import { applyReplicaOps } from './replica-ops';
 export interface DatanodeDeps {
   store: Store;
   nodeId: string;
+  /** The data directory's incarnation (see `loadIncarnation`). */
+  incarnation: string;
   /** When set, `/internal` requests must carry `Authorization: Bearer <token>`. */
   clusterToken?: string;
   /** Largest value accepted, in bytes. */
@@ -51,6 +54,8 @@ export interface DatanodeApp {
 }
 
 const BATCH_ROUTE = InternalRoutes.batch;
+/** Bytes of entry lines written at once by `GET /internal/entries`. */
+const ENTRIES_CHUNK_BYTES = 64 * 1024;
 const ENTRY_PREFIX = '/internal/kv/';
 
 /**
@@ -82,6 +87,17 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   const authorized = (req: http.IncomingMessage): boolean =>
     deps.clusterToken === undefined || bearerMatches(req.headers.authorization, deps.clusterToken);
 
+  /** Refuses a request meant for another incarnation of this node (it would count data this node no longer has). */
+  const checkIncarnation = (req: http.IncomingMessage): void => {
+    const expected = req.headers[INCARNATION_HEADER];
+    if (expected !== undefined && expected !== deps.incarnation) {
+      throw new KvError(
+        ErrorCode.NodeChanged,
+        `node ${deps.nodeId} is incarnation ${deps.incarnation}, not ${String(expected)}: its data directory was replaced`,
+      );
+    }
+  };
+
   /** Logs a failed request: bugs as errors, refusals (bad input, auth) at debug level only. */
   const report = (req: http.IncomingMessage, route: string, error: KvError): void => {
     if (error.code === ErrorCode.Internal) {
@@ -94,6 +110,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   const handleBatch = async (req: http.IncomingMessage, res: http.ServerResponse, start: bigint): Promise<void> => {
     try {
       if (!authorized(req)) throw unauthorized();
+      checkIncarnation(req);
       const body = parseJson(await readBody(req, batchBodyBytesMax));
       const ops = parseInternalBatch(body, limits);
       batchOps.observe(ops.length);
@@ -113,7 +130,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.set('query parser', 'simple');
 
   app.get(InternalRoutes.health, (_req, res) => {
-    const body: NodeHealthResponse = { status: 'ok', nodeId: deps.nodeId, keys: store.stats().keys };
+    const body: NodeHealthResponse = { status: 'ok', nodeId: deps.nodeId, keys: store.stats().keys, incarnation: deps.incarnation };
     res.json(body);
   });
 
@@ -126,7 +143,25 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   });
 
   app.use('/internal', (req: Request, _res: Response, next: NextFunction) => {
-    next(authorized(req) ? undefined : unauthorized());
+    if (!authorized(req)) throw unauthorized();
+    checkIncarnation(req);
+    next();
+  });
+
+  // Every entry, tombstones included, one JSON array per line: what a proxy streams to refill a node that lost its
+  // disk. Written as the client reads it (backpressure), so memory stays flat whatever the number of keys.
+  app.get(InternalRoutes.entries, async (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    let buffered = '';
+    for (const entry of store.allEntries()) {
+      buffered += `${JSON.stringify([entry.key, entry.version, entry.value])}\n`;
+      if (buffered.length < ENTRIES_CHUNK_BYTES) continue;
+      const more = res.write(buffered);
+      buffered = '';
+      if (!more) await new Promise((resolve) => res.once('drain', resolve));
+      if (req.destroyed) return;
+    }
+    res.end(buffered);
   });
 
   // A regular expression rather than '/internal/kv/:key': Express would decode the parameter itself, and a key is
@@ -194,5 +229,5 @@ function rawKey(req: Request): string {
 function routeOf(url: string): string {
   if (url.startsWith(ENTRY_PREFIX)) return '/internal/kv/:key';
   const path = url.split('?', 1)[0];
-  return path === InternalRoutes.health || path === InternalRoutes.metrics ? path : 'unmatched';
+  return path === InternalRoutes.health || path === InternalRoutes.metrics || path === InternalRoutes.entries ? path : 'unmatched';
 }

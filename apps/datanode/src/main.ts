@@ -14,6 +14,7 @@ import {
 import { Histogram } from 'prom-client';
 import { createApp } from './app';
 import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
+import { loadIncarnation } from './incarnation';
 
 startProcess('datanode', DATANODE_SETTINGS, async () => {
   const config = readDatanodeConfig();
@@ -33,6 +34,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   });
 
   logger.info('opening store', { config: describeConfig(DATANODE_SETTINGS, config) });
+  const incarnation = await loadIncarnation(config.dataDir);
   const store = await openStore(config.dataDir, {
     sync: config.walSync,
     syncIntervalMs: config.walSyncIntervalMs,
@@ -47,11 +49,12 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
       process.exit(1);
     },
   });
-  logger.info('recovered', { recovery: store.recovery, keys: store.size });
+  logger.info('recovered', { recovery: store.recovery, keys: store.size, incarnation });
 
   const { listener } = createApp({
     store,
     nodeId: config.nodeId,
+    incarnation,
     clusterToken: config.clusterToken,
     maxValueBytes: config.maxValueBytes,
     logger,

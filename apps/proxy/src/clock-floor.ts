@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { readFileIfExists, writeFileDurably } from '@kv/service';
 
 /** The file in the proxy's `DATA_DIR` that holds the clock floor. */
 export const CLOCK_FLOOR_FILE = 'clock-floor';
@@ -31,12 +32,11 @@ export class ClockFloor {
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, CLOCK_FLOOR_FILE);
     let floorMs = 0;
-    try {
-      const text = (await fs.readFile(file, 'utf8')).trim();
+    const content = await readFileIfExists(file);
+    if (content !== undefined) {
+      const text = content.trim();
       if (!/^\d{1,16}$/.test(text)) throw new Error(`${file} is malformed: expected milliseconds, got ${JSON.stringify(text.slice(0, 40))}`);
       floorMs = Number(text);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     return new ClockFloor(file, floorMs);
   }
@@ -68,21 +68,7 @@ export class ClockFloor {
   }
 
   private async write(floorMs: number): Promise<void> {
-    const temp = `${this.file}.tmp`;
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.writeFile(`${floorMs}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, this.file);
-    const dir = await fs.open(path.dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(this.file, `${floorMs}\n`);
     this.persistedMs = Math.max(this.persistedMs, floorMs);
   }
 }

@@ -121,6 +121,13 @@ export const PROXY_SETTINGS = {
     hidden: true,
     describe: 'test only: background read repair (reads may go back in time)',
   }),
+  testReadRepairDelayMs: setting({
+    env: 'TEST_READ_REPAIR_DELAY_MS',
+    parse: parse.integer(0, 600_000),
+    default: 1000,
+    hidden: true,
+    describe: 'test only: delay of the repairs of TEST_READ_REPAIR=background, in ms',
+  }),
 };
 
 /** The proxy's configuration once read and checked. */

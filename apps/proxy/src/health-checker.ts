@@ -1,7 +1,11 @@
+import type { NodeHealthResponse } from '@kv/protocol';
 import type { NodeHealth } from '@kv/quorum';
 
-/** Probes one node; resolves when it is healthy, rejects otherwise. */
-export type Probe = (nodeId: string) => Promise<unknown>;
+/** Probes one node; resolves with its health answer when it is healthy, rejects otherwise. */
+export type Probe = (nodeId: string) => Promise<NodeHealthResponse>;
+
+/** Receives every successful probe's answer before the node is reported up (e.g. to check its incarnation). */
+export type ProbeObserver = (nodeId: string, answer: NodeHealthResponse) => Promise<void>;
 
 /**
  * Probes every data node's `/health` every `intervalMs` and reports the results to {@link NodeHealth}. Probes of one
@@ -16,6 +20,7 @@ export class HealthChecker {
     private readonly health: NodeHealth,
     private readonly probe: Probe,
     private readonly intervalMs: number,
+    private readonly observe?: ProbeObserver,
   ) {}
 
   /** Probes every node once now, then every interval. */
@@ -35,14 +40,20 @@ export class HealthChecker {
     await Promise.all(this.nodeIds.map((nodeId) => this.check(nodeId)));
   }
 
-  private async check(nodeId: string): Promise<void> {
+  /** Probes one node now, off schedule (e.g. after it refused a request as another incarnation). */
+  async check(nodeId: string): Promise<void> {
     if (this.running.has(nodeId)) return;
     this.running.add(nodeId);
     try {
-      await this.probe(nodeId);
+      let answer: NodeHealthResponse;
+      try {
+        answer = await this.probe(nodeId);
+      } catch {
+        this.health.report(nodeId, false);
+        return;
+      }
+      await this.observe?.(nodeId, answer);
       this.health.report(nodeId, true);
-    } catch {
-      this.health.report(nodeId, false);
     } finally {
       this.running.delete(nodeId);
     }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NodeClient, type ClusterResponse } from '@kv/protocol';
-import { BatchingTransport, DurableHintStore, HintReplayer, NodeHealth, Replicator } from '@kv/quorum';
+import { BatchingTransport, DurableHintStore, HintReplayer, NodeHealth, Refiller, Replicator } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import {
   SHUTDOWN_GRACE_MS_DEFAULT,
@@ -19,6 +19,7 @@ import { ClockFloor } from './clock-floor';
 import { PROXY_SETTINGS, readProxyConfig } from './config';
 import { HealthChecker } from './health-checker';
 import { HttpBatchSender } from './http-batch-sender';
+import { NodeMembership } from './node-membership';
 import { ProxyMetrics } from './proxy-metrics';
 import { ProxyVersions } from './proxy-versions';
 import { PublicApi } from './public-api';
@@ -64,7 +65,11 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
   const metrics = new ProxyMetrics(registry, health, hints);
   health.onChange((status) => logger.warn(status.up ? 'node up' : 'node down', { node: status.id }));
 
-  const transport = new BatchingTransport({ sender: new HttpBatchSender(clients, metrics.batchSent) });
+  // Set once the health checker exists: a node refusing a batch as another incarnation is probed at once.
+  let probeNow: (nodeId: string) => void = () => undefined;
+  const transport = new BatchingTransport({
+    sender: new HttpBatchSender(clients, metrics.batchSent, (nodeId) => probeNow(nodeId)),
+  });
   const replicator = new Replicator({
     ring,
     transport,
@@ -76,21 +81,46 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     readQuorum: config.readQuorum,
     timeoutMs: config.nodeTimeoutMs,
     readRepair: config.testReadRepair,
+    backgroundRepairDelayMs: config.testReadRepairDelayMs,
     events: {
       ...metrics.replicatorEvents,
       hintFailed: (nodeId, error) => logger.warn('hint not recorded', { node: nodeId, err: error }),
     },
   });
   const replayer = new HintReplayer({ hints, transport, health, timeoutMs: config.nodeTimeoutMs, onDelivered: metrics.hintDelivered });
+  const refiller = new Refiller({
+    ring,
+    replicas: config.replicas,
+    transport,
+    timeoutMs: config.nodeTimeoutMs,
+    source: (nodeId) => (clients.get(nodeId) as NodeClient).entries({ idleMs: Math.max(config.nodeTimeoutMs, 10_000) }),
+  });
+  const membership = new NodeMembership({
+    dataDir: config.dataDir,
+    nodeIds,
+    clients,
+    health,
+    refiller,
+    logger,
+    onStateChange: metrics.nodeStateChanged,
+  });
+  await membership.open();
   const checker = new HealthChecker(
     nodeIds,
     health,
     (nodeId) => (clients.get(nodeId) as NodeClient).health({ timeoutMs: Math.min(config.healthIntervalMs, config.nodeTimeoutMs) }),
     config.healthIntervalMs,
+    (nodeId, answer) => membership.observe(nodeId, answer.incarnation),
   );
+  probeNow = (nodeId) => void checker.check(nodeId);
 
   const cluster = (): ClusterResponse => ({
-    nodes: config.nodes.map((node) => ({ id: node.id, url: node.url, status: health.isUp(node.id) ? 'up' : 'down' })),
+    nodes: config.nodes.map((node) => ({
+      id: node.id,
+      url: node.url,
+      status: health.isUp(node.id) ? 'up' : 'down',
+      state: membership.stateOf(node.id),
+    })),
     replicas: config.replicas,
     writeQuorum: config.writeQuorum,
     readQuorum: config.readQuorum,
@@ -117,6 +147,7 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
     checker.stop();
     clearInterval(floorTimer);
+    await membership.stop();
     await replayer.stop();
     await hints.close();
     for (const client of clients.values()) client.close();

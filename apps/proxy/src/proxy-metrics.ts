@@ -12,6 +12,8 @@ export class ProxyMetrics {
   readonly batchSent: (nodeId: string, ops: number) => void;
   /** Records one delivered hint. */
   readonly hintDelivered: () => void;
+  /** Records a node starting or ending a refill. */
+  readonly nodeStateChanged: (nodeId: string, state: 'ready' | 'refilling') => void;
 
   constructor(registry: Registry, health: NodeHealth, hints: HintStore) {
     const quorumFailures = new Counter({
@@ -81,5 +83,20 @@ export class ProxyMetrics {
     };
     this.batchSent = (_nodeId, ops) => batchOps.observe(ops);
     this.hintDelivered = () => hintsDelivered.inc();
+    const refilling = new Gauge({
+      name: 'kv_node_refilling',
+      help: 'Whether a data node is being refilled after losing its data (1): it does not count toward quorums meanwhile',
+      labelNames: ['node'],
+      registers: [registry],
+    });
+    const refills = new Counter({
+      name: 'kv_refills_total',
+      help: 'Refills of data nodes that lost their data, completed',
+      registers: [registry],
+    });
+    this.nodeStateChanged = (nodeId, state) => {
+      refilling.set({ node: nodeId }, state === 'refilling' ? 1 : 0);
+      if (state === 'ready') refills.inc();
+    };
   }
 }

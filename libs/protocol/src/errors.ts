@@ -19,6 +19,11 @@ export const ErrorCode = {
   Internal: 'KV_INTERNAL',
   /** Client side only: the server could not be reached, or did not answer within the client's timeout. */
   Unavailable: 'KV_UNAVAILABLE',
+  /**
+   * Internal API only: the data node is not the one the proxy expects (its data directory was replaced: a lost
+   * disk). The proxy stops counting it toward quorums until it has been refilled.
+   */
+  NodeChanged: 'KV_NODE_CHANGED',
 } as const;
 
 /** One of the `KV_*` codes of {@link ErrorCode}. */
@@ -39,6 +44,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.QuorumFailed]: 503,
   [ErrorCode.Internal]: 500,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.NodeChanged]: 409,
 });
 
 /**

@@ -52,6 +52,8 @@ export class HttpEndpoint {
   private readonly agent: http.Agent;
   private readonly axios: AxiosInstance;
   private closed = false;
+  /** Headers added to every request (e.g. the incarnation a data node is expected to have). */
+  private readonly extraHeaders = new Map<string, string>();
 
   /** @throws TypeError when `baseUrl` is not an http(s) URL or a limit is not a positive integer. */
   constructor(options: HttpEndpointOptions) {
@@ -115,6 +117,7 @@ export class HttpEndpoint {
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     if (request.timeoutMs !== undefined) assertPositive(request.timeoutMs, 'timeoutMs');
     const headers: Record<string, string> = {};
+    for (const [name, value] of this.extraHeaders) headers[name] = value;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     if (request.requestId !== undefined) {
       if (!REQUEST_ID_PATTERN.test(request.requestId)) {
@@ -157,6 +160,39 @@ export class HttpEndpoint {
       return body;
     }
     throw this.errorOf(reply);
+  }
+
+  /** Sets (or, with `undefined`, removes) a header sent with every later request. */
+  setHeader(name: string, value: string | undefined): void {
+    if (value === undefined) this.extraHeaders.delete(name);
+    else this.extraHeaders.set(name, value);
+  }
+
+  /**
+   * Sends a GET and returns the answer's body as a stream (2xx only); `idleMs` bounds the time without data.
+   * @throws KvError for a non-2xx answer (its body parsed for the code), or as {@link send}.
+   */
+  async stream(path: string, idleMs: number): Promise<NodeJS.ReadableStream> {
+    if (this.closed) throw new KvError(ErrorCode.Unavailable, `the client of ${this.url} is closed`);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of this.extraHeaders) headers[name] = value;
+    let response: AxiosResponse<NodeJS.ReadableStream>;
+    try {
+      response = await this.axios.request<NodeJS.ReadableStream>({
+        method: 'GET',
+        url: this.origin + this.basePath + path,
+        headers,
+        timeout: idleMs,
+        responseType: 'stream',
+        maxContentLength: -1,
+      });
+    } catch (err) {
+      throw this.transportError(err, idleMs);
+    }
+    if (response.status >= 200 && response.status < 300) return response.data;
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.data) chunks.push(Buffer.from(chunk as Buffer));
+    throw this.errorOf(parseReply(response.status, Buffer.concat(chunks).toString('utf8')));
   }
 
   /** The error a non-2xx reply reports. */

@@ -83,12 +83,13 @@ export type {
   PutRequest,
   PutResponse,
 } from './public-messages';
-export { InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export { INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
 export type {
   InternalBatchRequest,
   InternalBatchResponse,
   InternalDeleteOp,
   InternalEntry,
+  InternalEntryLine,
   InternalGetOp,
   InternalOp,
   InternalOpError,

@@ -78,7 +78,18 @@ export interface NodeHealthResponse {
   status: 'ok';
   nodeId: string;
   keys: number;
+  /**
+   * The identity of the node's data directory: created with it, so a node restarted on an empty directory (a lost
+   * disk) has a new one.
+   */
+  incarnation: string;
 }
+
+/**
+ * One line of `GET /internal/entries` (newline-delimited JSON): an entry the node holds, tombstones included
+ * (`value` null). Used to refill a node that lost its disk.
+ */
+export type InternalEntryLine = [key: string, version: string, value: string | null];
 
 /** Routes of the internal API (relative to a data node's base URL). */
 export const InternalRoutes = {
@@ -89,6 +100,8 @@ export const InternalRoutes = {
   entry: (encodedKey: string): string => `/internal/kv/${encodedKey}`,
   health: '/health',
   metrics: '/metrics',
+  /** Every entry of the node, as newline-delimited JSON ({@link InternalEntryLine}). */
+  entries: '/internal/entries',
 } as const;
 
 /** Query parameters of the internal API. */
@@ -99,3 +112,9 @@ export const InternalQuery = {
 
 /** Header carrying the request id from the proxy to the data nodes (and back in responses). */
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * Header of internal requests naming the incarnation the proxy expects the node to have; a node with another one
+ * answers 409 `KV_NODE_CHANGED` instead of serving the request.
+ */
+export const INCARNATION_HEADER = 'x-kv-incarnation';

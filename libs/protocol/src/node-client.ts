@@ -3,6 +3,8 @@ import { HttpEndpoint } from './http-endpoint';
 import { RequestOptions } from './request-options';
 import { serializeInternalBatch } from './internal-batch';
 import {
+  INCARNATION_HEADER,
+  type InternalEntryLine,
   InternalEntry,
   InternalOp,
   InternalOpResult,
@@ -54,6 +56,7 @@ export class NodeClient {
   /** The node's URL as named in error messages. */
   readonly url: string;
   private readonly endpoint: HttpEndpoint;
+  private readonly timeoutMs: number;
 
   /** @throws TypeError when `baseUrl` is not an http(s) URL, or a number option is not a positive integer. */
   constructor(options: NodeClientOptions) {
@@ -66,6 +69,7 @@ export class NodeClient {
       responseBytesMax: options.responseBytesMax ?? RESPONSE_BYTES_MAX_DEFAULT,
     });
     this.url = this.endpoint.url;
+    this.timeoutMs = options.timeoutMs ?? NODE_TIMEOUT_MS_DEFAULT;
   }
 
   /**
@@ -153,7 +157,55 @@ export class NodeClient {
   }
 
   /**
-   * The node's health (`GET /health`): `{status: "ok", nodeId, keys}`.
+   * Names the incarnation the node must have (see `INCARNATION_HEADER`): every later request carries it, and a node
+   * with another incarnation (its disk was replaced) refuses them with `KV_NODE_CHANGED`. `undefined` stops sending it.
+   * @throws TypeError when `incarnation` is not 1 to 64 visible ASCII characters.
+   */
+  expectIncarnation(incarnation: string | undefined): void {
+    if (incarnation !== undefined && !/^[\x21-\x7e]{1,64}$/.test(incarnation)) {
+      throw new TypeError('incarnation must be 1 to 64 visible ASCII characters');
+    }
+    this.endpoint.setHeader(INCARNATION_HEADER, incarnation);
+  }
+
+  /**
+   * Every entry the node holds, tombstones included (`GET /internal/entries`, newline-delimited JSON), as they stream
+   * in; for refilling a node that lost its disk. `idleMs` bounds the time without data (default: the client's
+   * deadline).
+   * @throws KvError for an error answer or a line that is not an entry (`KV_INTERNAL`), `KV_UNAVAILABLE`.
+   */
+  async *entries(options: { idleMs?: number } = {}): AsyncGenerator<InternalEntryLine> {
+    const stream = await this.endpoint.stream(InternalRoutes.entries, options.idleMs ?? this.timeoutMs);
+    let rest = '';
+    for await (const chunk of stream) {
+      const lines = (rest + (typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'))).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') yield this.entryLine(line);
+    }
+    if (rest !== '') yield this.entryLine(rest);
+  }
+
+  private entryLine(line: string): InternalEntryLine {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw this.endpoint.malformed('an entries line that is not JSON');
+    }
+    if (
+      !Array.isArray(parsed) ||
+      parsed.length !== 3 ||
+      typeof parsed[0] !== 'string' ||
+      typeof parsed[1] !== 'string' ||
+      (parsed[2] !== null && typeof parsed[2] !== 'string')
+    ) {
+      throw this.endpoint.malformed('an entries line that is not [key, version, value]');
+    }
+    return parsed as InternalEntryLine;
+  }
+
+  /**
+   * The node's health (`GET /health`): `{status: "ok", nodeId, keys, incarnation}`.
    * @throws KvError for an error answer, `KV_UNAVAILABLE`, or `KV_INTERNAL` when the answer is not `status: "ok"`.
    */
   async health(options: RequestOptions = {}): Promise<NodeHealthResponse> {

@@ -83,6 +83,11 @@ export interface ClusterNode {
   url: string;
   /** The latest health probe's verdict. */
   status: 'up' | 'down';
+  /**
+   * `ready` when the node counts toward quorums; `refilling` while it is copied its peers' data after losing its own
+   * (a node restarted on an empty data directory).
+   */
+  state?: 'ready' | 'refilling';
 }
 
 /** `GET /cluster` success (200). */

@@ -40,3 +40,5 @@ export { InMemoryCluster, replicaStates } from './in-memory/in-memory-cluster';
 export type { FaultPolicy, InMemoryClusterOptions, NodeFault } from './in-memory/in-memory-cluster';
 export { InMemoryNode } from './in-memory/in-memory-node';
 export { VirtualClock } from './in-memory/virtual-clock';
+export { Refiller, REFILL_WRITES_IN_FLIGHT_MAX_DEFAULT } from './refiller';
+export type { EntrySource, ListedEntry, RefillReport, RefillerOptions } from './refiller';

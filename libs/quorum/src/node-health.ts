@@ -28,6 +28,8 @@ export type NodeHealthListener = (status: NodeStatus) => void;
  */
 export class NodeHealth {
   private readonly statuses = new Map<string, NodeStatus>();
+  /** Nodes that do not count toward quorums (refilling after a lost disk); usually empty. */
+  private readonly uncounted = new Set<string>();
   private readonly listeners: NodeHealthListener[] = [];
   private readonly failuresToDown: number;
   private readonly now: () => number;
@@ -53,6 +55,26 @@ export class NodeHealth {
   /** Stops tracking a node. */
   remove(id: string): void {
     this.statuses.delete(id);
+    this.uncounted.delete(id);
+  }
+
+  /**
+   * Whether a node's answers count toward quorums. A node that lost its disk does not until it has been refilled: it
+   * still receives writes, but its acknowledgements and reads are not counted, since it may lack acknowledged data.
+   */
+  setCounted(id: string, counted: boolean): void {
+    if (counted) this.uncounted.delete(id);
+    else this.uncounted.add(id);
+  }
+
+  /** True unless the node was excluded from quorums with {@link NodeHealth.setCounted}. */
+  isCounted(id: string): boolean {
+    return this.uncounted.size === 0 || !this.uncounted.has(id);
+  }
+
+  /** Whether any node is excluded from quorums (lets callers skip filtering in the common case). */
+  get allCounted(): boolean {
+    return this.uncounted.size === 0;
   }
 
   /** Records the result of one probe of `id`. Unknown ids are ignored. */

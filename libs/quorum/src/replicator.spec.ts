@@ -182,6 +182,9 @@ describe('Replicator: reads fail over and repair', () => {
     // The read waited for the stale reply (40 ms), not for the repair write (another 40 ms).
     expect(h.clock.now() - before).toBe(40);
     expect(h.cluster.node(second).get(KEY)?.value).toBe('old');
+    // The repair comes later.
+    await h.clock.runAll();
+    expect(h.cluster.node(second).get(KEY)?.value).toBe('new');
   });
 
   test('a read fails when the newest version cannot be brought to W replicas', async () => {

@@ -1,7 +1,7 @@
 import type { HintStore } from './hint-store';
 import type { NodeHealth } from './node-health';
 import { QuorumError } from './quorum-error';
-import type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
+import { systemClock, type ReplicaEntry, type Timers, type Transport, type VersionSource, type WriteReply, type WriteRequest } from './transport';
 
 /** The part of a hash ring the replicator needs: a key's preference list (replicas, primary first). */
 export interface PreferenceLists {
@@ -44,10 +44,15 @@ export interface ReplicatorOptions {
   timeoutMs?: number;
   /**
    * `blocking` (default): a read that saw stale replicas writes the newest version back until W replicas hold it,
-   * before answering; this is what makes reads monotonic. `background` answers first: reads may then go back in
-   * time. It exists to prove that the tests catch that; do not use it in production.
+   * before answering; this is what makes reads monotonic. `background` answers first and repairs later (after
+   * `backgroundRepairDelayMs`, as a periodic repair would): reads may then go back in time. It exists to prove that
+   * the tests catch that; do not use it in production.
    */
   readRepair?: ReadRepairMode;
+  /** Delay of the repairs of `readRepair: 'background'`, in ms (default 1000). */
+  backgroundRepairDelayMs?: number;
+  /** Timers of the delayed background repairs (default: the process's). */
+  timers?: Timers;
   events?: ReplicatorEvents;
 }
 
@@ -115,6 +120,8 @@ export class Replicator {
   readonly readQuorum: number;
   readonly timeoutMs: number;
   private readonly readRepair: ReadRepairMode;
+  private readonly backgroundRepairDelayMs: number;
+  private readonly timers: Timers;
   private readonly events: ReplicatorEvents;
 
   /** @throws TypeError on nonsense settings (W or R outside 1..N, N < 1, timeout <= 0). */
@@ -139,6 +146,8 @@ export class Replicator {
       throw new TypeError(`readRepair must be 'blocking' or 'background', got ${String(this.readRepair)}`);
     }
     this.events = options.events ?? {};
+    this.backgroundRepairDelayMs = options.backgroundRepairDelayMs ?? 1000;
+    this.timers = options.timers ?? systemClock;
   }
 
   /** Replaces the ring (membership change); requests already started keep the preference lists they computed. */
@@ -201,7 +210,10 @@ export class Replicator {
   async read(key: string, options?: ReadOptions): Promise<ReplicaEntry | undefined> {
     const r = options?.r === undefined ? this.readQuorum : this.checkQuorum('r', options.r);
     const preference = this.ring.preferenceList(key, this.replicas);
-    const order = this.health === undefined ? preference : this.health.order(preference);
+    const health = this.health;
+    let order = health === undefined ? preference : health.order(preference);
+    // Replicas excluded from quorums are not asked: what they hold may be older than an acknowledged write.
+    if (health !== undefined && !health.allCounted) order = order.filter((nodeId) => health.isCounted(nodeId));
     const replies = await this.readFromReplicas(order, key, r, options?.requestId);
 
     let newest: ReplicaEntry | undefined;
@@ -225,10 +237,12 @@ export class Replicator {
     const targets = [...stale, ...order.filter((id) => !asked.has(id))];
     const request: WriteRequest = { key, value: newest.value, version: newest.version };
     if (this.readRepair === 'background') {
-      for (const nodeId of stale) this.repairInBackground(nodeId, request);
+      this.timers.setTimeout(() => {
+        for (const nodeId of stale) this.repairInBackground(nodeId, request);
+      }, this.backgroundRepairDelayMs);
       return newest;
     }
-    const required = Math.min(this.writeQuorum, preference.length);
+    const required = Math.min(this.writeQuorum, order.length);
     if (holders < required) await this.repair(targets, request, holders, required);
     else for (const nodeId of stale) this.repairInBackground(nodeId, request);
     return newest;
@@ -254,17 +268,23 @@ export class Replicator {
   ): Promise<{ acks: number; newerSeen: string | undefined }> {
     return new Promise((resolve, reject) => {
       let acks = 0;
-      let failures = 0;
+      let settledCounted = 0;
       let settled = false;
       let newerSeen: string | undefined;
-      const total = replicas.length;
+      const health = this.health;
+      // Replicas excluded from quorums (refilling after a lost disk) get the write, but their answers do not count.
+      const counted = (nodeId: string): boolean => health === undefined || health.isCounted(nodeId);
+      let total = 0;
+      for (const nodeId of replicas) if (counted(nodeId)) total += 1;
       const fail = (reason?: string): void => {
         settled = true;
         this.events.quorumFailed?.('write', acks, w);
         reject(new QuorumError('write', acks, w, reason));
       };
-      const onReply = (reply: WriteReply): void => {
+      const onReply = (nodeId: string, reply: WriteReply): void => {
+        if (!counted(nodeId)) return;
         acks += 1;
+        settledCounted += 1;
         if (reply.version > request.version && (newerSeen === undefined || reply.version > newerSeen)) {
           newerSeen = reply.version;
         }
@@ -272,21 +292,25 @@ export class Replicator {
         if (acks >= w) {
           settled = true;
           resolve({ acks, newerSeen });
-        } else if (acks + failures === total) {
+        } else if (settledCounted === total) {
           fail();
         }
       };
       const onFailure = (nodeId: string): void => {
-        failures += 1;
         this.recordHint(nodeId, request);
-        if (!settled && acks + failures === total) fail();
+        if (!counted(nodeId)) return;
+        settledCounted += 1;
+        if (!settled && settledCounted === total) fail();
       };
       if (total < w) {
-        fail(`only ${total} replicas exist for this key`);
+        fail(total === replicas.length ? `only ${total} replicas exist for this key` : `only ${total} replicas count toward quorums`);
         return;
       }
       for (const nodeId of replicas) {
-        this.transport.write(nodeId, request, this.timeoutMs, requestId).then(onReply, () => onFailure(nodeId));
+        this.transport.write(nodeId, request, this.timeoutMs, requestId).then(
+          (reply) => onReply(nodeId, reply),
+          () => onFailure(nodeId),
+        );
       }
     });
   }

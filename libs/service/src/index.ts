@@ -27,3 +27,4 @@ export {
 export type { ServerLimits } from './http';
 export { SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
 export { EXIT_CONFIG_ERROR, EXIT_START_FAILED, startProcess } from './start-process';
+export { readFileIfExists, writeFileDurably } from './durable-file';

@@ -51,3 +51,4 @@ export { runScenario, summarize } from './chaos/scenario';
 export type { ScenarioOptions, ScenarioResult } from './chaos/scenario';
 export { WORKLOAD_REQUEST_TIMEOUT_MS, runRegisterWorkload, runSetWorkload } from './chaos/workloads';
 export type { RegisterWorkloadOptions, SetWorkloadOptions, SetWorkloadResult, StopSignal } from './chaos/workloads';
+export { HistoryRecorder } from './chaos/recorder';

@@ -53,6 +53,7 @@ export function harness(nodeIds: string[] = ['a', 'b', 'c'], options: Partial<Re
     health,
     hints,
     timeoutMs: 100,
+    timers: clock,
     ...options,
   });
   return { clock, cluster, health, hints, versions, replicator, ring };

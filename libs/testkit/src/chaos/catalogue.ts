@@ -9,7 +9,7 @@ export type ScenarioTemplate = Omit<ScenarioOptions, 'seed' | 'durationMs' | 'lo
  */
 export const SCENARIOS: readonly ScenarioTemplate[] = [
   { name: 'register/kill-node', workload: 'register', nemeses: ['kill-node'] },
-  { name: 'register/partition', workload: 'register', nemeses: ['cut-link', 'reset-link', 'slow-link'] },
+  { name: 'register/partition', workload: 'register', nemeses: ['cut-link', 'cut-two-links', 'reset-link', 'slow-link'] },
   { name: 'register/pause-node', workload: 'register', nemeses: ['pause-node'] },
   { name: 'register/kill-all', workload: 'register', nemeses: ['kill-all'], faultMs: [200, 1000] },
   { name: 'register/proxy-clock-back', workload: 'register', nemeses: ['proxy-clock-back'] },
@@ -19,7 +19,7 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
   {
     name: 'register/everything',
     workload: 'register',
-    nemeses: ['kill-node', 'kill-all', 'pause-node', 'cut-link', 'slow-link', 'reset-link', 'proxy-clock-back', 'wipe-node'],
+    nemeses: ['kill-node', 'kill-all', 'pause-node', 'cut-link', 'cut-two-links', 'slow-link', 'reset-link', 'proxy-clock-back', 'wipe-node'],
   },
 ];
 

@@ -18,6 +18,7 @@ export const NEMESIS_NAMES = [
   'kill-all',
   'pause-node',
   'cut-link',
+  'cut-two-links',
   'slow-link',
   'reset-link',
   'proxy-clock-back',
@@ -93,6 +94,22 @@ function linkFault(kind: 'cut' | 'slow' | 'reset'): Nemesis {
   };
 }
 
+/** Cuts the proxy's links to all data nodes but one: the proxy sees a minority, no quorum can form. */
+function cutTwoLinks(): Nemesis {
+  return {
+    name: 'cut-two-links',
+    async start(cluster, random) {
+      const spared = random.pick(cluster.nodes);
+      const cut = cluster.nodes.filter((node) => node !== spared);
+      for (const node of cut) node.relay.cut();
+      return `cut the proxy's links to ${cut.map((node) => node.id).join(' and ')} (only ${spared.id} reachable)`;
+    },
+    async heal(cluster) {
+      for (const node of cluster.nodes) node.relay.heal();
+    },
+  };
+}
+
 /** Restarts the proxy (killed or stopped) with its wall clock stepped back; heal leaves it running as it is. */
 function proxyClockBack(): Nemesis {
   return {
@@ -133,6 +150,8 @@ export function nemesisByName(name: NemesisName): Nemesis {
       return pauseNode();
     case 'cut-link':
       return linkFault('cut');
+    case 'cut-two-links':
+      return cutTwoLinks();
     case 'slow-link':
       return linkFault('slow');
     case 'reset-link':

@@ -1,0 +1,120 @@
+import { HashRing } from '@kv/ring';
+import { HistoryRecorder, TestCluster, checkRegister, eventually, formatReport, keepClusterFiles, request } from '@kv/testkit';
+
+// The harness must be able to fail: each scripted scenario below runs twice, once against a deliberately weakened
+// setting, where the history checker must report a violation, and once with the defaults, where it must not.
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop({ keepFiles: keepClusterFiles() });
+  cluster = undefined;
+});
+
+const NODES = ['node1', 'node2', 'node3'];
+const ring = new HashRing(NODES, { vnodes: 128 });
+const KEY = 'weak-key';
+const [P1, P2, P3] = ring.preferenceList(KEY, 3);
+
+/** Hints are the proxy's other repair mechanism; with a one-hint store they are dropped, so only reads repair. */
+const NO_HINTS = { HINTS_MAX: '1' };
+
+async function nodeStatus(c: TestCluster, id: string): Promise<string> {
+  const res = await request(c.proxyUrl, 'GET', '/cluster');
+  return res.body.nodes.find((n: { id: string }) => n.id === id).status;
+}
+
+async function cut(c: TestCluster, ...ids: string[]): Promise<void> {
+  for (const id of ids) c.node(id).relay.cut();
+  for (const id of ids) await eventually(async () => (await nodeStatus(c, id)) === 'down', 5000, 50);
+}
+
+async function heal(c: TestCluster, ...ids: string[]): Promise<void> {
+  for (const id of ids) c.node(id).relay.heal();
+  for (const id of ids) await eventually(async () => (await nodeStatus(c, id)) === 'up', 5000, 20);
+}
+
+/** Writes other keys so that a one-hint store drops the hints of earlier writes. */
+async function flushHints(recorder: HistoryRecorder): Promise<void> {
+  for (let i = 0; i < 3; i++) await recorder.write(`other-${i}`, `x${i}`);
+}
+
+async function readsWithOneReplicaUnderPartition(readQuorum: number): Promise<ReturnType<typeof checkRegister>> {
+  const c = (cluster = await TestCluster.start({ proxyEnv: NO_HINTS }));
+  const recorder = new HistoryRecorder(c.proxyUrl);
+  expect(await recorder.write(KEY, 'v1')).toBe(200);
+  await cut(c, P1);
+  expect(await recorder.write(KEY, 'v2')).toBe(200); // acknowledged by the other two replicas
+  await flushHints(recorder);
+  await heal(c, P1);
+  await recorder.read(KEY, readQuorum); // the primary first: with r=1 it alone answers
+  return checkRegister(recorder.history);
+}
+
+async function backgroundReadRepair(mode: 'background' | 'blocking'): Promise<ReturnType<typeof checkRegister>> {
+  const c = (cluster = await TestCluster.start({
+    proxyEnv: { ...NO_HINTS, TEST_READ_REPAIR: mode, TEST_READ_REPAIR_DELAY_MS: '5000' },
+  }));
+  const recorder = new HistoryRecorder(c.proxyUrl);
+  expect(await recorder.write(KEY, 'v1')).toBe(200);
+  // A write that reaches only the third replica: its outcome is unknown.
+  await cut(c, P1, P2);
+  expect(await recorder.write(KEY, 'v2')).toBe(503);
+  await flushHints(recorder);
+  await heal(c, P1, P2);
+  // With the second replica away, a read asks the first and the third, and sees v2 ...
+  await cut(c, P2);
+  expect(await recorder.read(KEY)).toBe('v2');
+  // ... and once it is back, a read of the first two must not go back to v1.
+  await heal(c, P2);
+  await recorder.read(KEY);
+  return checkRegister(recorder.history);
+}
+
+async function clockSteppedBack(unsafe: boolean): Promise<ReturnType<typeof checkRegister>> {
+  const c = (cluster = await TestCluster.start());
+  const recorder = new HistoryRecorder(c.proxyUrl);
+  expect(await recorder.write(KEY, 'v1')).toBe(200);
+  await c.restartProxy({ TEST_CLOCK_OFFSET_MS: String(-60_000), ...(unsafe ? { TEST_UNSAFE_CLOCK: '1' } : {}) }, true);
+  expect(await recorder.write(KEY, 'v2')).toBe(200);
+  await recorder.read(KEY);
+  return checkRegister(recorder.history);
+}
+
+describe('the checker catches weakened settings', () => {
+  test('reads with r=1 under a partition return a stale value', async () => {
+    const result = await readsWithOneReplicaUnderPartition(1);
+    expect(formatReport(result)).toMatch(/INVALID/);
+    expect(result.valid).toBe(false);
+  });
+
+  test('the same with the default r=2 is linearizable', async () => {
+    const result = await readsWithOneReplicaUnderPartition(2);
+    expect(formatReport(result)).toMatch(/VALID/);
+    expect(result.valid).toBe(true);
+  });
+
+  test('read repair in the background lets a read go back in time', async () => {
+    const result = await backgroundReadRepair('background');
+    expect(result.valid).toBe(false);
+  });
+
+  test('the same with blocking read repair is linearizable', async () => {
+    const result = await backgroundReadRepair('blocking');
+    expect(formatReport(result)).toMatch(/VALID/);
+    expect(result.valid).toBe(true);
+  });
+
+  test('a proxy clock stepped back without its floor hides a later write', async () => {
+    const result = await clockSteppedBack(true);
+    expect(result.valid).toBe(false);
+  });
+
+  test('the same with the clock floor is linearizable', async () => {
+    const result = await clockSteppedBack(false);
+    expect(result.valid).toBe(true);
+  });
+
+  test('the scripted keys have the preference list the scenarios assume', () => {
+    expect(new Set([P1, P2, P3]).size).toBe(3);
+  });
+});
