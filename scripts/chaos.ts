@@ -81,7 +81,9 @@ async function main(): Promise<void> {
     if (!result.valid) {
       for (const report of result.reports) process.stdout.write(`${report}\n`);
       if (result.keptDir !== undefined) process.stdout.write(`  cluster files kept in ${result.keptDir}\n`);
-      process.stdout.write(`  replay: npm run chaos -- --scenario ${result.name} --seed ${result.seed} --minutes 0.1\n`);
+      process.stdout.write(
+        `  replay: npm run chaos -- --scenario ${result.name} --seed ${result.seed} --trial-seconds ${args.trialSeconds} --minutes 0.1\n`,
+      );
     }
   }
   const ops = results.reduce((sum, r) => sum + r.ops, 0);

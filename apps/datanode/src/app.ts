@@ -158,7 +158,22 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
       if (buffered.length < ENTRIES_CHUNK_BYTES) continue;
       const more = res.write(buffered);
       buffered = '';
-      if (!more) await new Promise((resolve) => res.once('drain', resolve));
+      if (!more) {
+        // Wait for the client to take more, or for the connection to go away (then stop: nobody reads).
+        const closed = await new Promise<boolean>((resolve) => {
+          const onDrain = (): void => {
+            res.off('close', onClose);
+            resolve(false);
+          };
+          const onClose = (): void => {
+            res.off('drain', onDrain);
+            resolve(true);
+          };
+          res.once('drain', onDrain);
+          res.once('close', onClose);
+        });
+        if (closed) return;
+      }
       if (req.destroyed) return;
     }
     res.end(buffered);

@@ -21,6 +21,7 @@ export class HealthChecker {
     private readonly probe: Probe,
     private readonly intervalMs: number,
     private readonly observe?: ProbeObserver,
+    private readonly onObserveError?: (nodeId: string, error: unknown) => void,
   ) {}
 
   /** Probes every node once now, then every interval. */
@@ -52,7 +53,15 @@ export class HealthChecker {
         this.health.report(nodeId, false);
         return;
       }
-      await this.observe?.(nodeId, answer);
+      try {
+        await this.observe?.(nodeId, answer);
+      } catch (error) {
+        // The proxy could not record what it learned (its own disk failed): treat the node as not answering, so it
+        // is tried last, and learn it again at the next probe.
+        this.onObserveError?.(nodeId, error);
+        this.health.report(nodeId, false);
+        return;
+      }
       this.health.report(nodeId, true);
     } finally {
       this.running.delete(nodeId);

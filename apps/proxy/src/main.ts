@@ -111,6 +111,7 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     (nodeId) => (clients.get(nodeId) as NodeClient).health({ timeoutMs: Math.min(config.healthIntervalMs, config.nodeTimeoutMs) }),
     config.healthIntervalMs,
     (nodeId, answer) => membership.observe(nodeId, answer.incarnation),
+    (nodeId, error) => logger.error('could not record the state of a data node', { node: nodeId, err: error }),
   );
   probeNow = (nodeId) => void checker.check(nodeId);
 

@@ -86,20 +86,20 @@ export class NodeMembership {
     if (known?.incarnation === incarnation) return;
     const client = this.options.clients.get(nodeId);
     if (known === undefined) {
-      this.records.set(nodeId, { incarnation, state: 'ready' });
-      await this.persist();
+      await this.persist(nodeId, { incarnation, state: 'ready' });
       client?.expectIncarnation(incarnation);
       return;
     }
+    // Excluded from quorums before anything else: until the new state is on disk, the node keeps refusing requests
+    // meant for its old incarnation, and if writing the state fails, the next probe tries again.
     this.options.health.setCounted(nodeId, false);
-    this.records.set(nodeId, { incarnation, state: 'refilling' });
     this.options.logger.warn('node lost its data: it no longer counts toward quorums until it is refilled', {
       node: nodeId,
       incarnation,
       previous: known.incarnation,
     });
+    await this.persist(nodeId, { incarnation, state: 'refilling' });
     this.options.onStateChange?.(nodeId, 'refilling');
-    await this.persist();
     client?.expectIncarnation(incarnation);
     this.scheduleRefill(0);
   }
@@ -141,8 +141,7 @@ export class NodeMembership {
         const started = Date.now();
         const report = await refiller.refill(nodeId, peers);
         if (this.records.get(nodeId)?.incarnation !== incarnation) continue; // replaced again meanwhile
-        this.records.set(nodeId, { incarnation, state: 'ready' });
-        await this.persist();
+        await this.persist(nodeId, { incarnation, state: 'ready' });
         health.setCounted(nodeId, true);
         this.options.onStateChange?.(nodeId, 'ready');
         logger.warn('node refilled: it counts toward quorums again', { node: nodeId, ...report, ms: Date.now() - started });
@@ -154,10 +153,18 @@ export class NodeMembership {
     if (pending) this.scheduleRefill(REFILL_RETRY_MS);
   }
 
-  /** Writes the records durably; writes are queued so that the file always ends with the latest state. */
-  private persist(): Promise<void> {
-    const snapshot = JSON.stringify(Object.fromEntries(this.records), null, 2);
-    const next = this.writing.catch(() => undefined).then(() => writeFileDurably(this.file, `${snapshot}\n`));
+  /**
+   * Writes the records with `record` for `nodeId` durably, then keeps them in memory; writes are queued so that the
+   * file always ends with the latest state.
+   */
+  private persist(nodeId: string, record: NodeRecord): Promise<void> {
+    const next = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        const records = new Map(this.records).set(nodeId, record);
+        await writeFileDurably(this.file, `${JSON.stringify(Object.fromEntries(records), null, 2)}\n`);
+        this.records.set(nodeId, record);
+      });
     this.writing = next;
     return next;
   }

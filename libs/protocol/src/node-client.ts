@@ -1,4 +1,5 @@
 import { ErrorCode } from './errors';
+import { KvError } from './kv-error';
 import { HttpEndpoint } from './http-endpoint';
 import { RequestOptions } from './request-options';
 import { serializeInternalBatch } from './internal-batch';
@@ -177,8 +178,17 @@ export class NodeClient {
   async *entries(options: { idleMs?: number } = {}): AsyncGenerator<InternalEntryLine> {
     const stream = await this.endpoint.stream(InternalRoutes.entries, options.idleMs ?? this.timeoutMs);
     let rest = '';
-    for await (const chunk of stream) {
-      const lines = (rest + (typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'))).split('\n');
+    const chunks = stream[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<string | Buffer>;
+      try {
+        next = (await chunks.next()) as IteratorResult<string | Buffer>;
+      } catch (cause) {
+        throw new KvError(ErrorCode.Unavailable, `${this.url} stopped sending its entries: ${(cause as Error).message}`, { cause });
+      }
+      if (next.done === true) break;
+      const chunk = next.value;
+      const lines = (rest + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'))).split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) if (line !== '') yield this.entryLine(line);
     }

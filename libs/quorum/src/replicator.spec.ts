@@ -249,6 +249,17 @@ describe('Replicator: versions', () => {
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toEqual({ value: 'now', version: result.version });
   });
 
+  test('a write that cannot get past a newer version on the replicas fails instead of being hidden', async () => {
+    const h = harness();
+    for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'far future', version: format(999_999) });
+    // A clock that refuses to jump far ahead (as the hybrid clock does past its drift bound) never passes it.
+    h.versions.observe = () => undefined;
+    const error = await h.clock.run(h.replicator.set(KEY, 'now')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuorumError);
+    expect((error as QuorumError).message).toContain('newer version');
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'far future' });
+  });
+
   test('reads make later versions sort after the versions they saw', async () => {
     const h = harness();
     for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'x', version: format(500) });

@@ -183,8 +183,12 @@ export class Replicator {
     for (let attempt = 1; ; attempt++) {
       const request: WriteRequest = { key, value, version: this.versions.next() };
       const outcome = await this.writeToReplicas(replicas, request, w, options?.requestId);
-      if (outcome.newerSeen === undefined || attempt >= WRITE_ATTEMPTS_MAX) {
-        return { version: request.version, acks: outcome.acks };
+      if (outcome.newerSeen === undefined) return { version: request.version, acks: outcome.acks };
+      if (attempt >= WRITE_ATTEMPTS_MAX) {
+        // Acknowledging would hide this write behind a version it cannot pass (a clock far ahead wrote it): a later
+        // read would not return it. Report the write as failed; its outcome is unknown to the client as usual.
+        this.events.quorumFailed?.('write', 0, w);
+        throw new QuorumError('write', 0, w, `replicas hold a newer version (${outcome.newerSeen}) that this proxy's clock cannot pass`);
       }
       // A replica held a newer version than the one just issued: this write would be invisible. Observing that
       // version makes the next one sort after it.

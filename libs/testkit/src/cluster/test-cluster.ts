@@ -73,8 +73,13 @@ export interface TestClusterOptions {
   nodeEnv?: Record<string, string>;
   /** Environment of the proxy (e.g. `REPLICAS`, `AUTH_TOKEN`, test-only settings). */
   proxyEnv?: Record<string, string>;
-  /** Directory for data and logs (default: a new temp directory, removed by `stop` unless a test failed). */
+  /** Directory for data and logs (default: a new temp directory, removed by `stop` unless it is told to keep it). */
   dir?: string;
+  /**
+   * Whether the proxy reaches the data nodes through relays (default true). Benchmarks turn them off: a relay copies
+   * every byte once more in the test process.
+   */
+  relays?: boolean;
 }
 
 /**
@@ -129,7 +134,7 @@ export class TestCluster {
       env: {
         PORT: String(proxyPort),
         HOST: '127.0.0.1',
-        NODES: nodes.map((node) => `${node.id}=http://127.0.0.1:${node.relay.port}`).join(','),
+        NODES: nodes.map((node) => `${node.id}=http://127.0.0.1:${options.relays === false ? node.port : node.relay.port}`).join(','),
         DATA_DIR: path.join(dir, 'proxy'),
         HEALTH_INTERVAL_MS: '200',
         NODE_TIMEOUT_MS: '1000',
