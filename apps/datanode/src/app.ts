@@ -9,6 +9,7 @@ import {
   decodeKey,
   internalBatchBodyBytesMax,
   parseInternalBatch,
+  parseJsonBody,
   parseInternalPutBody,
   singleBodyBytesMax,
   validateVersion,
@@ -20,7 +21,6 @@ import {
   HttpMetrics,
   acceptRequestId,
   bearerMatches,
-  parseJson,
   readBody,
   secondsSince,
   sendError,
@@ -111,7 +111,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     try {
       if (!authorized(req)) throw unauthorized();
       checkIncarnation(req);
-      const body = parseJson(await readBody(req, batchBodyBytesMax));
+      const body = parseJsonBody(await readBody(req, batchBodyBytesMax), batchBodyBytesMax);
       const ops = parseInternalBatch(body, limits);
       batchOps.observe(ops.length);
       const results = await applyReplicaOps(store, ops);
@@ -131,7 +131,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   app.get(InternalRoutes.health, (_req, res) => {
     const body: NodeHealthResponse = { status: 'ok', nodeId: deps.nodeId, keys: store.stats().keys, incarnation: deps.incarnation };
-    res.json(body);
+    sendJson(res, 200, JSON.stringify(body));
   });
 
   app.get(InternalRoutes.metrics, async (_req, res, next) => {
@@ -187,15 +187,15 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     const entry = store.getEntry(key);
     if (entry === undefined) throw new KvError(ErrorCode.NotFound, 'no such key on this node');
     const body: InternalEntry = { key, value: entry.value, version: entry.version, tombstone: entry.tombstone };
-    res.json(body);
+    sendJson(res, 200, JSON.stringify(body));
   });
 
   app.put(entryRoute, async (req, res) => {
     const key = rawKey(req);
-    const put = parseInternalPutBody(parseJson(await readBody(req, entryBodyBytesMax)), deps.maxValueBytes);
+    const put = parseInternalPutBody(parseJsonBody(await readBody(req, entryBodyBytesMax), entryBodyBytesMax), deps.maxValueBytes);
     const result = await store.set(key, put.value, put.version);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
-    res.json(body);
+    sendJson(res, 200, JSON.stringify(body));
   });
 
   app.delete(entryRoute, async (req, res) => {
@@ -203,7 +203,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     const version = validateVersion(typeof req.query.version === 'string' ? req.query.version : undefined);
     const result = await store.delete(key, version);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
-    res.json(body);
+    sendJson(res, 200, JSON.stringify(body));
   });
 
   app.use((req: Request) => {

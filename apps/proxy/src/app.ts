@@ -108,10 +108,10 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
 
   app.get(PublicRoutes.health, (_req, res) => {
     const body: HealthResponse = { status: 'ok' };
-    res.json(body);
+    sendJson(res, 200, JSON.stringify(body));
   });
   app.get(PublicRoutes.cluster, (_req, res) => {
-    res.json(deps.cluster());
+    sendJson(res, 200, JSON.stringify(deps.cluster()));
   });
   app.get(PublicRoutes.metrics, async (_req, res, next) => {
     try {

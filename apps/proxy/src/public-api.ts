@@ -6,6 +6,7 @@ import {
   batchErrorResult,
   decodeKey,
   isInvalidOp,
+  parseJsonBody,
   parsePublicBatch,
   parsePutBody,
   parseQuorumParam,
@@ -17,12 +18,11 @@ import {
   type PutResponse,
 } from '@kv/protocol';
 import type { Replicator } from '@kv/quorum';
-import { parseJson } from '@kv/service';
 import type { ProxyVersions } from './proxy-versions';
 
-/** The query string of a request, as `URLSearchParams` would give it. */
+/** The query string of a request, as `URLSearchParams` gives it. */
 export interface Query {
-  get(name: string): string | null;
+  getAll(name: string): string[];
 }
 
 /** What the public API needs. */
@@ -57,9 +57,9 @@ export class PublicApi {
   }
 
   /** `PUT /kv/{key}` with `{"value": "..."}`; `?w=`. */
-  async put(rawKey: string, body: string, query: Query | undefined, requestId?: string): Promise<PutResponse> {
+  async put(rawKey: string, body: Uint8Array | string, query: Query | undefined, requestId?: string): Promise<PutResponse> {
     const key = decodeKey(rawKey);
-    const value = parsePutBody(parseJson(body), this.limits.valueBytesMax);
+    const value = parsePutBody(parseJsonBody(body, this.singleBodyBytesMax), this.limits.valueBytesMax);
     const w = this.quorum(query, PublicQuery.writeQuorum);
     return this.set(key, value, w, requestId);
   }
@@ -83,10 +83,10 @@ export class PublicApi {
    * of its single-key request (no atomicity across keys): operations on different keys run concurrently, those on
    * the same key in batch order. The answer lists one result per operation, in order, each with its own `status`.
    */
-  async batch(body: string, query: Query | undefined, requestId?: string): Promise<{ results: BatchResult[] }> {
+  async batch(body: Uint8Array | string, query: Query | undefined, requestId?: string): Promise<{ results: BatchResult[] }> {
     const w = this.quorum(query, PublicQuery.writeQuorum);
     const r = this.quorum(query, PublicQuery.readQuorum);
-    const ops = parsePublicBatch(parseJson(body), this.limits);
+    const ops = parsePublicBatch(parseJsonBody(body, this.batchBodyBytesMax), this.limits);
     // Operations on different keys run concurrently; those on one key run one after the other, in batch order, so
     // that a get after a set of the same key in one batch sees it.
     const lastOfKey = new Map<string, Promise<BatchResult>>();
@@ -142,7 +142,8 @@ export class PublicApi {
 
   private quorum(query: Query | undefined, name: string): number | undefined {
     if (query === undefined) return undefined;
-    const raw = query.get(name);
-    return raw === null ? undefined : parseQuorumParam(raw, this.replicas, name);
+    const values = query.getAll(name);
+    // A parameter given twice is refused, not silently resolved to one of its values.
+    return values.length === 0 ? undefined : parseQuorumParam(values.length === 1 ? values[0] : values, this.replicas, name);
   }
 }

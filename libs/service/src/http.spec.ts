@@ -1,7 +1,8 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, KvError } from '@kv/protocol';
-import { acceptRequestId, bearerMatches, closeServer, createHttpServer, listen, nextRequestId, parseJson, readBody, sendError } from './http';
+import { acceptRequestId, bearerMatches, closeServer, createHttpServer, listen, nextRequestId, readBody, sendError } from './http';
 
 async function withServer(handler: http.RequestListener, run: (url: string) => Promise<void>): Promise<void> {
   const server = createHttpServer(handler);
@@ -17,7 +18,7 @@ const echoBody = (bytesMax: number): http.RequestListener => (req, res) => {
   readBody(req, bytesMax).then(
     (body) => {
       res.writeHead(200);
-      res.end(`got ${Buffer.byteLength(body)}`);
+      res.end(`got ${body.length}`);
     },
     (error: unknown) => sendError(res, error),
   );
@@ -83,11 +84,6 @@ describe('helpers', () => {
     expect(bearerMatches(undefined, '')).toBe(false);
   });
 
-  test('parseJson maps malformed JSON to KV_BAD_REQUEST', () => {
-    expect(parseJson('{"a":1}')).toEqual({ a: 1 });
-    expect(() => parseJson('{')).toThrow(expect.objectContaining({ code: ErrorCode.BadRequest }));
-  });
-
   test('request ids: accepted when short and printable, else generated and unique', () => {
     expect(acceptRequestId('abc-123')).toBe('abc-123');
     expect(acceptRequestId('has space')).not.toBe('has space');
@@ -100,5 +96,23 @@ describe('helpers', () => {
     expect(server.headersTimeout).toBe(1234);
     expect(server.maxConnections).toBe(7);
     expect((server.address() as AddressInfo | null)).toBeNull();
+  });
+});
+
+describe('createHttpServer', () => {
+  test('refuses protocol upgrades with a JSON 400 and closes the connection', async () => {
+    await withServer((_req, res) => res.end('ok'), async (url) => {
+      const { port } = new URL(url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: h2c\r\n\r\n');
+      });
+      expect(answer).toMatch(/^HTTP\/1.1 400/);
+      expect(answer).toContain('KV_BAD_REQUEST');
+    });
   });
 });

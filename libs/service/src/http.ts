@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
 
 /** Limits of a kv HTTP server, in the units their names say. */
@@ -22,6 +23,9 @@ export const SERVER_LIMITS_DEFAULT: ServerLimits = {
   connectionsMax: 10_000,
 };
 
+/** How often Node checks the header and request timeouts of open connections. */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 /** An HTTP server with kv's limits on headers, requests, idle connections and connection count. */
 export function createHttpServer(
   listener: http.RequestListener,
@@ -33,12 +37,23 @@ export function createHttpServer(
       headersTimeout: settings.headersTimeoutMs,
       requestTimeout: settings.requestTimeoutMs,
       keepAliveTimeout: settings.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default, which would let a slow sender hold a
+      // connection for up to 40 s instead of 10).
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
       // Node's default; stated because it bounds header memory per request.
       maxHeaderSize: 16 * 1024,
     },
     listener,
   );
   server.maxConnections = settings.connectionsMax;
+  // kv speaks HTTP/1.1 only. Without a listener, Node keeps a connection that asked to upgrade in a state where the
+  // next malformed request is never answered; refuse upgrades instead.
+  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
+    const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message: 'protocol upgrades are not supported' } });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   return server;
 }
 
@@ -72,11 +87,12 @@ export function closeServer(server: http.Server, graceMs: number): Promise<void>
 }
 
 /**
- * Reads a request body as UTF-8 text, refusing more than `bytesMax` bytes: a declared `content-length` over the
- * limit is refused before reading anything; a body that grows past it while streaming stops being read.
+ * Reads a request body as bytes (parse them with `parseJsonBody` of `@kv/protocol`, which also refuses bytes that
+ * are not UTF-8), refusing more than `bytesMax` bytes: a declared `content-length` over the limit is refused before
+ * reading anything; a body that grows past it while streaming stops being read.
  * @throws KvError `KV_TOO_LARGE` over the limit, `KV_BAD_REQUEST` if the client aborts.
  */
-export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<string> {
+export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > bytesMax) {
@@ -100,7 +116,7 @@ export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<s
     req.on('data', onData);
     req.once('end', () => {
       if (failed) return;
-      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, received).toString('utf8'));
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
     });
     req.once('aborted', () => {
       if (!failed) reject(new KvError(ErrorCode.BadRequest, 'the request body was not completely received'));
@@ -113,17 +129,6 @@ export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<s
 
 function tooLarge(bytesMax: number): KvError {
   return new KvError(ErrorCode.TooLarge, `the request body is larger than ${bytesMax} bytes`);
-}
-
-/**
- * Parses a JSON body; anything malformed is a `KV_BAD_REQUEST` (the parser's message is kept: it names the position).
- */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new KvError(ErrorCode.BadRequest, `malformed JSON body: ${(error as Error).message}`);
-  }
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };

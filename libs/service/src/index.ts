@@ -12,6 +12,7 @@ export { LOG_LEVELS, createLogger, flushLogger } from './logger';
 export type { LogLevel, Logger, LoggerOptions } from './logger';
 export { HttpMetrics, LATENCY_BUCKETS_SECONDS, createRegistry, secondsSince } from './metrics';
 export {
+  CONNECTIONS_CHECKING_INTERVAL_MS,
   SERVER_LIMITS_DEFAULT,
   acceptRequestId,
   bearerMatches,
@@ -19,7 +20,6 @@ export {
   createHttpServer,
   listen,
   nextRequestId,
-  parseJson,
   readBody,
   sendError,
   sendJson,
