@@ -56,13 +56,21 @@ export async function waitForHealth(url: string, timeoutMs = 20_000): Promise<vo
 export interface TestNode {
   readonly id: string;
   /** Port the data node itself listens on. */
-  readonly port: number;
+  port: number;
   /** The relay the proxy goes through. */
   readonly relay: TcpRelay;
   readonly process: ManagedProcess;
   readonly dataDir: string;
   /** The node's own URL (not through the relay), for the internal API in checks. */
-  readonly url: string;
+  url: string;
+}
+
+/** Attempts to start a process whose free port was taken by another process meanwhile. */
+const PORT_ATTEMPTS_MAX = 5;
+
+/** Whether a process that exited while starting did so because its port was taken. */
+function lostItsPort(logFile: string): boolean {
+  return existsSync(logFile) && readFileSync(logFile, 'utf8').includes('EADDRINUSE');
 }
 
 /** Options of {@link TestCluster.start}. */
@@ -91,7 +99,7 @@ export class TestCluster {
   readonly nodes: TestNode[];
   readonly proxy: ManagedProcess;
   readonly dir: string;
-  readonly proxyPort: number;
+  proxyPort: number;
 
   private constructor(dir: string, nodes: TestNode[], proxy: ManagedProcess, proxyPort: number) {
     this.dir = dir;
@@ -160,9 +168,26 @@ export class TestCluster {
     return node;
   }
 
-  /** Starts a data node (again) and waits for its health. */
+  /**
+   * Starts a data node (again) and waits for its health. A free port can be taken by another process between the
+   * moment it was found and the moment the node binds it: then the node moves to another port (its relay follows).
+   */
   async startNode(node: TestNode): Promise<void> {
-    await node.process.start(() => waitForHealth(`${node.url}/health`));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await node.process.start(() => waitForHealth(`${node.url}/health`));
+        return;
+      } catch (error) {
+        if (attempt >= PORT_ATTEMPTS_MAX || !lostItsPort(node.process.logFile)) throw error;
+        node.port = await freePort();
+        node.url = `http://127.0.0.1:${node.port}`;
+        node.process.env.PORT = String(node.port);
+        node.relay.retarget(node.port);
+        if (this.proxy.env.NODES !== undefined && !this.proxy.env.NODES.includes(`:${node.relay.port}`)) {
+          throw new Error(`${node.id} lost its port and the proxy reaches it directly: restart the cluster`);
+        }
+      }
+    }
   }
 
   /** Kills a data node (SIGKILL by default). */
@@ -188,7 +213,16 @@ export class TestCluster {
   /** Starts the proxy (again), with `env` overriding its environment, and waits for its health. */
   async startProxy(env: Record<string, string> = {}): Promise<void> {
     Object.assign(this.proxy.env, env);
-    await this.proxy.start(() => waitForHealth(`${this.proxyUrl}/health`));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.proxy.start(() => waitForHealth(`${this.proxyUrl}/health`));
+        return;
+      } catch (error) {
+        if (attempt >= PORT_ATTEMPTS_MAX || !lostItsPort(this.proxy.logFile)) throw error;
+        this.proxyPort = await freePort();
+        this.proxy.env.PORT = String(this.proxyPort);
+      }
+    }
   }
 
   /** Restarts the proxy (SIGTERM, or SIGKILL when `kill`), with `env` overriding its environment. */
