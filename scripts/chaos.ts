@@ -3,8 +3,10 @@
 // line per scenario and a final line `chaos: <trials> trials, <ops> ops, <violations> violations`. Exits 1 on any
 // violation. Needs the built apps (`npm run build`); the seed of each trial is printed and --seed replays it.
 //
-// usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--json FILE]
+// usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--json FILE] [--report FILE]
+// --report writes a Markdown summary (docs/chaos-last-run.md is the one docs/reliability.md links to).
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { SCENARIOS, Random, runScenario, summarize, type ScenarioResult } from '@kv/testkit';
 
 interface Args {
@@ -13,10 +15,11 @@ interface Args {
   scenario: string | undefined;
   trialSeconds: number;
   json: string | undefined;
+  report: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { minutes: 10, seed: undefined, scenario: undefined, trialSeconds: 30, json: undefined };
+  const args: Args = { minutes: 10, seed: undefined, scenario: undefined, trialSeconds: 30, json: undefined, report: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = inline ?? argv[++i];
@@ -36,8 +39,11 @@ function parseArgs(argv: string[]): Args {
       case '--json':
         args.json = value;
         break;
+      case '--report':
+        args.report = value;
+        break;
       case '--help':
-        process.stdout.write('usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--json FILE]\n');
+        process.stdout.write('usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--json FILE] [--report FILE]\n');
         process.exit(0);
         break;
       default:
@@ -106,9 +112,42 @@ async function main(): Promise<void> {
       ),
     );
   }
+  if (args.report !== undefined) writeReport(args, master.seed, results);
   process.stdout.write(`chaos: ${faults} faults injected\n`);
   process.stdout.write(`chaos: ${results.length} trials, ${ops} ops, ${violations} violations\n`);
   process.exit(violations === 0 ? 0 : 1);
+}
+
+function writeReport(args: Args, masterSeed: number, results: ScenarioResult[]): void {
+  const byScenario = new Map<string, { trials: number; ops: number; faults: number; violations: number; undecided: number }>();
+  for (const r of results) {
+    const row = byScenario.get(r.name) ?? { trials: 0, ops: 0, faults: 0, violations: 0, undecided: 0 };
+    row.trials += 1;
+    row.ops += r.ops;
+    row.faults += r.faults.length;
+    row.violations += r.violations;
+    if (r.register?.valid === 'unknown') row.undecided += 1;
+    byScenario.set(r.name, row);
+  }
+  const total = [...byScenario.values()].reduce(
+    (sum, row) => ({ trials: sum.trials + row.trials, ops: sum.ops + row.ops, faults: sum.faults + row.faults, violations: sum.violations + row.violations }),
+    { trials: 0, ops: 0, faults: 0, violations: 0 },
+  );
+  const lines = [
+    '# Last long chaos run',
+    '',
+    `\`npm run chaos -- --minutes ${args.minutes} --trial-seconds ${args.trialSeconds}\`, master seed ${masterSeed}, finished ` +
+      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node.js ${process.version}.`,
+    '',
+    '| scenario | trials | operations | faults | violations | linearizability undecided |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...[...byScenario].map(([name, row]) => `| ${name} | ${row.trials} | ${row.ops} | ${row.faults} | ${row.violations} | ${row.undecided} |`),
+    `| **total** | ${total.trials} | ${total.ops} | ${total.faults} | ${total.violations} | |`,
+    '',
+    `chaos: ${total.trials} trials, ${total.ops} ops, ${total.violations} violations`,
+    '',
+  ];
+  writeFileSync(args.report as string, lines.join('\n'));
 }
 
 main().catch((error: unknown) => {

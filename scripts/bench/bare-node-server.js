@@ -1,0 +1,25 @@
+// The ceiling of a Node HTTP/JSON front end on this machine: a bare http server that parses each request's JSON body,
+// keeps values in a Map and answers a small JSON object. No framework, no replication, no disk.
+const http = require('node:http');
+
+const values = new Map();
+http
+  .createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      let status = 200;
+      let body;
+      if (req.method === 'PUT') {
+        values.set(req.url, JSON.parse(Buffer.concat(chunks).toString('utf8')).value);
+        body = '{"ok":true}';
+      } else {
+        const value = values.get(req.url);
+        if (value === undefined && req.url !== '/health') status = 404;
+        body = JSON.stringify({ key: req.url, value: value ?? null });
+      }
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+  })
+  .listen(Number(process.env.PORT ?? 18999), '127.0.0.1');

@@ -1,0 +1,234 @@
+// `npm run bench`: kv side by side with a 3-member etcd cluster (Raft, fsync per commit) and a bare Node HTTP server
+// (the ceiling of any Node front end here), in one run, with one load generator (wrk), on this machine. Starts a
+// local kv cluster of its own (WAL_SYNC=always, N=3, W=2, R=2), runs wrk PUT and GET at each connection count, then
+// `kv bench --batch 100` for bulk writes, and writes docs/benchmarks.md. Compare ratios from the same run only: the
+// machine may be shared and noisy.
+//
+// Needs: apt-get install -y wrk etcd-server etcd-client (etcd is skipped, with a note, when missing).
+// usage: npm run bench -- [--conns 64,256] [--duration 8] [--no-write]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestCluster, freePort, repoRoot, request, waitForHealth } from '@kv/testkit';
+
+interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+interface Row {
+  system: string;
+  conns: number;
+  put: WrkResult | undefined;
+  get: WrkResult | undefined;
+}
+
+const root = repoRoot();
+const here = path.join(root, 'scripts', 'bench');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const conns = option('conns', '64,256').split(',').map(Number);
+const durationS = Number(option('duration', '8'));
+const write = !args.includes('--no-write');
+
+function has(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+function parseLatencyMs(text: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (match === null) return NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+/** Runs wrk with a Lua script against `url`; two threads, `c` connections, `durationS` seconds, latency percentiles. */
+function wrk(script: string, url: string, c: number): WrkResult {
+  const out = spawnSync('wrk', ['-t2', `-c${c}`, `-d${durationS}s`, '--latency', '-s', path.join(here, script), url], { encoding: 'utf8' });
+  const text = out.stdout + out.stderr;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const p50 = parseLatencyMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? '');
+  const p99 = parseLatencyMs(/\s99%\s+(\S+)/.exec(text)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const errors = non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0));
+  return { rps, p50Ms: p50, p99Ms: p99, errors };
+}
+
+function run(command: string, argv: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(command, argv, { env: { ...process.env, ...env }, stdio: 'ignore' });
+}
+
+async function etcdCluster(dir: string): Promise<{ leader: string; stop: () => Promise<void> }> {
+  const base = await freePort();
+  const ports = [0, 1, 2].map((i) => ({ client: base + 100 + i * 10, peer: base + 101 + i * 10 }));
+  const cluster = ports.map((p, i) => `e${i}=http://127.0.0.1:${p.peer}`).join(',');
+  const procs = ports.map((p, i) =>
+    run('etcd', [
+      '--name', `e${i}`, '--data-dir', path.join(dir, `e${i}`),
+      '--listen-client-urls', `http://127.0.0.1:${p.client}`, '--advertise-client-urls', `http://127.0.0.1:${p.client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${p.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`,
+      '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'kv-bench', '--log-level', 'error',
+    ]),
+  );
+  const endpoints = ports.map((p) => `http://127.0.0.1:${p.client}`);
+  let leader = '';
+  for (let attempt = 0; attempt < 100 && leader === ''; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const status = spawnSync('etcdctl', ['--endpoints', endpoints.join(','), 'endpoint', 'status'], { encoding: 'utf8' });
+    leader = status.stdout.split('\n').find((line) => line.split(', ')[4] === 'true')?.split(', ')[0] ?? '';
+  }
+  const stop = async (): Promise<void> => {
+    for (const proc of procs) proc.kill('SIGTERM');
+    await Promise.all(procs.map((proc) => new Promise((resolve) => (proc.exitCode !== null ? resolve(null) : proc.once('exit', resolve)))));
+  };
+  if (leader === '') {
+    await stop();
+    throw new Error('etcd did not elect a leader');
+  }
+  return { leader, stop };
+}
+
+/** Writes key1..key100000 (the key space of the wrk scripts) through POST /batch, so that every GET finds its key. */
+async function preload(server: string): Promise<void> {
+  const value = 'x'.repeat(100);
+  const batches: string[] = [];
+  for (let first = 1; first <= 100_000; first += 1000) {
+    const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'set', key: `key${first + i}`, value }));
+    batches.push(JSON.stringify({ ops }));
+  }
+  const worker = async (): Promise<void> => {
+    for (let body = batches.pop(); body !== undefined; body = batches.pop()) {
+      const res = await request(server, 'POST', '/batch', body, { 'content-type': 'application/json' }, 60_000);
+      if (res.status !== 200 || res.body.results.some((r: { status: number }) => r.status !== 200)) {
+        throw new Error(`preload failed: ${res.status}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+function kvBench(server: string, extra: string[]): { keysPerS: number; p99Ms: number } {
+  const out = spawnSync(process.execPath, [path.join(root, 'dist/apps/client/main.js'), '--server', server, '--json', 'bench', ...extra], {
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`kv bench failed: ${out.stderr}`);
+  const report = JSON.parse(out.stdout);
+  return { keysPerS: report.total.perSecond, p99Ms: report.requests.latencyMs?.p99 ?? NaN };
+}
+
+const fmt = (n: number | undefined, digits = 0): string => (n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+async function main(): Promise<void> {
+  if (!has('wrk')) {
+    process.stderr.write('bench: wrk is missing: apt-get install -y wrk (and etcd-server etcd-client for the etcd column)\n');
+    process.exit(2);
+  }
+  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', 'proxy', 'datanode', 'client', '--output-style=static'], {
+    cwd: root,
+    env: { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' },
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  const rows: Row[] = [];
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'kv-bench-'));
+  try {
+    // etcd first: it is the reference every kv figure is divided by.
+    if (has('etcd') && has('etcdctl')) {
+      const etcd = await etcdCluster(path.join(scratch, 'etcd'));
+      try {
+        for (const c of conns) rows.push({ system: 'etcd (3 members)', conns: c, put: wrk('etcd-put.lua', etcd.leader, c), get: wrk('etcd-get.lua', etcd.leader, c) });
+      } finally {
+        await etcd.stop();
+      }
+    } else {
+      process.stderr.write('bench: etcd is missing (apt-get install -y etcd-server etcd-client): no etcd column\n');
+    }
+
+    const barePort = await freePort();
+    const bare = run(process.execPath, [path.join(here, 'bare-node-server.js')], { PORT: String(barePort) });
+    try {
+      await waitForHealth(`http://127.0.0.1:${barePort}/health`);
+      for (const c of conns) rows.push({ system: 'bare Node server', conns: c, put: wrk('kv-put.lua', `http://127.0.0.1:${barePort}`, c), get: wrk('kv-get.lua', `http://127.0.0.1:${barePort}`, c) });
+    } finally {
+      bare.kill('SIGTERM');
+    }
+
+    const cluster = await TestCluster.start({ relays: false, nodeEnv: { WAL_SYNC: 'always', LOG_LEVEL: 'warn' }, proxyEnv: { LOG_LEVEL: 'warn' } });
+    let bulk: { keysPerS: number; p99Ms: number };
+    try {
+      await preload(cluster.proxyUrl);
+      for (const c of conns) {
+        const put = wrk('kv-put.lua', cluster.proxyUrl, c);
+        rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put, get: wrk('kv-get.lua', cluster.proxyUrl, c) });
+      }
+      bulk = kvBench(cluster.proxyUrl, ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1']);
+    } finally {
+      await cluster.stop();
+    }
+
+    const lines: string[] = [];
+    const etcdOf = (c: number): Row | undefined => rows.find((r) => r.system.startsWith('etcd') && r.conns === c);
+    lines.push('| system | connections | PUT req/s | PUT p50 / p99 ms | GET req/s | GET p50 / p99 ms | PUT vs etcd | GET vs etcd |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      const reference = etcdOf(row.conns);
+      const ratio = (mine: WrkResult | undefined, theirs: WrkResult | undefined): string =>
+        mine === undefined || theirs === undefined ? '-' : `${(mine.rps / theirs.rps).toFixed(2)}x`;
+      lines.push(
+        `| ${row.system} | ${row.conns} | ${fmt(row.put?.rps)} | ${fmt(row.put?.p50Ms, 1)} / ${fmt(row.put?.p99Ms, 1)} | ${fmt(row.get?.rps)} | ` +
+          `${fmt(row.get?.p50Ms, 1)} / ${fmt(row.get?.p99Ms, 1)} | ${ratio(row.put, reference?.put)} | ${ratio(row.get, reference?.get)} |`,
+      );
+    }
+    const errors = rows.filter((r) => (r.put?.errors ?? 0) + (r.get?.errors ?? 0) > 0).map((r) => `${r.system} at ${r.conns}: ${(r.put?.errors ?? 0) + (r.get?.errors ?? 0)} errors`);
+    const table = lines.join('\n');
+    const bulkLine = `Bulk writes through \`POST /batch\` (100 operations per request, 16 connections, \`kv bench --batch 100\`): **${fmt(bulk.keysPerS)} keys/s**, request p99 ${fmt(bulk.p99Ms, 1)} ms.`;
+    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}`);
+    if (write) writeReport(table, bulkLine, errors);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function writeReport(table: string, bulkLine: string, errors: string[]): void {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const doc = `# Benchmarks
+
+\`npm run bench\` (scripts/bench/run.ts) measures, in one run and with one load generator, kv beside a 3-member etcd
+cluster and a bare Node HTTP server, on the machine it runs on. Compare the ratios of one run, never absolute figures
+of different runs: the machine may be shared and noisy.
+
+## Method
+
+- **kv**: a local cluster of the built apps, 1 proxy and 3 data nodes on loopback, \`WAL_SYNC=always\` (every write
+  acknowledged only after \`fdatasync\` on 2 of its 3 replicas), N=3, W=2, R=2, blocking read repair, logs at \`warn\`.
+- **etcd**: 3 members on loopback (Raft, fsync per commit), through its v3 JSON gateway on the leader.
+- **bare Node server**: \`scripts/bench/bare-node-server.js\`, a Node http server that parses each JSON body into a Map
+  and answers: no framework, no replication, no disk. The ceiling of any Node HTTP front end on this machine.
+- **Load**: wrk, 2 threads, ${durationS} s per figure; PUT of \`key<1..100000>\` with a 100-byte value, then GET of random keys of
+  that space. For kv every key is written first (\`POST /batch\`), so every GET finds a value; the etcd and bare-Node
+  GET runs follow their PUT runs. Lua scripts in \`scripts/bench/\`.
+- **Bulk**: \`kv bench --batch 100 --mix set=1 --connections 16\` for ${durationS} s.
+- **Machine**: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}.
+
+## Last run (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)
+
+${table}
+
+${bulkLine}
+${errors.length > 0 ? `\nErrors during the run: ${errors.join('; ')}.\n` : ''}
+See docs/ARCHITECTURE.md (Data path) for where the time goes and why the data path is built as it is.
+`;
+  writeFileSync(path.join(root, 'docs', 'benchmarks.md'), doc);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
