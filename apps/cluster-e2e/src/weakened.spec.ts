@@ -23,9 +23,15 @@ async function nodeStatus(c: TestCluster, id: string): Promise<string> {
   return res.body.nodes.find((n: { id: string }) => n.id === id).status;
 }
 
+/** Resets the proxy's links to the nodes (requests fail at once) and waits until the proxy sees them down. */
 async function cut(c: TestCluster, ...ids: string[]): Promise<void> {
-  for (const id of ids) c.node(id).relay.cut();
+  for (const id of ids) c.node(id).relay.reset();
   for (const id of ids) await eventually(async () => (await nodeStatus(c, id)) === 'down', 5000, 50);
+}
+
+async function hintsRecorded(c: TestCluster): Promise<number> {
+  const match = /^kv_hints_recorded_total\{[^}]*\} (\d+)$/m.exec((await request(c.proxyUrl, 'GET', '/metrics')).body);
+  return match === null ? 0 : Number(match[1]);
 }
 
 async function heal(c: TestCluster, ...ids: string[]): Promise<void> {
@@ -33,9 +39,14 @@ async function heal(c: TestCluster, ...ids: string[]): Promise<void> {
   for (const id of ids) await eventually(async () => (await nodeStatus(c, id)) === 'up', 5000, 20);
 }
 
-/** Writes other keys so that a one-hint store drops the hints of earlier writes. */
-async function flushHints(recorder: HistoryRecorder): Promise<void> {
+/**
+ * Writes other keys so that a one-hint store drops the hints of earlier writes (each write misses the same cut
+ * replicas, so each records newer hints), then waits until every hint was recorded.
+ */
+async function flushHints(c: TestCluster, recorder: HistoryRecorder, hintsPerWrite: number): Promise<void> {
+  const before = await hintsRecorded(c);
   for (let i = 0; i < 3; i++) await recorder.write(`other-${i}`, `x${i}`);
+  await eventually(async () => (await hintsRecorded(c)) >= before + 3 * hintsPerWrite, 5000, 20);
 }
 
 async function readsWithOneReplicaUnderPartition(readQuorum: number): Promise<ReturnType<typeof checkRegister>> {
@@ -44,7 +55,8 @@ async function readsWithOneReplicaUnderPartition(readQuorum: number): Promise<Re
   expect(await recorder.write(KEY, 'v1')).toBe(200);
   await cut(c, P1);
   expect(await recorder.write(KEY, 'v2')).toBe(200); // acknowledged by the other two replicas
-  await flushHints(recorder);
+  await eventually(async () => (await hintsRecorded(c)) >= 1, 5000, 20);
+  await flushHints(c, recorder, 1);
   await heal(c, P1);
   await recorder.read(KEY, readQuorum); // the primary first: with r=1 it alone answers
   return checkRegister(recorder.history);
@@ -59,7 +71,8 @@ async function backgroundReadRepair(mode: 'background' | 'blocking'): Promise<Re
   // A write that reaches only the third replica: its outcome is unknown.
   await cut(c, P1, P2);
   expect(await recorder.write(KEY, 'v2')).toBe(503);
-  await flushHints(recorder);
+  await eventually(async () => (await hintsRecorded(c)) >= 2, 5000, 20);
+  await flushHints(c, recorder, 2);
   await heal(c, P1, P2);
   // With the second replica away, a read asks the first and the third, and sees v2 ...
   await cut(c, P2);

@@ -112,7 +112,9 @@ export const PROXY_SETTINGS = {
     parse: parse.boolean,
     default: false,
     hidden: true,
-    describe: 'test only: no clock floor, and versions seen on replicas do not advance the clock',
+    describe:
+      'test only: every clock safeguard off: no clock floor, versions seen on replicas do not advance the clock, ' +
+      'and a write behind a newer version is acknowledged',
   }),
   testReadRepair: setting({
     env: 'TEST_READ_REPAIR',

@@ -23,7 +23,7 @@ export class HttpBatchSender implements BatchSender {
     const client = this.clients.get(nodeId);
     if (client === undefined) return Promise.reject(new TypeError(`no client for node ${nodeId}`));
     this.observe?.(nodeId, batch.ops.length);
-    const sent = client.batchSerialized(batch.body(), batch.ops.length, { timeoutMs, requestId: batch.requestId });
+    const sent = client.batchSerialized(batch.bytes(), batch.ops.length, { timeoutMs, requestId: batch.requestId });
     if (this.onNodeChanged === undefined) return sent;
     return sent.catch((error: unknown) => {
       if (isKvError(error, ErrorCode.NodeChanged)) this.onNodeChanged?.(nodeId);

@@ -82,6 +82,7 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     timeoutMs: config.nodeTimeoutMs,
     readRepair: config.testReadRepair,
     backgroundRepairDelayMs: config.testReadRepairDelayMs,
+    supersededWrites: unsafeClock ? 'acknowledge' : 'retry',
     events: {
       ...metrics.replicatorEvents,
       hintFailed: (nodeId, error) => logger.warn('hint not recorded', { node: nodeId, err: error }),

@@ -87,22 +87,52 @@ export class PublicApi {
     const w = this.quorum(query, PublicQuery.writeQuorum);
     const r = this.quorum(query, PublicQuery.readQuorum);
     const ops = parsePublicBatch(parseJsonBody(body, this.batchBodyBytesMax), this.limits);
-    // Operations on different keys run concurrently; those on one key run one after the other, in batch order, so
-    // that a get after a set of the same key in one batch sees it.
-    const lastOfKey = new Map<string, Promise<BatchResult>>();
-    const results = await Promise.all(
-      ops.map((op) => {
-        if (isInvalidOp(op)) return batchErrorResult(op.error);
+    const results: BatchResult[] = new Array(ops.length);
+    // Writes of keys that appear once in the batch go to the replicas as one bulk write (one group per node);
+    // everything else runs operation by operation: different keys concurrently, one key in batch order.
+    const occurrences = new Map<string, number>();
+    for (const op of ops) if (!isInvalidOp(op)) occurrences.set(op.key, (occurrences.get(op.key) ?? 0) + 1);
+    const bulk: number[] = [];
+    const lastOfKey = new Map<string, Promise<unknown>>();
+    const single: Promise<unknown>[] = [];
+    ops.forEach((op, i) => {
+      if (isInvalidOp(op)) {
+        results[i] = batchErrorResult(op.error);
+      } else if (op.op !== 'get' && occurrences.get(op.key) === 1) {
+        bulk.push(i);
+      } else {
         const previous = lastOfKey.get(op.key);
-        const result =
-          previous === undefined
-            ? this.batchOp(op, w, r, requestId)
-            : previous.then(() => this.batchOp(op, w, r, requestId));
-        lastOfKey.set(op.key, result);
-        return result;
-      }),
-    );
+        const run = (): Promise<void> => this.batchOp(op, w, r, requestId).then((result) => void (results[i] = result));
+        const done = previous === undefined ? run() : previous.then(run);
+        lastOfKey.set(op.key, done);
+        single.push(done);
+      }
+    });
+    if (bulk.length > 0) single.push(this.bulkWrite(ops as BatchOp[], bulk, w, results, requestId));
+    await Promise.all(single);
     return { results };
+  }
+
+  /** Writes the operations at `indexes` (sets and deletes of distinct keys) as one bulk write. */
+  private async bulkWrite(ops: readonly BatchOp[], indexes: number[], w: number | undefined, results: BatchResult[], requestId?: string): Promise<void> {
+    const ready = this.versions.ready();
+    if (ready !== undefined) await ready;
+    const entries = indexes.map((i) => {
+      const op = ops[i];
+      return { key: op.key, value: op.op === 'set' ? op.value : null };
+    });
+    let outcomes: Awaited<ReturnType<Replicator['writeMany']>>;
+    try {
+      outcomes = await this.replicator.writeMany(entries, { w, requestId });
+    } catch (thrown) {
+      const failed = batchErrorResult(thrown);
+      for (const i of indexes) results[i] = failed;
+      return;
+    }
+    outcomes.forEach((outcome, j) => {
+      const i = indexes[j];
+      results[i] = outcome instanceof Error ? batchErrorResult(outcome) : { status: 200, key: entries[j].key, version: outcome.version, acks: outcome.acks };
+    });
   }
 
   private async batchOp(op: BatchOp, w: number | undefined, r: number | undefined, requestId?: string): Promise<BatchResult> {

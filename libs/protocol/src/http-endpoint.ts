@@ -23,8 +23,8 @@ export interface EndpointRequest extends RequestOptions {
   method: 'GET' | 'PUT' | 'DELETE' | 'POST';
   /** Path and query relative to the base URL, already percent-encoded, starting with `/`. */
   path: string;
-  /** A serialized JSON body. */
-  body?: string;
+  /** A serialized JSON body: text, or its UTF-8 bytes (encoded once when sent to several servers). */
+  body?: string | Uint8Array;
 }
 
 /** A response of any status, its body parsed as JSON (`undefined` when empty or not JSON). */
@@ -126,7 +126,7 @@ export class HttpEndpoint {
       headers[REQUEST_ID_HEADER] = request.requestId;
     }
     const path = this.basePath + request.path;
-    const config: AxiosRequestConfig<string> = {
+    const config: AxiosRequestConfig<string | Uint8Array> = {
       method: request.method,
       url: this.origin + path,
       data: request.body,
@@ -137,7 +137,7 @@ export class HttpEndpoint {
     if (DOT_SEGMENT.test(path)) config.transport = this.rawPathTransport(path);
     let response: AxiosResponse<string>;
     try {
-      response = await this.axios.request<string, AxiosResponse<string>, string>(config);
+      response = await this.axios.request<string, AxiosResponse<string>, string | Uint8Array>(config);
     } catch (err) {
       throw this.transportError(err, timeoutMs);
     }

@@ -90,7 +90,7 @@ export class NodeClient {
    * @param count the number of operations in `body`, to check the answer against.
    * @returns and throws as {@link batch}.
    */
-  async batchSerialized(body: string, count: number, options: RequestOptions = {}): Promise<InternalOpResult[]> {
+  async batchSerialized(body: string | Uint8Array, count: number, options: RequestOptions = {}): Promise<InternalOpResult[]> {
     const answer = await this.endpoint.call({
       timeoutMs: options.timeoutMs,
       requestId: options.requestId,

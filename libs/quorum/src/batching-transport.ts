@@ -16,6 +16,7 @@ import type { Clock, ReplicaEntry, Transport, WriteReply, WriteRequest } from '.
  */
 export class OutgoingBatch {
   private serialized: string | undefined;
+  private encoded: Buffer | undefined;
 
   /**
    * @param requestId identifies the batch in the nodes' logs: the id of its first client request, followed by
@@ -30,6 +31,12 @@ export class OutgoingBatch {
   body(): string {
     if (this.serialized === undefined) this.serialized = JSON.stringify({ ops: this.ops });
     return this.serialized;
+  }
+
+  /** The body's UTF-8 bytes, encoded once however many nodes it goes to. */
+  bytes(): Buffer {
+    if (this.encoded === undefined) this.encoded = Buffer.from(this.body(), 'utf8');
+    return this.encoded;
   }
 }
 
@@ -73,18 +80,26 @@ export const IN_FLIGHT_MAX_DEFAULT = 1;
 export const QUEUE_OPS_MAX_DEFAULT = 50_000;
 
 interface Pending {
+  /** The operation, or the first of a group (the operations of one `writeMany`, kept together in one batch). */
   readonly op: InternalOp;
+  /** Every operation of a group; `undefined` for a single operation. */
+  readonly group: readonly InternalOp[] | undefined;
+  /** Operations this entry carries. */
+  readonly size: number;
   readonly enqueuedMs: number;
   readonly timeoutMs: number;
   readonly bytes: number;
   readonly requestId: string | undefined;
-  readonly resolve: (result: InternalOpResult) => void;
+  /** Receives the operation's result, or for a group the array of its results. */
+  readonly resolve: (result: InternalOpResult | InternalOpResult[]) => void;
   readonly reject: (error: Error) => void;
 }
 
 interface NodeQueue {
   readonly nodeId: string;
   pending: Pending[];
+  /** Operations in `pending` (a group counts for each of its operations). */
+  queuedOps: number;
   inFlight: number;
 }
 
@@ -109,6 +124,8 @@ export class BatchingTransport implements Transport {
   private flushScheduled = false;
   /** The wire form of each write request, so that replicas of one write share the same op (and body). */
   private readonly writeOps = new WeakMap<WriteRequest, InternalOp>();
+  /** The wire form of each `writeMany` group, for the same reason. */
+  private readonly groupOps = new WeakMap<readonly WriteRequest[], InternalOp[]>();
   /** Read ops created during the current turn, by key, for the same reason. */
   private readOps = new Map<string, InternalOp>();
 
@@ -123,13 +140,46 @@ export class BatchingTransport implements Transport {
   }
 
   write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string): Promise<WriteReply> {
+    const bytes = request.key.length + (request.value?.length ?? 0);
+    return this.enqueue(nodeId, this.opOf(request), undefined, bytes, timeoutMs, requestId).then((result) =>
+      toWriteReply(result as InternalOpResult),
+    );
+  }
+
+  /**
+   * Sends many writes to one node as one group: they travel together in one batch (a group larger than the batch cap
+   * goes alone). Nodes given the same `requests` array share its serialized form.
+   * @returns one reply or error per request, in order; rejects as a whole when the node cannot be reached in time.
+   */
+  writeMany(nodeId: string, requests: readonly WriteRequest[], timeoutMs: number, requestId?: string): Promise<(WriteReply | Error)[]> {
+    if (requests.length === 0) return Promise.resolve([]);
+    let group = this.groupOps.get(requests);
+    if (group === undefined) {
+      // Not through opOf: a group is shared as a whole, its operations need no identity of their own.
+      group = requests.map(toOp);
+      this.groupOps.set(requests, group);
+    }
+    let bytes = 0;
+    for (const request of requests) bytes += request.key.length + (request.value?.length ?? 0);
+    return this.enqueue(nodeId, group[0], group, bytes, timeoutMs, requestId).then((results) =>
+      (results as InternalOpResult[]).map((result) => {
+        if (isInternalOpError(result)) return kvErrorFromOpError(result);
+        try {
+          return toWriteReply(result);
+        } catch (error) {
+          return error as Error;
+        }
+      }),
+    );
+  }
+
+  private opOf(request: WriteRequest): InternalOp {
     let op = this.writeOps.get(request);
     if (op === undefined) {
-      op = request.value === null ? ['d', request.key, request.version] : ['s', request.key, request.value, request.version];
+      op = toOp(request);
       this.writeOps.set(request, op);
     }
-    const bytes = request.key.length + (request.value?.length ?? 0);
-    return this.enqueue(nodeId, op, bytes, timeoutMs, requestId).then(toWriteReply);
+    return op;
   }
 
   read(nodeId: string, key: string, timeoutMs: number, requestId?: string): Promise<ReplicaEntry | undefined> {
@@ -138,36 +188,41 @@ export class BatchingTransport implements Transport {
       op = ['g', key];
       this.readOps.set(key, op);
     }
-    return this.enqueue(nodeId, op, key.length, timeoutMs, requestId).then(toReplicaEntry);
+    return this.enqueue(nodeId, op, undefined, key.length, timeoutMs, requestId).then((result) =>
+      toReplicaEntry(result as InternalOpResult),
+    );
   }
 
   /** Operations queued and not yet sent, over all nodes. */
   get queued(): number {
     let total = 0;
-    for (const queue of this.queues.values()) total += queue.pending.length;
+    for (const queue of this.queues.values()) total += queue.queuedOps;
     return total;
   }
 
   private enqueue(
     nodeId: string,
     op: InternalOp,
+    group: readonly InternalOp[] | undefined,
     bytes: number,
     timeoutMs: number,
     requestId: string | undefined,
-  ): Promise<InternalOpResult> {
+  ): Promise<InternalOpResult | InternalOpResult[]> {
     let queue = this.queues.get(nodeId);
     if (queue === undefined) {
-      queue = { nodeId, pending: [], inFlight: 0 };
+      queue = { nodeId, pending: [], queuedOps: 0, inFlight: 0 };
       this.queues.set(nodeId, queue);
     }
-    if (queue.pending.length >= this.queueOpsMax) {
+    const size = group === undefined ? 1 : group.length;
+    if (queue.queuedOps + size > this.queueOpsMax) {
       return Promise.reject(
-        new KvError(ErrorCode.Unavailable, `node ${nodeId}: ${queue.pending.length} operations already waiting`),
+        new KvError(ErrorCode.Unavailable, `node ${nodeId}: ${queue.queuedOps} operations already waiting`),
       );
     }
     const target = queue;
     return new Promise((resolve, reject) => {
-      target.pending.push({ op, enqueuedMs: this.clock.now(), timeoutMs, bytes, requestId, resolve, reject });
+      target.pending.push({ op, group, size, enqueuedMs: this.clock.now(), timeoutMs, bytes, requestId, resolve, reject });
+      target.queuedOps += size;
       this.markDirty(target);
     });
   }
@@ -203,7 +258,7 @@ export class BatchingTransport implements Transport {
       const candidates = shared.get(item.entries[0].op) ?? [];
       let batch = candidates.find((candidate) => sameOps(candidate.entries, item.entries))?.batch;
       if (batch === undefined) {
-        batch = new OutgoingBatch(item.entries.map((entry) => entry.op), batchRequestId(item.entries));
+        batch = new OutgoingBatch(opsOf(item.entries), batchRequestId(item.entries));
         candidates.push({ entries: item.entries, batch });
         shared.set(item.entries[0].op, candidates);
       }
@@ -215,18 +270,23 @@ export class BatchingTransport implements Transport {
   private take(queue: NodeQueue, now: number): { entries: Pending[]; timeoutMs: number } | undefined {
     const entries: Pending[] = [];
     let bytes = 0;
+    let ops = 0;
     let timeoutMs = Infinity;
     let i = 0;
     const pending = queue.pending;
-    for (; i < pending.length && entries.length < this.batchOpsMax; i++) {
+    for (; i < pending.length; i++) {
       const entry = pending[i];
       const remainingMs = entry.enqueuedMs + entry.timeoutMs - now;
       if (remainingMs <= 0) {
+        queue.queuedOps -= entry.size;
         entry.reject(timeoutError(queue.nodeId, entry.timeoutMs));
         continue;
       }
-      if (entries.length > 0 && bytes + entry.bytes > this.batchBytesMax) break;
+      // The caps bound a batch, but an entry larger than them (a big group, a big value) still goes, alone.
+      if (entries.length > 0 && (ops + entry.size > this.batchOpsMax || bytes + entry.bytes > this.batchBytesMax)) break;
       entries.push(entry);
+      queue.queuedOps -= entry.size;
+      ops += entry.size;
       bytes += entry.bytes;
       if (remainingMs < timeoutMs) timeoutMs = remainingMs;
     }
@@ -249,18 +309,24 @@ export class BatchingTransport implements Transport {
     reply.then(
       (results) => {
         done();
-        if (results.length !== entries.length) {
+        if (results.length !== batch.ops.length) {
           const error = new KvError(
             ErrorCode.Internal,
-            `node ${queue.nodeId} answered ${results.length} results for ${entries.length} operations`,
+            `node ${queue.nodeId} answered ${results.length} results for ${batch.ops.length} operations`,
           );
           for (const entry of entries) entry.reject(error);
           return;
         }
-        for (let i = 0; i < entries.length; i++) {
-          const result = results[i];
-          if (isInternalOpError(result)) entries[i].reject(kvErrorFromOpError(result));
-          else entries[i].resolve(result);
+        let offset = 0;
+        for (const entry of entries) {
+          if (entry.group !== undefined) {
+            entry.resolve(results.slice(offset, offset + entry.size));
+          } else {
+            const result = results[offset];
+            if (isInternalOpError(result)) entry.reject(kvErrorFromOpError(result));
+            else entry.resolve(result);
+          }
+          offset += entry.size;
         }
       },
       (error: unknown) => {
@@ -286,8 +352,23 @@ function positiveInteger(name: string, value: number): number {
 
 function sameOps(a: readonly Pending[], b: readonly Pending[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].op !== b[i].op) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].op !== b[i].op || a[i].group !== b[i].group) return false;
   return true;
+}
+
+/** The wire form of a write. */
+function toOp(request: WriteRequest): InternalOp {
+  return request.value === null ? ['d', request.key, request.version] : ['s', request.key, request.value, request.version];
+}
+
+/** The operations of a batch's entries, groups flattened, in order. */
+function opsOf(entries: readonly Pending[]): InternalOp[] {
+  const ops: InternalOp[] = [];
+  for (const entry of entries) {
+    if (entry.group === undefined) ops.push(entry.op);
+    else for (const op of entry.group) ops.push(op);
+  }
+  return ops;
 }
 
 function timeoutError(nodeId: string, timeoutMs: number): KvError {

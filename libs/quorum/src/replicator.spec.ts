@@ -1,8 +1,10 @@
 import { ErrorCode } from '@kv/protocol';
+import { BatchingTransport } from './batching-transport';
+import { InMemoryCluster } from './in-memory/in-memory-cluster';
 import { HintReplayer } from './hint-replayer';
 import { QuorumError } from './quorum-error';
 import { Replicator } from './replicator';
-import { format, harness } from './spec-support/harness';
+import { CounterVersions, format, harness } from './spec-support/harness';
 
 const KEY = 'user:42';
 
@@ -260,6 +262,14 @@ describe('Replicator: versions', () => {
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'far future' });
   });
 
+  test('with supersededWrites: acknowledge (test-only), such a write is acknowledged and hidden: what the tests must catch', async () => {
+    const h = harness(['a', 'b', 'c'], { supersededWrites: 'acknowledge' });
+    for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'far future', version: format(999_999) });
+    h.versions.observe = () => undefined;
+    await expect(h.clock.run(h.replicator.set(KEY, 'now'))).resolves.toMatchObject({ acks: 2 });
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'far future' });
+  });
+
   test('reads make later versions sort after the versions they saw', async () => {
     const h = harness();
     for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'x', version: format(500) });
@@ -322,5 +332,59 @@ describe('Replicator: hinted handoff', () => {
     expect(h.hints.count).toBe(0);
     await replayer.stop();
     expect(h.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('Replicator.writeMany (bulk writes)', () => {
+  const entries = (count: number, prefix = 'bulk'): { key: string; value: string | null }[] =>
+    Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${i}`, value: i % 7 === 0 ? null : `v${i}` }));
+
+  test('every entry gets its own version and W acknowledgements; replicas hold them', async () => {
+    const h = harness(['a', 'b', 'c', 'd', 'e']);
+    const results = await h.clock.run(h.replicator.writeMany(entries(40)));
+    await h.clock.runAll();
+    expect(results.every((r) => !(r instanceof QuorumError) && r.acks >= 2)).toBe(true);
+    const versions = results.map((r) => (r as { version: string }).version);
+    expect(new Set(versions).size).toBe(40);
+    for (const [i, entry] of entries(40).entries()) {
+      for (const nodeId of h.ring.preferenceList(entry.key, 3)) {
+        expect(h.cluster.node(nodeId).get(entry.key)).toEqual({ value: entry.value, version: versions[i] });
+      }
+    }
+    const read = await h.clock.run(h.replicator.get('bulk-1'));
+    expect(read).toEqual({ value: 'v1', version: versions[1] });
+  });
+
+  test('one replica down: entries succeed and the replica gets hints; two down: each entry fails with acks 1', async () => {
+    const h = harness();
+    h.cluster.setFault('a', { down: true });
+    const ok = await h.clock.run(h.replicator.writeMany(entries(10)));
+    await h.clock.runAll();
+    expect(ok.every((r) => !(r instanceof QuorumError))).toBe(true);
+    expect(h.hints.pending('a', 100)).toHaveLength(10);
+    h.cluster.setFault('b', { down: true });
+    const failed = await h.clock.run(h.replicator.writeMany(entries(10, 'other')));
+    expect(failed.every((r) => r instanceof QuorumError && r.acks === 1 && r.required === 2)).toBe(true);
+  });
+
+  test('a per-request w applies to every entry; a key given twice is refused', async () => {
+    const h = harness();
+    h.cluster.setFault('a', { down: true });
+    const results = await h.clock.run(h.replicator.writeMany(entries(5), { w: 3 }));
+    expect(results.every((r) => r instanceof QuorumError && r.required === 3)).toBe(true);
+    await expect(h.replicator.writeMany([{ key: 'k', value: '1' }, { key: 'k', value: '2' }])).rejects.toThrow(TypeError);
+    await expect(h.replicator.writeMany(entries(1), { w: 0 })).rejects.toThrow(TypeError);
+    await expect(h.replicator.writeMany([])).resolves.toEqual([]);
+  });
+
+  test('over the batching transport each node gets the bulk as one group, serialized once', async () => {
+    const cluster = new InMemoryCluster(['a', 'b', 'c']);
+    const transport = new BatchingTransport({ sender: cluster.batchSender() });
+    const replicator = new Replicator({ ring: { preferenceList: () => ['a', 'b', 'c'] }, transport, versions: new CounterVersions() });
+    const results = await replicator.writeMany(entries(300));
+    expect(results.every((r) => !(r instanceof QuorumError))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(cluster.calls.batch).toBe(3);
+    expect(cluster.node('c').get('bulk-299')?.value).toBe('v299');
   });
 });

@@ -49,6 +49,12 @@ export interface ReplicatorOptions {
    * the tests catch that; do not use it in production.
    */
   readRepair?: ReadRepairMode;
+  /**
+   * What a write does when replicas hold a newer version than the one it was given (a clock behind): `retry` (default)
+   * retries with a version past it and fails if it cannot get past; `acknowledge` answers as if it had been applied,
+   * although reads will not return it. `acknowledge` exists only to prove that the tests catch it.
+   */
+  supersededWrites?: 'retry' | 'acknowledge';
   /** Delay of the repairs of `readRepair: 'background'`, in ms (default 1000). */
   backgroundRepairDelayMs?: number;
   /** Timers of the delayed background repairs (default: the process's). */
@@ -121,6 +127,7 @@ export class Replicator {
   readonly timeoutMs: number;
   private readonly readRepair: ReadRepairMode;
   private readonly backgroundRepairDelayMs: number;
+  private readonly supersededWrites: 'retry' | 'acknowledge';
   private readonly timers: Timers;
   private readonly events: ReplicatorEvents;
 
@@ -147,6 +154,7 @@ export class Replicator {
     }
     this.events = options.events ?? {};
     this.backgroundRepairDelayMs = options.backgroundRepairDelayMs ?? 1000;
+    this.supersededWrites = options.supersededWrites ?? 'retry';
     this.timers = options.timers ?? systemClock;
   }
 
@@ -183,7 +191,9 @@ export class Replicator {
     for (let attempt = 1; ; attempt++) {
       const request: WriteRequest = { key, value, version: this.versions.next() };
       const outcome = await this.writeToReplicas(replicas, request, w, options?.requestId);
-      if (outcome.newerSeen === undefined) return { version: request.version, acks: outcome.acks };
+      if (outcome.newerSeen === undefined || this.supersededWrites === 'acknowledge') {
+        return { version: request.version, acks: outcome.acks };
+      }
       if (attempt >= WRITE_ATTEMPTS_MAX) {
         // Acknowledging would hide this write behind a version it cannot pass (a clock far ahead wrote it): a later
         // read would not return it. Report the write as failed; its outcome is unknown to the client as usual.
@@ -195,6 +205,125 @@ export class Replicator {
       this.versions.observe(outcome.newerSeen);
       this.events.versionRetried?.(key);
     }
+  }
+
+  /**
+   * Writes many keys at once (a bulk write): each entry with the semantics of {@link Replicator.write} (its own
+   * version, W acknowledgements among its own replicas, hints for replicas that miss it), but sent to each node as
+   * one group, so the cost per key is a fraction of a single write's. The keys must be distinct: writes of one key
+   * would race.
+   * @returns one result per entry, in order: a {@link WriteResult}, or the {@link QuorumError} of an entry that
+   *   missed its quorum. Resolves once every entry is settled.
+   * @throws TypeError on a bad `w` or a key given twice.
+   */
+  async writeMany(
+    entries: readonly { key: string; value: string | null }[],
+    options?: WriteOptions,
+  ): Promise<(WriteResult | QuorumError)[]> {
+    const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
+    const n = entries.length;
+    if (n === 0) return [];
+    const requests: WriteRequest[] = new Array(n);
+    const replicasOf: string[][] = new Array(n);
+    const byNode = new Map<string, number[]>();
+    let shared = true;
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const { key, value } = entries[i];
+      if (seen.has(key)) throw new TypeError(`writeMany: key ${JSON.stringify(key)} is given twice`);
+      seen.add(key);
+      requests[i] = { key, value, version: this.versions.next() };
+      const replicas = this.ring.preferenceList(key, this.replicas);
+      replicasOf[i] = replicas;
+      if (i > 0 && shared && !sameMembers(replicas, replicasOf[0])) shared = false;
+      for (const nodeId of replicas) {
+        let indexes = byNode.get(nodeId);
+        if (indexes === undefined) {
+          indexes = [];
+          byNode.set(nodeId, indexes);
+        }
+        indexes.push(i);
+      }
+    }
+    const health = this.health;
+    const counted = (nodeId: string): boolean => health === undefined || health.isCounted(nodeId);
+    const acks = new Int32Array(n);
+    const answered = new Int32Array(n);
+    const total = new Int32Array(n);
+    const newerSeen: (string | undefined)[] = new Array(n);
+    const results: (WriteResult | QuorumError | undefined)[] = new Array(n);
+    for (let i = 0; i < n; i++) for (const nodeId of replicasOf[i]) if (counted(nodeId)) total[i] += 1;
+    let unsettled = n;
+
+    return new Promise((resolve) => {
+      const settle = (i: number, result: WriteResult | QuorumError): void => {
+        results[i] = result;
+        unsettled -= 1;
+        if (unsettled === 0) resolve(results as (WriteResult | QuorumError)[]);
+      };
+      const fail = (i: number, reason?: string): void => {
+        this.events.quorumFailed?.('write', acks[i], w);
+        settle(i, new QuorumError('write', acks[i], w, reason));
+      };
+      const onReply = (i: number, nodeId: string, reply: WriteReply | Error): void => {
+        if (reply instanceof Error) {
+          onFailure(i, nodeId);
+          return;
+        }
+        if (!counted(nodeId)) return;
+        acks[i] += 1;
+        answered[i] += 1;
+        if (reply.version > requests[i].version && (newerSeen[i] === undefined || reply.version > (newerSeen[i] as string))) {
+          newerSeen[i] = reply.version;
+        }
+        if (results[i] !== undefined) return;
+        if (acks[i] >= w) {
+          if (newerSeen[i] === undefined || this.supersededWrites === 'acknowledge') {
+            settle(i, { version: requests[i].version, acks: acks[i] });
+          } else {
+            // Rare (clocks): redo this one key on the single-key path, which retries with a newer version.
+            results[i] = { version: '', acks: 0 };
+            this.write(requests[i].key, requests[i].value, options).then(
+              (result) => {
+                results[i] = undefined;
+                settle(i, result);
+              },
+              (error: unknown) => {
+                results[i] = undefined;
+                settle(i, error instanceof QuorumError ? error : new QuorumError('write', 0, w, String(error)));
+              },
+            );
+          }
+        } else if (answered[i] === total[i]) {
+          fail(i);
+        }
+      };
+      const onFailure = (i: number, nodeId: string): void => {
+        this.recordHint(nodeId, requests[i]);
+        if (!counted(nodeId)) return;
+        answered[i] += 1;
+        if (results[i] === undefined && answered[i] === total[i]) fail(i);
+      };
+      for (let i = 0; i < n; i++) {
+        if (total[i] < w) fail(i, `only ${total[i]} replicas count toward quorums for this key`);
+      }
+      if (unsettled === 0) return;
+      for (const [nodeId, indexes] of byNode) {
+        // With one replica set for every key (three nodes), every node gets the same array: serialized once.
+        const group = shared && indexes.length === n ? requests : indexes.map((i) => requests[i]);
+        const sent = this.transport.writeMany
+          ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId)
+          : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: unknown) => error as Error)));
+        sent.then(
+          (replies) => {
+            for (let j = 0; j < indexes.length; j++) onReply(indexes[j], nodeId, replies[j]);
+          },
+          () => {
+            for (const i of indexes) onFailure(i, nodeId);
+          },
+        );
+      }
+    });
   }
 
   /**
@@ -403,4 +532,10 @@ export class Replicator {
       .add({ nodeId, key: request.key, value: request.value, version: request.version })
       .catch((error: unknown) => this.events.hintFailed?.(nodeId, error));
   }
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (const id of a) if (!b.includes(id)) return false;
+  return true;
 }

@@ -42,6 +42,11 @@ export interface Transport {
   write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string): Promise<WriteReply>;
   /** Reads what one node holds for a key, tombstones included; `undefined` when it holds nothing. */
   read(nodeId: string, key: string, timeoutMs: number, requestId?: string): Promise<ReplicaEntry | undefined>;
+  /**
+   * Optional: sends many writes to one node at once (bulk writes). Resolves with one reply or error per request, in
+   * order; rejects as a whole when the node cannot be reached in time. Without it, `write` is called for each.
+   */
+  writeMany?(nodeId: string, requests: readonly WriteRequest[], timeoutMs: number, requestId?: string): Promise<(WriteReply | Error)[]>;
 }
 
 /** Source of write versions: the coordinator's hybrid logical clock. */
