@@ -92,7 +92,9 @@ echo "pack-check: $step"
 consumer="$tmp/consumer"
 mkdir "$consumer"
 printf '{ "name": "pack-check-consumer", "version": "0.0.0", "private": true }\n' >"$consumer/package.json"
-(cd "$consumer" && npm install "$tarball" --prefer-offline --no-audit --no-fund --no-package-lock --loglevel=error)
+# @types/node as well: the libraries are for Node.js, and their declarations name Node's types (Buffer, streams), as
+# any TypeScript service on Node has them.
+(cd "$consumer" && npm install "$tarball" @types/node@20 --prefer-offline --no-audit --no-fund --no-package-lock --loglevel=error)
 
 for script in "${scripts[@]}"; do
   name=$(basename "$script")
@@ -122,7 +124,7 @@ for script in "${scripts[@]}"; do
     "lib": ["ES2022"],
     "module": "$module",
     "moduleResolution": "$resolution",
-    "types": [],
+    "types": ["node"],
     "skipLibCheck": false
   },
   "files": ["$name"]

@@ -168,6 +168,19 @@ async function main(): Promise<void> {
         const put = wrk('kv-put.lua', cluster.proxyUrl, c);
         rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put, get: wrk('kv-get.lua', cluster.proxyUrl, c) });
       }
+      // One data node's own single-key internal API (no proxy, no replication; fsync per write): the figure
+      // the cluster is compared with in docs/ARCHITECTURE.md.
+      const node = cluster.nodes[0].url;
+      rows.push({ system: 'one data node, internal API', conns: conns[0], put: wrk('node-put.lua', node, conns[0]), get: wrk('node-get.lua', node, conns[0]) });
+      // The same proxy with its data routes served through the Express router instead of the lean handler.
+      await cluster.restartProxy({ TEST_EXPRESS_DATA_ROUTES: 'true' });
+      rows.push({
+        system: 'kv, data routes through Express',
+        conns: conns[0],
+        put: wrk('kv-put.lua', cluster.proxyUrl, conns[0]),
+        get: wrk('kv-get.lua', cluster.proxyUrl, conns[0]),
+      });
+      await cluster.restartProxy({ TEST_EXPRESS_DATA_ROUTES: 'false' });
       bulk = kvBench(cluster.proxyUrl, ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1']);
     } finally {
       await cluster.stop();

@@ -19,7 +19,7 @@ interface TestProxy {
   server: http.Server;
 }
 
-async function startProxy(options: { authToken?: string } = {}): Promise<TestProxy> {
+async function startProxy(options: { authToken?: string; expressDataRoutes?: boolean } = {}): Promise<TestProxy> {
   const cluster = new InMemoryCluster(NODES);
   const health = new NodeHealth(NODES);
   const hints = new MemoryHintStore();
@@ -48,6 +48,7 @@ async function startProxy(options: { authToken?: string } = {}): Promise<TestPro
     }),
     logger: createLogger({ service: 'proxy', stream: new PassThrough() }),
     registry,
+    expressDataRoutes: options.expressDataRoutes,
   });
   const server = createHttpServer(listener);
   const port = await listen(server, 0, '127.0.0.1');
@@ -269,5 +270,22 @@ describe('operations routes', () => {
     expect(metrics.body).toContain('kv_hints_pending');
     const res = await call('GET', '/kv/a', undefined, { 'x-request-id': 'trace-me' });
     expect(res.headers.get('x-request-id')).toBe('trace-me');
+  });
+});
+
+describe('the data routes through the Express router (the measured alternative)', () => {
+  beforeEach(async () => {
+    await closeServer(proxy.server, 100);
+    proxy = await startProxy({ expressDataRoutes: true, authToken: 't' });
+  });
+
+  test('answer exactly as the lean handler does', async () => {
+    const auth = { authorization: 'Bearer t' };
+    expect(await call('PUT', kv('a/b'), { value: 'v' }, auth)).toMatchObject({ status: 200, body: { key: 'a/b', acks: 2 } });
+    expect(await call('GET', kv('a/b'), undefined, auth)).toMatchObject({ status: 200, body: { value: 'v' } });
+    expect(await call('GET', kv('a/b'))).toMatchObject({ status: 401, body: { error: { code: 'KV_UNAUTHORIZED' } } });
+    expect(await call('GET', '/kv/%zz', undefined, auth)).toMatchObject({ status: 400, body: { error: { code: 'KV_INVALID_KEY' } } });
+    expect(await call('POST', '/batch', { ops: [{ op: 'get', key: 'a/b' }] }, auth)).toMatchObject({ status: 200 });
+    expect(await call('GET', '/health')).toMatchObject({ status: 200 });
   });
 });

@@ -30,6 +30,11 @@ export interface ProxyAppDeps {
   authToken?: string;
   logger: Logger;
   registry: Registry;
+  /**
+   * Serve the data routes through Express's router instead of the lean handler in front of it (default false): the
+   * same handlers, for measuring what the router costs (docs/ARCHITECTURE.md, Data path).
+   */
+  expressDataRoutes?: boolean;
 }
 
 /** The proxy's request handling: lean handlers for the hot routes in front of the Express app. */
@@ -106,6 +111,15 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   app.disable('etag');
   app.set('query parser', 'simple');
 
+  if (deps.expressDataRoutes === true) {
+    app.all(/^\/kv\//, (req: Request, res: Response) => {
+      void handleKv(req, res, req.originalUrl, process.hrtime.bigint(), acceptRequestId(req.headers[REQUEST_ID_HEADER]));
+    });
+    app.post(PublicRoutes.batch, (req: Request, res: Response) => {
+      void handleBatch(req, res, req.originalUrl, process.hrtime.bigint(), acceptRequestId(req.headers[REQUEST_ID_HEADER]));
+    });
+  }
+
   app.get(PublicRoutes.health, (_req, res) => {
     const body: HealthResponse = { status: 'ok' };
     sendJson(res, 200, JSON.stringify(body));
@@ -133,6 +147,10 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const url = req.url ?? '/';
+    if (deps.expressDataRoutes === true) {
+      app(req, res);
+      return;
+    }
     if (url.startsWith(KV_PREFIX)) {
       void handleKv(req, res, url, start, requestId);
       return;

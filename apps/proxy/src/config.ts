@@ -123,6 +123,13 @@ export const PROXY_SETTINGS = {
     hidden: true,
     describe: 'test only: background read repair (reads may go back in time)',
   }),
+  testExpressDataRoutes: setting({
+    env: 'TEST_EXPRESS_DATA_ROUTES',
+    parse: parse.boolean,
+    default: false,
+    hidden: true,
+    describe: 'benchmarks only: serve /kv and /batch through the Express router instead of the lean handler',
+  }),
   testReadRepairDelayMs: setting({
     env: 'TEST_READ_REPAIR_DELAY_MS',
     parse: parse.integer(0, 600_000),

@@ -129,7 +129,14 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     vnodes: config.vnodes,
   });
   const api = new PublicApi({ replicator, versions, maxValueBytes: config.maxValueBytes });
-  const { listener } = createApp({ api, cluster, authToken: config.authToken, logger, registry });
+  const { listener } = createApp({
+    api,
+    cluster,
+    authToken: config.authToken,
+    logger,
+    registry,
+    expressDataRoutes: config.testExpressDataRoutes,
+  });
 
   await checker.start();
   replayer.start();
