@@ -84,3 +84,16 @@ describe('ClockFloor', () => {
     expect(floor.covers(1_000_000 + CLOCK_FLOOR_LEAD_MS)).toBe(false);
   });
 });
+
+describe('ProxyVersions.covers', () => {
+  test('true for versions this clock issued or observed, false for newer ones and malformed input', () => {
+    const versions = new ProxyVersions({ proxyId: 'p', floor: undefined });
+    const issued = versions.next();
+    expect(versions.covers(issued)).toBe(true);
+    const later = `${(Date.now() + 30_000).toString(16).padStart(12, '0')}-0000-q`;
+    expect(versions.covers(later)).toBe(false);
+    versions.observe(later);
+    expect(versions.covers(later)).toBe(true);
+    expect(versions.covers('nonsense')).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { HybridClock } from '@kv/protocol';
+import { HybridClock, decodeVersion, isVersion } from '@kv/protocol';
 import type { VersionSource } from '@kv/quorum';
 import type { ClockFloor } from './clock-floor';
 
@@ -41,6 +41,13 @@ export class ProxyVersions implements VersionSource {
 
   observe(version: string): void {
     if (this.observeVersions) this.clock.observe(version);
+  }
+
+  covers(version: string): boolean {
+    const last = this.clock.last;
+    if (last === undefined || !isVersion(version)) return false;
+    const seen = decodeVersion(version);
+    return seen.ms < last.ms || (seen.ms === last.ms && seen.counter <= last.counter);
   }
 
   /**

@@ -270,6 +270,23 @@ describe('Replicator: versions', () => {
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'far future' });
   });
 
+  test('a write behind a newer version this coordinator issued meanwhile (a concurrent write) is not retried', async () => {
+    const h = harness();
+    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    // The first write is slow on two replicas; a second write of the key overtakes it there.
+    h.cluster.setFault(second, { delayMs: 40 });
+    h.cluster.setFault(third, { delayMs: 40 });
+    const first = h.replicator.set(KEY, 'first');
+    await h.clock.advance(1);
+    h.cluster.heal();
+    const second_ = h.replicator.set(KEY, 'second');
+    const [a, b] = await h.clock.run(Promise.all([first, second_]));
+    expect(h.versions.issued).toBe(2);
+    expect(a.version < b.version).toBe(true);
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'second' });
+    void primary;
+  });
+
   test('reads make later versions sort after the versions they saw', async () => {
     const h = harness();
     for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'x', version: format(500) });

@@ -191,7 +191,7 @@ export class Replicator {
     for (let attempt = 1; ; attempt++) {
       const request: WriteRequest = { key, value, version: this.versions.next() };
       const outcome = await this.writeToReplicas(replicas, request, w, options?.requestId);
-      if (outcome.newerSeen === undefined || this.supersededWrites === 'acknowledge') {
+      if (outcome.newerSeen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(outcome.newerSeen)) {
         return { version: request.version, acks: outcome.acks };
       }
       if (attempt >= WRITE_ATTEMPTS_MAX) {
@@ -278,7 +278,8 @@ export class Replicator {
         }
         if (results[i] !== undefined) return;
         if (acks[i] >= w) {
-          if (newerSeen[i] === undefined || this.supersededWrites === 'acknowledge') {
+          const seen = newerSeen[i];
+          if (seen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(seen)) {
             settle(i, { version: requests[i].version, acks: acks[i] });
           } else {
             // Rare (clocks): redo this one key on the single-key path, which retries with a newer version.

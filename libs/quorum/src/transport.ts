@@ -55,6 +55,12 @@ export interface VersionSource {
   next(): string;
   /** Takes note of a version seen on a replica, so that later versions sort after it. */
   observe(version: string): void;
+  /**
+   * Optional: whether this source already issued or observed a version at least `version`. A write found behind such
+   * a version lost to a concurrent write of this same coordinator (last writer wins, nothing to fix); behind any other
+   * newer version, the clock is behind and the write is retried past it.
+   */
+  covers?(version: string): boolean;
 }
 
 /** Wall-clock time in milliseconds, injected so that tests control it. */

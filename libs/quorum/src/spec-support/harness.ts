@@ -22,6 +22,10 @@ export class CounterVersions implements VersionSource {
     const seen = Number.parseInt(version, 10);
     if (seen > this.counter) this.counter = seen;
   }
+
+  covers(version: string): boolean {
+    return Number.parseInt(version, 10) <= this.counter;
+  }
 }
 
 export function format(counter: number): string {
