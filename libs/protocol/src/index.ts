@@ -123,7 +123,7 @@ export { HLC_DRIFT_MS_MAX_DEFAULT, HybridClock } from './hybrid-clock';
 export type { HybridClockOptions, WallClock } from './hybrid-clock';
 
 // Clients
-export type { AbortSignalLike, RequestOptions } from './request-options';
+export type { AbortSignalLike, ClientOptions, RequestOptions } from './request-options';
 export { CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from './kv-client';
 export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions } from './kv-client';
 export { NODE_CLIENT_SOCKETS_MAX_DEFAULT, NODE_TIMEOUT_MS_DEFAULT, NodeClient } from './node-client';

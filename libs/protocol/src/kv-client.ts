@@ -1,6 +1,6 @@
 import { ErrorCode } from './errors';
 import { HttpEndpoint } from './http-endpoint';
-import { RequestOptions } from './request-options';
+import { ClientOptions, RequestOptions, requestOptions } from './request-options';
 import { encodeKey, validateKey } from './key';
 import { KvError } from './kv-error';
 import { BATCH_OPS_MAX, RESPONSE_BYTES_MAX_DEFAULT, SOCKET_IDLE_MS_DEFAULT } from './limits';
@@ -28,21 +28,11 @@ export const CLIENT_TIMEOUT_MS_DEFAULT = 5000;
  */
 export const CLIENT_SOCKETS_MAX_DEFAULT = 16;
 
-/** Options of {@link KvClient}. */
-export interface KvClientOptions {
-  /** The proxy's URL, e.g. `http://localhost:8000` (a path prefix is kept). */
-  baseUrl: string;
-  /** Sent as `Authorization: Bearer <token>` (the proxy's `AUTH_TOKEN`). */
-  token?: string;
-  /** Deadline of each request in ms; default {@link CLIENT_TIMEOUT_MS_DEFAULT}. */
-  timeoutMs?: number;
-  /** Most concurrent connections; default {@link CLIENT_SOCKETS_MAX_DEFAULT}. */
-  maxSockets?: number;
-  /** Idle time before a pooled connection is closed; default {@link SOCKET_IDLE_MS_DEFAULT}. */
-  socketIdleMs?: number;
-  /** Largest answer accepted in bytes; default {@link RESPONSE_BYTES_MAX_DEFAULT}. */
-  responseBytesMax?: number;
-}
+/**
+ * Options of {@link KvClient}: `baseUrl` (e.g. `http://localhost:8000`), `token` (the proxy's `AUTH_TOKEN`), `timeoutMs` (default
+ * {@link CLIENT_TIMEOUT_MS_DEFAULT}), `maxSockets` (default {@link CLIENT_SOCKETS_MAX_DEFAULT}), `socketIdleMs`, `responseBytesMax`.
+ */
+export type KvClientOptions = ClientOptions;
 
 /** Options of {@link KvClient.set} and {@link KvClient.delete}. */
 export interface KvWriteOptions extends RequestOptions {
@@ -173,10 +163,6 @@ export class KvClient {
   close(): void {
     this.endpoint.close();
   }
-}
-
-function requestOptions(options: RequestOptions): RequestOptions {
-  return { timeoutMs: options.timeoutMs, requestId: options.requestId, signal: options.signal };
 }
 
 function queryString(params: Record<string, number | undefined>): string {

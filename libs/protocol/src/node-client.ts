@@ -1,7 +1,7 @@
 import { ErrorCode } from './errors';
 import { KvError } from './kv-error';
 import { HttpEndpoint } from './http-endpoint';
-import { RequestOptions } from './request-options';
+import { ClientOptions, RequestOptions, requestOptions } from './request-options';
 import { serializeInternalBatch } from './internal-batch';
 import {
   INCARNATION_HEADER,
@@ -28,21 +28,11 @@ export const NODE_TIMEOUT_MS_DEFAULT = 1000;
  */
 export const NODE_CLIENT_SOCKETS_MAX_DEFAULT = 4;
 
-/** Options of {@link NodeClient}. */
-export interface NodeClientOptions {
-  /** The data node's URL, e.g. `http://127.0.0.1:8001`. */
-  baseUrl: string;
-  /** Sent as `Authorization: Bearer <token>` on every request (the cluster's `CLUSTER_TOKEN`). */
-  token?: string;
-  /** Deadline of each request in ms; default {@link NODE_TIMEOUT_MS_DEFAULT}. */
-  timeoutMs?: number;
-  /** Most concurrent connections; default {@link NODE_CLIENT_SOCKETS_MAX_DEFAULT}. */
-  maxSockets?: number;
-  /** Idle time before a pooled connection is closed; default {@link SOCKET_IDLE_MS_DEFAULT}. */
-  socketIdleMs?: number;
-  /** Largest answer accepted in bytes; default {@link RESPONSE_BYTES_MAX_DEFAULT}. */
-  responseBytesMax?: number;
-}
+/**
+ * Options of {@link NodeClient}: `baseUrl` (e.g. `http://127.0.0.1:8001`), `token` (the cluster's `CLUSTER_TOKEN`), `timeoutMs` (default
+ * {@link NODE_TIMEOUT_MS_DEFAULT}), `maxSockets` (default {@link NODE_CLIENT_SOCKETS_MAX_DEFAULT}), `socketIdleMs`, `responseBytesMax`.
+ */
+export type NodeClientOptions = ClientOptions;
 
 /**
  * The client of a data node's internal API, used by the coordinator: the hot path is {@link batch} /
@@ -228,8 +218,4 @@ export class NodeClient {
   close(): void {
     this.endpoint.close();
   }
-}
-
-function requestOptions(options: RequestOptions): RequestOptions {
-  return { timeoutMs: options.timeoutMs, requestId: options.requestId, signal: options.signal };
 }

@@ -19,3 +19,26 @@ export interface RequestOptions {
   /** Cancels the request; it then fails with `KV_UNAVAILABLE`. */
   signal?: AbortSignalLike;
 }
+
+/** Only the fields of {@link RequestOptions}, so that a caller's larger options object is not passed on as is. */
+export function requestOptions(options: RequestOptions): RequestOptions {
+  return { timeoutMs: options.timeoutMs, requestId: options.requestId, signal: options.signal };
+}
+
+/**
+ * Options shared by the clients (`KvClient`, `NodeClient`); each client documents its own defaults.
+ */
+export interface ClientOptions {
+  /** The server's URL, e.g. `http://localhost:8000` (a path prefix is kept). */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>` on every request. */
+  token?: string;
+  /** Deadline of each request in ms. */
+  timeoutMs?: number;
+  /** Most concurrent connections. */
+  maxSockets?: number;
+  /** Idle time before a pooled connection is closed, in ms (default `SOCKET_IDLE_MS_DEFAULT`). */
+  socketIdleMs?: number;
+  /** Largest answer accepted in bytes (default `RESPONSE_BYTES_MAX_DEFAULT`). */
+  responseBytesMax?: number;
+}
