@@ -48,9 +48,14 @@ function parseLatencyMs(text: string): number {
   return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
 }
 
-/** Runs wrk with a Lua script against `url`; two threads, `c` connections, `durationS` seconds, latency percentiles. */
-function wrk(script: string, url: string, c: number): WrkResult {
-  const out = spawnSync('wrk', ['-t2', `-c${c}`, `-d${durationS}s`, '--latency', '-s', path.join(here, script), url], { encoding: 'utf8' });
+/**
+ * Runs wrk with a Lua script against `url`; two threads, `c` connections, `durationS` seconds, latency percentiles.
+ * `scriptArgs` go to the script's `init` (after wrk's `--`).
+ */
+function wrk(script: string, url: string, c: number, ...scriptArgs: string[]): WrkResult {
+  const argv = ['-t2', `-c${c}`, `-d${durationS}s`, '--latency', '-s', path.join(here, script), url];
+  if (scriptArgs.length > 0) argv.push('--', ...scriptArgs);
+  const out = spawnSync('wrk', argv, { encoding: 'utf8' });
   const text = out.stdout + out.stderr;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
   const p50 = parseLatencyMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? '');
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
     if (has('etcd') && has('etcdctl')) {
       const etcd = await etcdCluster(path.join(scratch, 'etcd'));
       try {
-        for (const c of conns) rows.push({ system: 'etcd (3 members)', conns: c, put: wrk('etcd-put.lua', etcd.leader, c), get: wrk('etcd-get.lua', etcd.leader, c) });
+        for (const c of conns) rows.push({ system: 'etcd (3 members)', conns: c, put: wrk('etcd.lua', etcd.leader, c, 'put'), get: wrk('etcd.lua', etcd.leader, c, 'get') });
       } finally {
         await etcd.stop();
       }

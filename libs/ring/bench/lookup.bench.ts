@@ -8,6 +8,7 @@
  * is shared and noisy).
  */
 import { DEFAULT_VNODES, HashRing, hashKey } from '../src/index';
+import { seededRandom } from '../src/testing/keys';
 
 const KEY_BYTES = 16;
 // A power of two so the key index wraps with a mask; large enough that keys spread over every token of a 100-node ring.
@@ -17,18 +18,6 @@ const LOOKUPS_PER_ROUND = 1_000_000;
 const ROUNDS = 7;
 const REPLICAS = 3;
 const KEY_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-// mulberry32: a tiny seeded generator, so every run measures the same keys.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
-}
 
 function makeKeys(): string[] {
   const random = seededRandom(0x5eed);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,9 +68,22 @@ export interface TestNode {
 /** Attempts to start a process whose free port was taken by another process meanwhile. */
 const PORT_ATTEMPTS_MAX = 5;
 
-/** Whether a process that exited while starting did so because its port was taken. */
-function lostItsPort(logFile: string): boolean {
-  return existsSync(logFile) && readFileSync(logFile, 'utf8').includes('EADDRINUSE');
+/**
+ * Starts a server process; when it exits while starting because its port was taken meanwhile (only this start's
+ * part of its log counts), moves it to another port with `movePort` and tries again.
+ */
+async function startOnFreePort(proc: ManagedProcess, ready: () => Promise<void>, movePort: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const logBytes = existsSync(proc.logFile) ? statSync(proc.logFile).size : 0;
+    try {
+      await proc.start(ready);
+      return;
+    } catch (error) {
+      const log = existsSync(proc.logFile) ? readFileSync(proc.logFile).subarray(logBytes).toString('utf8') : '';
+      if (attempt >= PORT_ATTEMPTS_MAX || !log.includes('EADDRINUSE')) throw error;
+      await movePort();
+    }
+  }
 }
 
 /** Options of {@link TestCluster.start}. */
@@ -173,21 +186,19 @@ export class TestCluster {
    * moment it was found and the moment the node binds it: then the node moves to another port (its relay follows).
    */
   async startNode(node: TestNode): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await node.process.start(() => waitForHealth(`${node.url}/health`));
-        return;
-      } catch (error) {
-        if (attempt >= PORT_ATTEMPTS_MAX || !lostItsPort(node.process.logFile)) throw error;
+    await startOnFreePort(
+      node.process,
+      () => waitForHealth(`${node.url}/health`),
+      async () => {
+        if (this.proxy.env.NODES !== undefined && !this.proxy.env.NODES.includes(`:${node.relay.port}`)) {
+          throw new Error(`${node.id} lost its port and the proxy reaches it directly: restart the cluster`);
+        }
         node.port = await freePort();
         node.url = `http://127.0.0.1:${node.port}`;
         node.process.env.PORT = String(node.port);
         node.relay.retarget(node.port);
-        if (this.proxy.env.NODES !== undefined && !this.proxy.env.NODES.includes(`:${node.relay.port}`)) {
-          throw new Error(`${node.id} lost its port and the proxy reaches it directly: restart the cluster`);
-        }
-      }
-    }
+      },
+    );
   }
 
   /** Kills a data node (SIGKILL by default). */
@@ -213,16 +224,14 @@ export class TestCluster {
   /** Starts the proxy (again), with `env` overriding its environment, and waits for its health. */
   async startProxy(env: Record<string, string> = {}): Promise<void> {
     Object.assign(this.proxy.env, env);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.proxy.start(() => waitForHealth(`${this.proxyUrl}/health`));
-        return;
-      } catch (error) {
-        if (attempt >= PORT_ATTEMPTS_MAX || !lostItsPort(this.proxy.logFile)) throw error;
+    await startOnFreePort(
+      this.proxy,
+      () => waitForHealth(`${this.proxyUrl}/health`),
+      async () => {
         this.proxyPort = await freePort();
         this.proxy.env.PORT = String(this.proxyPort);
-      }
-    }
+      },
+    );
   }
 
   /** Restarts the proxy (SIGTERM, or SIGKILL when `kill`), with `env` overriding its environment. */

@@ -1,4 +1,5 @@
 import type { Operation, Outcome } from '../history';
+import { Random } from '../../chaos/random';
 
 /** Parameters of a simulated run against a linearizable register per key. */
 export interface SimulationOptions {
@@ -20,18 +21,6 @@ export interface SimulationOptions {
   durationMsMax: number;
 }
 
-/** A small deterministic generator, so one seed replays one whole run. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Simulates clients against a register per key that is linearizable by construction: every operation that takes effect
  * does so at one random instant within its interval (an `unknown` write: at any instant after its invocation, possibly
@@ -39,7 +28,8 @@ export function mulberry32(seed: number): () => number {
  * therefore linearizable, which is what the checker's property tests rely on.
  */
 export function simulateRegisterHistory(options: SimulationOptions): Operation[] {
-  const random = mulberry32(options.seed);
+  const generator = new Random(options.seed);
+  const random = (): number => generator.next();
   const ops: Operation[] = [];
   const effectAt = new Map<Operation, number>();
   let runEndMs = 0;

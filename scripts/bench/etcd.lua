@@ -1,4 +1,6 @@
--- wrk: the same GET load as kv-get.lua through etcd's v3 JSON gateway (a linearizable range read of one key).
+-- wrk: the load of kv-put.lua / kv-get.lua through etcd's v3 JSON gateway (keys and values base64-encoded).
+-- The operation comes after wrk's "--": `wrk ... -s etcd.lua URL -- put` (PUT of a 100-byte value) or `-- get`
+-- (a linearizable range read of one key).
 local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local function base64(data)
   local out = {}
@@ -12,8 +14,20 @@ local function base64(data)
   end
   return table.concat(out)
 end
+
+local value = base64(string.rep("x", 100))
+local operation = "put"
+
+init = function(args)
+  operation = args[1] or "put"
+end
+
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
-  return wrk.format(nil, "/v3/kv/range", nil, '{"key":"' .. base64("key" .. math.random(100000)) .. '"}')
+  local key = base64("key" .. math.random(100000))
+  if operation == "get" then
+    return wrk.format(nil, "/v3/kv/range", nil, '{"key":"' .. key .. '"}')
+  end
+  return wrk.format(nil, "/v3/kv/put", nil, '{"key":"' .. key .. '","value":"' .. value .. '"}')
 end
