@@ -461,8 +461,10 @@ describe('regressions of defects found by fuzzing', () => {
       proxyHealth: (await request(secured.proxyUrl, 'GET', '/health', undefined, conditional)).status,
       proxyCluster: (await request(secured.proxyUrl, 'GET', '/cluster', undefined, conditional)).status,
       nodeHealth: (await request(secured.node(0).url, 'GET', '/health', undefined, conditional)).status,
+      proxyMetrics: (await request(secured.proxyUrl, 'GET', '/metrics', undefined, conditional)).status,
+      nodeMetrics: (await request(secured.node(0).url, 'GET', '/metrics', undefined, conditional)).status,
     };
-    expect(answers).toEqual({ proxyHealth: 200, proxyCluster: 200, nodeHealth: 200 });
+    expect(answers).toEqual({ proxyHealth: 200, proxyCluster: 200, nodeHealth: 200, proxyMetrics: 200, nodeMetrics: 200 });
   });
 
   test(`a connection trickling its headers is closed within headersTimeout (${SERVER_LIMITS_DEFAULT.headersTimeoutMs} ms)`, async () => {

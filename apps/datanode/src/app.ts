@@ -25,6 +25,7 @@ import {
   secondsSince,
   sendError,
   sendJson,
+  sendText,
   type Logger,
 } from '@kv/service';
 import type { Store } from '@kv/wal';
@@ -136,7 +137,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   app.get(InternalRoutes.metrics, async (_req, res, next) => {
     try {
-      res.type(deps.registry.contentType).send(await deps.registry.metrics());
+      sendText(res, 200, deps.registry.contentType, await deps.registry.metrics());
     } catch (error) {
       next(error);
     }

@@ -16,6 +16,7 @@ import {
   secondsSince,
   sendError,
   sendJson,
+  sendText,
   type Logger,
 } from '@kv/service';
 import type { Registry } from 'prom-client';
@@ -129,7 +130,7 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   });
   app.get(PublicRoutes.metrics, async (_req, res, next) => {
     try {
-      res.type(deps.registry.contentType).send(await deps.registry.metrics());
+      sendText(res, 200, deps.registry.contentType, await deps.registry.metrics());
     } catch (error) {
       next(error);
     }

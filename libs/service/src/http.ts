@@ -133,6 +133,15 @@ function tooLarge(bytesMax: number): KvError {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
+/**
+ * Sends a text body with its status and content type. Every answer goes through here or {@link sendJson}, never
+ * through Express's `res.send`, which answers conditional requests (`If-None-Match`) with a bodiless 304.
+ */
+export function sendText(res: http.ServerResponse, status: number, contentType: string, text: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 /** Sends a JSON text with its status. */
 export function sendJson(res: http.ServerResponse, status: number, json: string, headers?: http.OutgoingHttpHeaders): void {
   res.writeHead(status, headers === undefined ? { ...JSON_HEADERS, 'content-length': Buffer.byteLength(json) } : {

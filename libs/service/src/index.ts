@@ -23,6 +23,7 @@ export {
   readBody,
   sendError,
   sendJson,
+  sendText,
 } from './http';
 export type { ServerLimits } from './http';
 export { SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
