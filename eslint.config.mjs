@@ -1,7 +1,7 @@
 import nx from '@nx/eslint-plugin';
 
 /**
- * Module boundaries (DESIGN.md, Layout):
+ * Module boundaries (docs/ARCHITECTURE.md, Libraries and apps):
  * - apps may import libs; libs never import apps;
  * - no lib imports express or yargs (libs stay usable outside our servers and CLI);
  * - `ring`, `protocol` and `wal` are leaves: they import no other @kv lib;
@@ -9,6 +9,39 @@ import nx from '@nx/eslint-plugin';
  * - `service` (what the server apps share: config, logs, metrics, HTTP plumbing) imports only leaf libs.
  */
 const frameworkImports = ['express', 'yargs', 'yargs/*'];
+
+/**
+ * The pure cores (the ring, the coordinator core) do no I/O and read no clock of their own; the caller injects the
+ * transport, the storage and time (docs/ARCHITECTURE.md). Their libraries add this block to their own lint config, with
+ * the few files exempt from it (the system clock itself; the virtual clock of the tests, which settles promises between
+ * timers). Globs are relative to the library's folder.
+ */
+const ioModules = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'axios', 'undici'];
+const timeGlobals = ['Date', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'performance'];
+export function pureCore(exempt = []) {
+  return {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts', ...exempt],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({
+            name,
+            message: 'The pure core does no I/O: take a transport or a store as a parameter (docs/ARCHITECTURE.md).',
+          })),
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...timeGlobals.map((name) => ({
+          name,
+          message: 'The pure core reads no clock and arms no timer: take a Clock and Timers as parameters (docs/ARCHITECTURE.md).',
+        })),
+      ],
+    },
+  };
+}
 
 export default [
   ...nx.configs['flat/base'],
@@ -52,7 +85,7 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportDefaultDeclaration', message: 'No default exports (STYLE.md rule 8).' },
+        { selector: 'ExportDefaultDeclaration', message: 'No default exports (docs/ARCHITECTURE.md, House rules).' },
       ],
     },
   },

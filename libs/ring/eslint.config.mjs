@@ -1,7 +1,8 @@
-import baseConfig from '../../eslint.config.mjs';
+import baseConfig, { pureCore } from '../../eslint.config.mjs';
 
 export default [
   ...baseConfig,
+  pureCore(['src/testing/**']),
   {
     // The smoke scripts import the published package by name: scripts/pack-check.sh runs them outside the workspace,
     // against the installed tarball, so the workspace's relative-import rule does not apply to them.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
-import { openStore, type Store } from '@kv/wal';
+import { openStore, PowerLossFileSystem, type FileHandle, type FileSystem, type OpenMode, type Store } from '@kv/wal';
 import { createApp } from './app';
 
 const V1 = '0192f1a2b3c4-0000-proxy';
@@ -187,3 +187,78 @@ describe('incarnation', () => {
     expect((await fetch(`${base}/internal/entries`)).status).toBe(401);
   });
 });
+
+describe('a log that sheds load', () => {
+  test('answers 503 KV_OVERLOADED (retry later), not KV_INTERNAL, and logs no error', async () => {
+    // A log whose disk never completes a sync: writes queue up to the bound, then the log refuses more.
+    const stalled = mkdtempSync(path.join(os.tmpdir(), 'kv-datanode-stalled-'));
+    const fs = new StallingFileSystem(new PowerLossFileSystem());
+    const slowStore = await openStore(stalled, { fs, sync: 'always', queueBytesMax: 4096 });
+    fs.stalled = true;
+    const lines: string[] = [];
+    const logStream = new PassThrough();
+    logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    const app = createApp({
+      store: slowStore,
+      nodeId: 'node9',
+      incarnation: INCARNATION,
+      maxValueBytes: 4096,
+      logger: createLogger({ service: 'datanode', level: 'debug', stream: logStream }),
+      registry: createRegistry('datanode'),
+    });
+    const slowServer = createHttpServer(app.listener);
+    const slowBase = `http://127.0.0.1:${await listen(slowServer, 0, '127.0.0.1')}`;
+    try {
+      let overloaded: { status: number; body: { error?: { code: string } } } | undefined;
+      for (let i = 0; i < 20 && overloaded === undefined; i++) {
+        const res = fetch(`${slowBase}/internal/batch`, {
+          method: 'POST',
+          body: JSON.stringify({ ops: [['s', `k${i}`, 'x'.repeat(3000), V1]] }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
+        const settled = await Promise.race([res, new Promise<undefined>((resolve) => setTimeout(resolve, 100, undefined))]);
+        if (settled !== undefined && settled.status === 503) overloaded = settled;
+      }
+      expect(overloaded).toMatchObject({ status: 503, body: { error: { code: 'KV_OVERLOADED' } } });
+      expect(lines.join('')).not.toMatch(/"level":"error"/);
+    } finally {
+      slowServer.closeAllConnections();
+      await closeServer(slowServer, 10);
+      rmSync(stalled, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A file system whose syncs never complete while `stalled`: a disk that stopped answering. */
+class StallingFileSystem implements FileSystem {
+  stalled = false;
+  constructor(private readonly inner: FileSystem) {}
+  mkdir(dir: string): Promise<void> {
+    return this.inner.mkdir(dir);
+  }
+  readdir(dir: string): Promise<string[]> {
+    return this.inner.readdir(dir);
+  }
+  async open(file: string, mode: OpenMode): Promise<FileHandle> {
+    const handle = await this.inner.open(file, mode);
+    const never = new Promise<void>(() => undefined);
+    return {
+      read: (...args) => handle.read(...args),
+      write: (...args) => handle.write(...args),
+      writev: (...args) => handle.writev(...args),
+      datasync: () => (this.stalled ? never : handle.datasync()),
+      sync: () => (this.stalled ? never : handle.sync()),
+      truncate: (length) => handle.truncate(length),
+      size: () => handle.size(),
+      close: () => handle.close(),
+    };
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.inner.rename(from, to);
+  }
+  unlink(file: string): Promise<void> {
+    return this.inner.unlink(file);
+  }
+  syncDir(dir: string): Promise<void> {
+    return this.stalled ? new Promise<void>(() => undefined) : this.inner.syncDir(dir);
+  }
+}

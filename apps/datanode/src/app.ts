@@ -1,36 +1,41 @@
 import type http from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import {
   ErrorCode,
   INCARNATION_HEADER,
+  INTERNAL_BATCH_MEDIA_TYPE,
+  INTERNAL_ENTRIES_MEDIA_TYPE,
   InternalRoutes,
   KvError,
-  REQUEST_ID_HEADER,
+  decodeInternalBatch,
   decodeKey,
+  encodeEntryLine,
+  encodeInternalResults,
   internalBatchBodyBytesMax,
-  parseInternalBatch,
-  parseJsonBody,
   parseInternalPutBody,
+  parseJsonBody,
   singleBodyBytesMax,
   validateVersion,
   type InternalEntry,
   type InternalWriteResponse,
   type NodeHealthResponse,
 } from '@kv/protocol';
+import { applyReplicaOps } from '@kv/quorum';
 import {
+  EncodedBody,
   HttpMetrics,
-  acceptRequestId,
-  bearerMatches,
+  TokenCheck,
+  createServerShell,
+  errorHandler,
+  metricsHandler,
+  notFoundHandler,
   readBody,
-  secondsSince,
-  sendError,
   sendJson,
-  sendText,
+  type FastRoute,
   type Logger,
 } from '@kv/service';
-import type { Store } from '@kv/wal';
+import { isWalError, WalErrorCode, type Store } from '@kv/wal';
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import { applyReplicaOps } from './replica-ops';
 
 /** What the data node's HTTP app needs. */
 export interface DatanodeDeps {
@@ -54,19 +59,18 @@ export interface DatanodeApp {
   express: express.Express;
 }
 
-const BATCH_ROUTE = InternalRoutes.batch;
 /** Bytes of entry lines written at once by `GET /internal/entries`. */
 const ENTRIES_CHUNK_BYTES = 64 * 1024;
-const ENTRY_PREFIX = '/internal/kv/';
+const ENTRY_PREFIX = InternalRoutes.kvPrefix;
 
 /**
- * Builds the data node's app. `POST /internal/batch` (the replication hot path) is served by a lean handler on
- * Node's http request and response; everything else (single-key internal routes, health, metrics, errors) by Express.
- * Both apply the same limits, token check and error bodies.
+ * Builds the data node's app on the shared server shell: `POST /internal/batch` (the replication hot path) is a fast
+ * route, decoded and encoded by the internal codec and applied by `applyReplicaOps`; everything else (single-key
+ * internal routes, entries, health, metrics, errors) goes through Express. Both apply the same limits, token check
+ * and error bodies.
  */
 export function createApp(deps: DatanodeDeps): DatanodeApp {
   const { store, logger } = deps;
-  const metrics = new HttpMetrics(deps.registry);
   const batchOps = new Histogram({
     name: 'kv_internal_batch_ops',
     help: 'Operations per internal batch request',
@@ -83,10 +87,8 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   });
   const batchBodyBytesMax = internalBatchBodyBytesMax(deps.maxValueBytes);
   const entryBodyBytesMax = singleBodyBytesMax(deps.maxValueBytes);
-  const limits = { valueBytesMax: deps.maxValueBytes };
-
-  const authorized = (req: http.IncomingMessage): boolean =>
-    deps.clusterToken === undefined || bearerMatches(req.headers.authorization, deps.clusterToken);
+  const limits = { valueBytesMax: deps.maxValueBytes, bodyBytesMax: batchBodyBytesMax };
+  const token = new TokenCheck(deps.clusterToken, 'missing or wrong cluster token');
 
   /** Refuses a request meant for another incarnation of this node (it would count data this node no longer has). */
   const checkIncarnation = (req: http.IncomingMessage): void => {
@@ -99,30 +101,20 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     }
   };
 
-  /** Logs a failed request: bugs as errors, refusals (bad input, auth) at debug level only. */
-  const report = (req: http.IncomingMessage, route: string, error: KvError): void => {
-    if (error.code === ErrorCode.Internal) {
-      logger.error('request failed', { route, requestId: req.headers[REQUEST_ID_HEADER], err: error.cause ?? error });
-    } else {
-      logger.debug('request refused', { route, status: error.status, code: error.code });
-    }
-  };
-
-  const handleBatch = async (req: http.IncomingMessage, res: http.ServerResponse, start: bigint): Promise<void> => {
-    try {
-      if (!authorized(req)) throw unauthorized();
+  const batchRoute: FastRoute = {
+    route: InternalRoutes.batch,
+    matches: (method, url) => method === 'POST' && url === InternalRoutes.batch,
+    serve: async (req) => {
+      token.require(req);
       checkIncarnation(req);
-      const body = parseJsonBody(await readBody(req, batchBodyBytesMax), batchBodyBytesMax);
-      const ops = parseInternalBatch(body, limits);
+      const ops = decodeInternalBatch(await readBody(req, batchBodyBytesMax), limits);
       batchOps.observe(ops.length);
-      const results = await applyReplicaOps(store, ops);
-      sendJson(res, 200, JSON.stringify({ results }));
-      metrics.observe(BATCH_ROUTE, 'POST', 200, secondsSince(start));
-    } catch (thrown) {
-      const error = sendError(res, thrown);
-      metrics.observe(BATCH_ROUTE, 'POST', error.status, secondsSince(start));
-      report(req, BATCH_ROUTE, error);
-    }
+      try {
+        return new EncodedBody(INTERNAL_BATCH_MEDIA_TYPE, encodeInternalResults(await applyReplicaOps(store, ops)));
+      } catch (error) {
+        throw storeError(error);
+      }
+    },
   };
 
   const app = express();
@@ -134,47 +126,25 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     const body: NodeHealthResponse = { status: 'ok', nodeId: deps.nodeId, keys: store.stats().keys, incarnation: deps.incarnation };
     sendJson(res, 200, JSON.stringify(body));
   });
+  app.get(InternalRoutes.metrics, metricsHandler(deps.registry));
 
-  app.get(InternalRoutes.metrics, async (_req, res, next) => {
-    try {
-      sendText(res, 200, deps.registry.contentType, await deps.registry.metrics());
-    } catch (error) {
-      next(error);
-    }
-  });
-
-  app.use('/internal', (req: Request, _res: Response, next: NextFunction) => {
-    if (!authorized(req)) throw unauthorized();
+  app.use('/internal', (req: Request, _res: Response, next: () => void) => {
+    token.require(req);
     checkIncarnation(req);
     next();
   });
 
-  // Every entry, tombstones included, one JSON array per line: what a proxy streams to refill a node that lost its
-  // disk. Written as the client reads it (backpressure), so memory stays flat whatever the number of keys.
+  // Every entry, tombstones included, one line each: what a proxy streams to refill a node that lost its disk.
+  // Written as the client reads it (backpressure), so memory stays flat whatever the number of keys.
   app.get(InternalRoutes.entries, async (req, res) => {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.writeHead(200, { 'content-type': INTERNAL_ENTRIES_MEDIA_TYPE });
     let buffered = '';
     for (const entry of store.allEntries()) {
-      buffered += `${JSON.stringify([entry.key, entry.version, entry.value])}\n`;
+      buffered += encodeEntryLine(entry.key, entry.version, entry.value);
       if (buffered.length < ENTRIES_CHUNK_BYTES) continue;
       const more = res.write(buffered);
       buffered = '';
-      if (!more) {
-        // Wait for the client to take more, or for the connection to go away (then stop: nobody reads).
-        const closed = await new Promise<boolean>((resolve) => {
-          const onDrain = (): void => {
-            res.off('close', onClose);
-            resolve(false);
-          };
-          const onClose = (): void => {
-            res.off('drain', onDrain);
-            resolve(true);
-          };
-          res.once('drain', onDrain);
-          res.once('close', onClose);
-        });
-        if (closed) return;
-      }
+      if (!more && (await drainedOrClosed(res)) === 'closed') return;
       if (req.destroyed) return;
     }
     res.end(buffered);
@@ -194,7 +164,9 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.put(entryRoute, async (req, res) => {
     const key = rawKey(req);
     const put = parseInternalPutBody(parseJsonBody(await readBody(req, entryBodyBytesMax), entryBodyBytesMax), deps.maxValueBytes);
-    const result = await store.set(key, put.value, put.version);
+    const result = await store.set(key, put.value, put.version).catch((error: unknown) => {
+      throw storeError(error);
+    });
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
     sendJson(res, 200, JSON.stringify(body));
   });
@@ -202,35 +174,51 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.delete(entryRoute, async (req, res) => {
     const key = rawKey(req);
     const version = validateVersion(typeof req.query.version === 'string' ? req.query.version : undefined);
-    const result = await store.delete(key, version);
+    const result = await store.delete(key, version).catch((error: unknown) => {
+      throw storeError(error);
+    });
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
     sendJson(res, 200, JSON.stringify(body));
   });
 
-  app.use((req: Request) => {
-    throw new KvError(ErrorCode.NotFound, `no route ${req.method} ${req.path}`);
-  });
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger, routeOf));
 
-  app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
-    report(req, routeOf(req.originalUrl), sendError(res, thrown));
+  const listener = createServerShell({
+    fastRoutes: [batchRoute],
+    fallback: app,
+    routeOf,
+    metrics: new HttpMetrics(deps.registry),
+    logger,
   });
-
-  const listener: http.RequestListener = (req, res) => {
-    const start = process.hrtime.bigint();
-    const requestId = req.headers[REQUEST_ID_HEADER];
-    res.setHeader(REQUEST_ID_HEADER, acceptRequestId(requestId));
-    if (req.url === BATCH_ROUTE && req.method === 'POST') {
-      void handleBatch(req, res, start);
-      return;
-    }
-    res.once('finish', () => metrics.observe(routeOf(req.url ?? ''), req.method ?? '', res.statusCode, secondsSince(start)));
-    app(req, res);
-  };
   return { listener, express: app };
 }
 
-function unauthorized(): KvError {
-  return new KvError(ErrorCode.Unauthorized, 'missing or wrong cluster token');
+/**
+ * The error of a failed store call: a log that sheds load (its queue is full) is `KV_OVERLOADED` (503, retry later),
+ * not a bug; anything else stays as it is (a bug, or the log's fatal error, which ends the process anyway).
+ */
+function storeError(error: unknown): unknown {
+  if (isWalError(error) && error.code === WalErrorCode.Overloaded) {
+    return new KvError(ErrorCode.Overloaded, 'the node is overloaded: its log is behind its disk; retry later', { cause: error });
+  }
+  return error;
+}
+
+/** Waits until the response can take more data, or the client went away. */
+function drainedOrClosed(res: http.ServerResponse): Promise<'drained' | 'closed'> {
+  return new Promise((resolve) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve('drained');
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      resolve('closed');
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }
 
 /** The key of `/internal/kv/{key}` from the raw request path (Express's params are decoded already). */
@@ -245,5 +233,7 @@ function rawKey(req: Request): string {
 function routeOf(url: string): string {
   if (url.startsWith(ENTRY_PREFIX)) return '/internal/kv/:key';
   const path = url.split('?', 1)[0];
-  return path === InternalRoutes.health || path === InternalRoutes.metrics || path === InternalRoutes.entries ? path : 'unmatched';
+  return path === InternalRoutes.health || path === InternalRoutes.metrics || path === InternalRoutes.entries || path === InternalRoutes.batch
+    ? path
+    : 'unmatched';
 }

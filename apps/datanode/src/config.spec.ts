@@ -1,8 +1,10 @@
+import { KEY_BYTES_MAX, VALUE_BYTES_LIMIT, VERSION_LENGTH_MAX } from '@kv/protocol';
+import { RECORD_KEY_BYTES_MAX, VALUE_BYTES_MAX as WAL_VALUE_BYTES_MAX, VERSION_BYTES_MAX } from '@kv/wal';
 import { ConfigError } from '@kv/service';
 import { readDatanodeConfig } from './config';
 
 describe('data node configuration', () => {
-  test('defaults of CONTRACT.md: NODE_ID node-<PORT>, DATA_DIR ./data/<NODE_ID>', () => {
+  test('defaults (docs/configuration.md): NODE_ID node-<PORT>, DATA_DIR ./data/<NODE_ID>', () => {
     expect(readDatanodeConfig({}, [])).toMatchObject({
       port: 8001,
       host: '0.0.0.0',
@@ -26,4 +28,11 @@ describe('data node configuration', () => {
     expect(() => readDatanodeConfig(env, [])).toThrow(ConfigError);
     expect(() => readDatanodeConfig(env, [])).toThrow(message);
   });
+});
+
+test('the largest MAX_VALUE_BYTES fits in one record of the log, with the largest key and version', () => {
+  expect(VALUE_BYTES_LIMIT).toBeLessThanOrEqual(WAL_VALUE_BYTES_MAX);
+  expect(KEY_BYTES_MAX).toBeLessThanOrEqual(RECORD_KEY_BYTES_MAX);
+  expect(VERSION_LENGTH_MAX).toBeLessThanOrEqual(VERSION_BYTES_MAX);
+  expect(() => readDatanodeConfig({ MAX_VALUE_BYTES: String(VALUE_BYTES_LIMIT + 1) }, [])).toThrow(ConfigError);
 });

@@ -1,12 +1,11 @@
 import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { encodeKey } from '@kv/protocol';
-import { InMemoryCluster, MemoryHintStore, NodeHealth, Replicator } from '@kv/quorum';
+import { CoordinatorVersions, InMemoryCluster, MemoryHintStore, NodeHealth, Replicator, systemClock } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
 import { createApp } from './app';
 import { ProxyMetrics } from './proxy-metrics';
-import { ProxyVersions } from './proxy-versions';
 import { PublicApi } from './public-api';
 
 const NODES = ['node1', 'node2', 'node3'];
@@ -24,8 +23,9 @@ async function startProxy(options: { authToken?: string; expressDataRoutes?: boo
   const health = new NodeHealth(NODES);
   const hints = new MemoryHintStore();
   const registry = createRegistry('proxy');
-  const metrics = new ProxyMetrics(registry, health, hints);
-  const versions = new ProxyVersions({ proxyId: 'test', floor: undefined });
+  const metrics = new ProxyMetrics(registry, hints);
+  metrics.watch(health);
+  const versions = new CoordinatorVersions({ clockId: 'test', clock: systemClock, floor: undefined });
   const replicator = new Replicator({
     ring: new HashRing(NODES),
     transport: cluster.transport(),
@@ -33,7 +33,7 @@ async function startProxy(options: { authToken?: string; expressDataRoutes?: boo
     health,
     hints,
     timeoutMs: 200,
-    events: metrics.replicatorEvents,
+    events: metrics.coordinatorEvents,
   });
   const api = new PublicApi({ replicator, versions, maxValueBytes: MAX_VALUE_BYTES });
   const { listener } = createApp({

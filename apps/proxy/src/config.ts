@@ -1,4 +1,5 @@
-import { VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
+import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
+import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_DEFAULT } from '@kv/quorum';
 import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 /** One data node of `NODES`. */
@@ -34,12 +35,10 @@ export function parseNodes(raw: string): NodeAddress[] {
   return nodes;
 }
 
-/** The largest MAX_VALUE_BYTES: a value must fit in one record of the data nodes' log (16 MiB). */
-export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
-/** The proxy's settings (CONTRACT.md, Configuration), each an environment variable and a `--flag`. */
+/** The proxy's settings (docs/configuration.md), each an environment variable and a `--flag`. */
 export const PROXY_SETTINGS = {
   port: setting({ env: 'PORT', parse: parse.port, default: 8000, describe: 'port of the public API' }),
   host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),
@@ -55,13 +54,13 @@ export const PROXY_SETTINGS = {
   nodeTimeoutMs: setting({
     env: 'NODE_TIMEOUT_MS',
     parse: parse.integer(1, 600_000),
-    default: 1000,
+    default: NODE_TIMEOUT_MS_DEFAULT,
     describe: 'deadline of one request to a data node, in ms',
   }),
   healthIntervalMs: setting({
     env: 'HEALTH_INTERVAL_MS',
     parse: parse.integer(10, 3_600_000),
-    default: 1000,
+    default: HEALTH_INTERVAL_MS_DEFAULT,
     describe: 'how often data nodes are probed, in ms',
   }),
   dataDir: setting({ env: 'DATA_DIR', parse: parse.text, default: './data/proxy', describe: "the proxy's durable state (clock floor, hints)" }),
@@ -86,7 +85,7 @@ export const PROXY_SETTINGS = {
   hintsMax: setting({
     env: 'HINTS_MAX',
     parse: parse.integer(1, 10_000_000),
-    default: 100_000,
+    default: HINTS_MAX_DEFAULT,
     describe: 'pending hints kept for nodes that missed writes (oldest dropped first)',
   }),
   proxyId: setting({

@@ -1,4 +1,4 @@
-import type { HintStore, NodeHealth, ReplicatorEvents } from '@kv/quorum';
+import type { CoordinatorEvents, HintStore, NodeHealth } from '@kv/quorum';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
@@ -6,16 +6,15 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
  * node health and the size of the batches sent to data nodes. Gauges that mirror state are read when scraped.
  */
 export class ProxyMetrics {
-  /** Events of the replicator, wired to counters. */
-  readonly replicatorEvents: ReplicatorEvents;
+  /** Events of the coordinator, wired to counters and gauges. */
+  readonly coordinatorEvents: CoordinatorEvents;
   /** Records one batch sent to a data node. */
   readonly batchSent: (nodeId: string, ops: number) => void;
-  /** Records one delivered hint. */
-  readonly hintDelivered: () => void;
-  /** Records a node starting or ending a refill. */
-  readonly nodeStateChanged: (nodeId: string, state: 'ready' | 'refilling') => void;
+  private health: NodeHealth | undefined;
 
-  constructor(registry: Registry, health: NodeHealth, hints: HintStore) {
+  constructor(registry: Registry, hints: HintStore) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
     const quorumFailures = new Counter({
       name: 'kv_quorum_failures_total',
       help: 'Requests that missed their quorum, by kind (read or write)',
@@ -64,7 +63,7 @@ export class ProxyMetrics {
       labelNames: ['node'],
       registers: [registry],
       collect() {
-        for (const status of health.statusAll()) this.set({ node: status.id }, status.up ? 1 : 0);
+        for (const status of metrics.health?.statusAll() ?? []) this.set({ node: status.id }, status.up ? 1 : 0);
       },
     });
     const batchOps = new Histogram({
@@ -75,14 +74,7 @@ export class ProxyMetrics {
     });
     const writeFailures = quorumFailures.labels('write');
     const readFailures = quorumFailures.labels('read');
-    this.replicatorEvents = {
-      quorumFailed: (kind) => (kind === 'write' ? writeFailures : readFailures).inc(),
-      readRepaired: (replicas) => readRepairs.inc(replicas),
-      hinted: () => hintsRecorded.inc(),
-      versionRetried: () => versionRetries.inc(),
-    };
     this.batchSent = (_nodeId, ops) => batchOps.observe(ops);
-    this.hintDelivered = () => hintsDelivered.inc();
     const refilling = new Gauge({
       name: 'kv_node_refilling',
       help: 'Whether a data node is being refilled after losing its data (1): it does not count toward quorums meanwhile',
@@ -94,9 +86,21 @@ export class ProxyMetrics {
       help: 'Refills of data nodes that lost their data, completed',
       registers: [registry],
     });
-    this.nodeStateChanged = (nodeId, state) => {
-      refilling.set({ node: nodeId }, state === 'refilling' ? 1 : 0);
-      if (state === 'ready') refills.inc();
+    this.coordinatorEvents = {
+      quorumFailed: (kind) => (kind === 'write' ? writeFailures : readFailures).inc(),
+      readRepaired: (replicas) => readRepairs.inc(replicas),
+      hinted: () => hintsRecorded.inc(),
+      versionRetried: () => versionRetries.inc(),
+      hintDelivered: () => hintsDelivered.inc(),
+      stateChanged: (nodeId, state) => {
+        refilling.set({ node: nodeId }, state === 'refilling' ? 1 : 0);
+        if (state === 'ready') refills.inc();
+      },
     };
+  }
+
+  /** Reports the nodes' up/down status from `health` (read when scraped). */
+  watch(health: NodeHealth): void {
+    this.health = health;
   }
 }

@@ -17,8 +17,7 @@ import {
   type GetResponse,
   type PutResponse,
 } from '@kv/protocol';
-import type { Replicator } from '@kv/quorum';
-import type { ProxyVersions } from './proxy-versions';
+import type { CoordinatorVersions, Replicator } from '@kv/quorum';
 
 /** The query string of a request, as `URLSearchParams` gives it. */
 export interface Query {
@@ -28,19 +27,19 @@ export interface Query {
 /** What the public API needs. */
 export interface PublicApiDeps {
   replicator: Replicator;
-  versions: ProxyVersions;
+  versions: CoordinatorVersions;
   /** Largest value accepted, in bytes (`MAX_VALUE_BYTES`). */
   maxValueBytes: number;
 }
 
 /**
- * The public key-value API of CONTRACT.md, apart from any HTTP framework: each method takes the raw (still
+ * The public key-value API (docs/protocol/http.md), apart from any HTTP framework: each method takes the raw (still
  * percent-encoded) key and the raw body, and returns the answer's body or throws a `KvError` whose code and status
  * the caller sends. Quorum failures are `KV_QUORUM_FAILED` (503) with `acks` and `required`.
  */
 export class PublicApi {
   private readonly replicator: Replicator;
-  private readonly versions: ProxyVersions;
+  private readonly versions: CoordinatorVersions;
   private readonly replicas: number;
   private readonly limits: { valueBytesMax: number };
   /** Body limits in bytes, derived from `MAX_VALUE_BYTES` (see `@kv/protocol` limits). */

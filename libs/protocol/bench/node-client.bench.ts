@@ -12,7 +12,7 @@
  */
 import * as http from 'node:http';
 import { Worker } from 'node:worker_threads';
-import { serializeInternalBatch } from '../src/internal-batch';
+import { encodeInternalBatch } from '../src/internal-codec';
 import { InternalOp } from '../src/internal-messages';
 import { NodeClient } from '../src/node-client';
 
@@ -53,7 +53,7 @@ async function run(name: string, concurrency: number, send: () => Promise<unknow
   console.log(`${name.padEnd(48)} ${Math.round(requests / seconds).toString().padStart(7)} requests/s`);
 }
 
-function rawPost(agent: http.Agent, port: number, body: string): Promise<void> {
+function rawPost(agent: http.Agent, port: number, body: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port, path: '/internal/batch', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   try {
     for (const size of [1, 64]) {
       const ops: InternalOp[] = Array.from({ length: size }, (_, i) => ['s', `key-${i}`, 'x'.repeat(100), VERSION]);
-      const body = serializeInternalBatch(ops);
+      const body = encodeInternalBatch(ops);
       // Two rounds: the first also warms up the JIT of both sides.
       for (const round of [1, 2]) {
         await run(`[${round}] NodeClient.batchSerialized, ${size} op(s)`, 4, () => client.batchSerialized(body, size));

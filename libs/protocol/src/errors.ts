@@ -24,6 +24,11 @@ export const ErrorCode = {
    * disk). The proxy stops counting it toward quorums until it has been refilled.
    */
   NodeChanged: 'KV_NODE_CHANGED',
+  /**
+   * The server sheds load: its queue of work is full (a data node's log is behind its disk). Nothing was done; retry
+   * after a short pause.
+   */
+  Overloaded: 'KV_OVERLOADED',
 } as const;
 
 /** One of the `KV_*` codes of {@link ErrorCode}. */
@@ -45,6 +50,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.Internal]: 500,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.NodeChanged]: 409,
+  [ErrorCode.Overloaded]: 503,
 });
 
 /**

@@ -37,6 +37,7 @@ export {
   SINGLE_BODY_BYTES_MAX_DEFAULT,
   singleBodyBytesMax,
   SOCKET_IDLE_MS_DEFAULT,
+  VALUE_BYTES_LIMIT,
   VALUE_BYTES_MAX_DEFAULT,
 } from './limits';
 export type { ProtocolLimits } from './limits';
@@ -53,13 +54,26 @@ export type { InvalidOp } from './invalid-op';
 export { batchErrorResult, parsePublicBatch } from './public-batch';
 export type { ParsedBatchOp } from './public-batch';
 export {
+  decodeEntryLine,
+  decodeInternalBatch,
+  decodeInternalResults,
+  decodeReadResult,
+  decodeWriteResult,
+  encodeEntryLine,
+  encodeInternalBatch,
+  encodeInternalResults,
+  INTERNAL_BATCH_MEDIA_TYPE,
+  INTERNAL_ENTRIES_MEDIA_TYPE,
   internalOpError,
   isInternalOpError,
   kvErrorFromOpError,
   parseInternalBatch,
-  serializeInternalBatch,
-} from './internal-batch';
-export type { ParsedInternalOp } from './internal-batch';
+  readOpOf,
+  readResultOf,
+  writeOpOf,
+  writeResultOf,
+} from './internal-codec';
+export type { DecodedEntry, DecodedWriteResult, InternalBatchLimits, InternalWrite, ParsedInternalOp } from './internal-codec';
 
 // Messages
 export { BatchOpName, isBatchErrorResult, PublicQuery, PublicRoutes } from './public-messages';

@@ -9,6 +9,12 @@ export const KEY_BYTES_MAX = 1024;
 /** Default largest value, in bytes of UTF-8: 1 MiB keeps one write well below a WAL segment and a socket buffer's worth. */
 export const VALUE_BYTES_MAX_DEFAULT = 1_048_576;
 
+/**
+ * The largest `MAX_VALUE_BYTES` a server accepts: a value must fit in one record of a data node's log (16 MiB; the
+ * data node's tests check it against `@kv/wal`'s record limit).
+ */
+export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
+
 /** Most operations in one public batch (the contract): bounds the fan-out and the answer of one request. */
 export const BATCH_OPS_MAX = 1000;
 

@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import { ErrorCode } from './errors';
-import { serializeInternalBatch } from './internal-batch';
+import { encodeInternalBatch } from './internal-codec';
 import { InternalOp } from './internal-messages';
 import { decodeKey } from './key';
 import { NodeClient } from './node-client';
@@ -86,14 +86,14 @@ describe('NodeClient', () => {
     const req = last();
     expect(req.method).toBe('POST');
     expect(req.url).toBe('/internal/batch');
-    expect(req.body).toBe(serializeInternalBatch(ops));
+    expect(req.body).toBe(encodeInternalBatch(ops).toString('utf8'));
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.headers.authorization).toBe('Bearer cluster-secret');
     expect(req.headers['x-request-id']).toBe('req-7');
   });
 
   it('sends an already serialized body verbatim', async () => {
-    const body = serializeInternalBatch([['g', 'x'], ['s', 'y', 'é', V1]]);
+    const body = encodeInternalBatch([['g', 'x'], ['s', 'y', 'é', V1]]).toString('utf8');
     const results = await client.batchSerialized(body, 2);
     expect(results).toEqual([[V1, 'value of x'], [1, V1]]);
     expect(last().body).toBe(body);

@@ -2,7 +2,7 @@ import { ErrorCode } from './errors';
 import { KvError } from './kv-error';
 import { HttpEndpoint } from './http-endpoint';
 import { ClientOptions, RequestOptions, requestOptions } from './request-options';
-import { serializeInternalBatch } from './internal-batch';
+import { decodeEntryLine, decodeInternalResults, encodeInternalBatch } from './internal-codec';
 import {
   INCARNATION_HEADER,
   type InternalEntryLine,
@@ -71,11 +71,11 @@ export class NodeClient {
    * one result per operation.
    */
   batch(ops: readonly InternalOp[], options: RequestOptions = {}): Promise<InternalOpResult[]> {
-    return this.batchSerialized(serializeInternalBatch(ops), ops.length, options);
+    return this.batchSerialized(encodeInternalBatch(ops), ops.length, options);
   }
 
   /**
-   * Sends an already serialized batch body (`serializeInternalBatch`): the coordinator serializes a batch once and sends
+   * Sends an already encoded batch body (`encodeInternalBatch`): the coordinator serializes a batch once and sends
    * the same string to every replica of it.
    * @param count the number of operations in `body`, to check the answer against.
    * @returns and throws as {@link batch}.
@@ -89,11 +89,11 @@ export class NodeClient {
       path: InternalRoutes.batch,
       body,
     });
-    const results = (answer as { results?: unknown }).results;
-    if (!Array.isArray(results) || results.length !== count) {
-      throw this.endpoint.malformed(`a batch of ${count} operations without one result per operation`);
+    try {
+      return decodeInternalResults(answer, count);
+    } catch (error) {
+      throw this.endpoint.malformed((error as Error).message);
     }
-    return results as InternalOpResult[];
   }
 
   /**
@@ -186,22 +186,11 @@ export class NodeClient {
   }
 
   private entryLine(line: string): InternalEntryLine {
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
-    } catch {
-      throw this.endpoint.malformed('an entries line that is not JSON');
+      return decodeEntryLine(line);
+    } catch (error) {
+      throw this.endpoint.malformed((error as Error).message);
     }
-    if (
-      !Array.isArray(parsed) ||
-      parsed.length !== 3 ||
-      typeof parsed[0] !== 'string' ||
-      typeof parsed[1] !== 'string' ||
-      (parsed[2] !== null && typeof parsed[2] !== 'string')
-    ) {
-      throw this.endpoint.malformed('an entries line that is not [key, version, value]');
-    }
-    return parsed as InternalEntryLine;
   }
 
   /**

@@ -26,7 +26,7 @@ function immediateReplicas(nodes: string[]): { transport: Transport; sender: Bat
   };
   const sender: BatchSender = {
     send: (id: string, batch: OutgoingBatch) => {
-      batch.body(); // a real sender serializes each batch once
+      batch.bytes(); // a real sender encodes each batch once
       return Promise.resolve(
         batch.ops.map((op): InternalOpResult => {
           if (op[0] === 'g') {

@@ -47,7 +47,7 @@ describe('BatchingTransport', () => {
     ]);
     await tick();
     expect(sent).toHaveLength(1);
-    expect(JSON.parse(sent[0].batch.body())).toEqual({
+    expect(JSON.parse(sent[0].batch.bytes().toString('utf8'))).toEqual({
       ops: [['s', 'a', 'x', 'v1'], ['d', 'b', 'v2'], ['g', 'c'], ['g', 'd']],
     });
     answers[0].resolve([[1, 'v1'], [0, 'v9'], ['v3', 'y'], null]);

@@ -1,21 +1,26 @@
 import {
   ErrorCode,
   KvError,
+  decodeReadResult,
+  decodeWriteResult,
+  encodeInternalBatch,
   isInternalOpError,
   kvErrorFromOpError,
+  readOpOf,
+  utf8ByteLength,
+  writeOpOf,
   type InternalOp,
   type InternalOpResult,
-  type InternalReadResult,
-  type InternalWriteResult,
 } from '@kv/protocol';
-import type { Clock, ReplicaEntry, Transport, WriteReply, WriteRequest } from './transport';
+import { afterThisTurn, systemClock } from './system-clock';
+import type { Clock } from './time';
+import type { ReplicaEntry, Transport, WriteReply, WriteRequest } from './transport';
 
 /**
  * A batch of internal operations on its way to one or more nodes. When several nodes get exactly the same operations
  * (with three nodes every key has the same replica set), they share one batch, and its body is serialized once.
  */
 export class OutgoingBatch {
-  private serialized: string | undefined;
   private encoded: Buffer | undefined;
 
   /**
@@ -27,15 +32,9 @@ export class OutgoingBatch {
     readonly requestId?: string,
   ) {}
 
-  /** The JSON body of `POST /internal/batch`, computed once. */
-  body(): string {
-    if (this.serialized === undefined) this.serialized = JSON.stringify({ ops: this.ops });
-    return this.serialized;
-  }
-
-  /** The body's UTF-8 bytes, encoded once however many nodes it goes to. */
+  /** The body of `POST /internal/batch` (the internal codec's), encoded once however many nodes it goes to. */
   bytes(): Buffer {
-    if (this.encoded === undefined) this.encoded = Buffer.from(this.body(), 'utf8');
+    if (this.encoded === undefined) this.encoded = encodeInternalBatch(this.ops);
     return this.encoded;
   }
 }
@@ -53,16 +52,19 @@ export interface BatchSender {
 /** Options of {@link BatchingTransport}. */
 export interface BatchingTransportOptions {
   sender: BatchSender;
-  /** Time source for deadlines (default `Date.now`). */
+  /** Time source for deadlines (default the system clock). */
   clock?: Clock;
-  /** Runs a function after the current event-loop turn (default `setImmediate`). */
+  /** Runs a function after the current event-loop turn (default {@link afterThisTurn}). */
   schedule?: (callback: () => void) => void;
   /**
-   * Operations per batch (default {@link BATCH_OPS_MAX_DEFAULT}); a safety cap, since batches grow with load by
+   * Operations per batch (default {@link REPLICA_BATCH_OPS_MAX_DEFAULT}); a safety cap, since batches grow with load by
    * themselves.
    */
   batchOpsMax?: number;
-  /** Approximate key and value bytes per batch (default {@link BATCH_BYTES_MAX_DEFAULT}); one larger op goes alone. */
+  /**
+   * Bytes of UTF-8 of the keys and values of a batch (default {@link REPLICA_BATCH_BYTES_MAX_DEFAULT}); one larger
+   * operation (or group) goes alone.
+   */
   batchBytesMax?: number;
   /** Batches in flight per node (default {@link IN_FLIGHT_MAX_DEFAULT}). */
   inFlightMax?: number;
@@ -71,9 +73,9 @@ export interface BatchingTransportOptions {
 }
 
 /** Batches of at most this many operations: large enough that batching pays, small enough to bound latency. */
-export const BATCH_OPS_MAX_DEFAULT = 512;
+export const REPLICA_BATCH_OPS_MAX_DEFAULT = 512;
 /** Batches of at most about this many key and value bytes, so a few large values do not make a huge request. */
-export const BATCH_BYTES_MAX_DEFAULT = 4 * 1024 * 1024;
+export const REPLICA_BATCH_BYTES_MAX_DEFAULT = 4 * 1024 * 1024;
 /** One batch in flight per node: operations arriving meanwhile form the next batch, so batches grow with load. */
 export const IN_FLIGHT_MAX_DEFAULT = 1;
 /** Operations waiting for one node before the transport sheds load: about a few seconds of peak traffic. */
@@ -131,18 +133,17 @@ export class BatchingTransport implements Transport {
 
   constructor(options: BatchingTransportOptions) {
     this.sender = options.sender;
-    this.clock = options.clock ?? { now: Date.now };
-    this.schedule = options.schedule ?? setImmediate;
-    this.batchOpsMax = positiveInteger('batchOpsMax', options.batchOpsMax ?? BATCH_OPS_MAX_DEFAULT);
-    this.batchBytesMax = positiveInteger('batchBytesMax', options.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT);
+    this.clock = options.clock ?? systemClock;
+    this.schedule = options.schedule ?? afterThisTurn;
+    this.batchOpsMax = positiveInteger('batchOpsMax', options.batchOpsMax ?? REPLICA_BATCH_OPS_MAX_DEFAULT);
+    this.batchBytesMax = positiveInteger('batchBytesMax', options.batchBytesMax ?? REPLICA_BATCH_BYTES_MAX_DEFAULT);
     this.inFlightMax = positiveInteger('inFlightMax', options.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT);
     this.queueOpsMax = positiveInteger('queueOpsMax', options.queueOpsMax ?? QUEUE_OPS_MAX_DEFAULT);
   }
 
   write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string): Promise<WriteReply> {
-    const bytes = request.key.length + (request.value?.length ?? 0);
-    return this.enqueue(nodeId, this.opOf(request), undefined, bytes, timeoutMs, requestId).then((result) =>
-      toWriteReply(result as InternalOpResult),
+    return this.enqueue(nodeId, this.opOf(request), undefined, writeBytes(request), timeoutMs, requestId).then((result) =>
+      decodeWriteResult(result as InternalOpResult),
     );
   }
 
@@ -156,16 +157,16 @@ export class BatchingTransport implements Transport {
     let group = this.groupOps.get(requests);
     if (group === undefined) {
       // Not through opOf: a group is shared as a whole, its operations need no identity of their own.
-      group = requests.map(toOp);
+      group = requests.map(writeOpOf);
       this.groupOps.set(requests, group);
     }
     let bytes = 0;
-    for (const request of requests) bytes += request.key.length + (request.value?.length ?? 0);
+    for (const request of requests) bytes += writeBytes(request);
     return this.enqueue(nodeId, group[0], group, bytes, timeoutMs, requestId).then((results) =>
       (results as InternalOpResult[]).map((result) => {
         if (isInternalOpError(result)) return kvErrorFromOpError(result);
         try {
-          return toWriteReply(result);
+          return decodeWriteResult(result);
         } catch (error) {
           return error as Error;
         }
@@ -176,7 +177,7 @@ export class BatchingTransport implements Transport {
   private opOf(request: WriteRequest): InternalOp {
     let op = this.writeOps.get(request);
     if (op === undefined) {
-      op = toOp(request);
+      op = writeOpOf(request);
       this.writeOps.set(request, op);
     }
     return op;
@@ -185,11 +186,11 @@ export class BatchingTransport implements Transport {
   read(nodeId: string, key: string, timeoutMs: number, requestId?: string): Promise<ReplicaEntry | undefined> {
     let op = this.readOps.get(key);
     if (op === undefined) {
-      op = ['g', key];
+      op = readOpOf(key);
       this.readOps.set(key, op);
     }
-    return this.enqueue(nodeId, op, undefined, key.length, timeoutMs, requestId).then((result) =>
-      toReplicaEntry(result as InternalOpResult),
+    return this.enqueue(nodeId, op, undefined, utf8ByteLength(key), timeoutMs, requestId).then((result) =>
+      decodeReadResult(result as InternalOpResult),
     );
   }
 
@@ -356,9 +357,9 @@ function sameOps(a: readonly Pending[], b: readonly Pending[]): boolean {
   return true;
 }
 
-/** The wire form of a write. */
-function toOp(request: WriteRequest): InternalOp {
-  return request.value === null ? ['d', request.key, request.version] : ['s', request.key, request.value, request.version];
+/** Bytes of UTF-8 of a write's key and value: what counts toward a batch's byte cap. */
+function writeBytes(request: WriteRequest): number {
+  return utf8ByteLength(request.key) + (request.value === null ? 0 : utf8ByteLength(request.value));
 }
 
 /** The operations of a batch's entries, groups flattened, in order. */
@@ -373,21 +374,4 @@ function opsOf(entries: readonly Pending[]): InternalOp[] {
 
 function timeoutError(nodeId: string, timeoutMs: number): KvError {
   return new KvError(ErrorCode.Unavailable, `node ${nodeId}: no answer within ${timeoutMs} ms`);
-}
-
-function toWriteReply(result: InternalOpResult): WriteReply {
-  const write = result as InternalWriteResult;
-  if (!Array.isArray(write) || typeof write[1] !== 'string') {
-    throw new KvError(ErrorCode.Internal, 'malformed write result from a data node');
-  }
-  return { applied: write[0] === 1, version: write[1] };
-}
-
-function toReplicaEntry(result: InternalOpResult): ReplicaEntry | undefined {
-  const read = result as InternalReadResult;
-  if (read === null) return undefined;
-  if (!Array.isArray(read) || typeof read[0] !== 'string' || (read[1] !== null && typeof read[1] !== 'string')) {
-    throw new KvError(ErrorCode.Internal, 'malformed read result from a data node');
-  }
-  return { version: read[0], value: read[1] };
 }

@@ -1,7 +1,9 @@
+import { NODE_TIMEOUT_MS_DEFAULT } from '@kv/protocol';
 import type { Hint, HintStore } from './hint-store';
 import type { NodeHealth } from './node-health';
-import type { Timers, Transport } from './transport';
-import { systemClock } from './transport';
+import { systemClock } from './system-clock';
+import type { Timers } from './time';
+import type { Transport } from './transport';
 
 /** Options of {@link HintReplayer}. */
 export interface HintReplayerOptions {
@@ -9,7 +11,7 @@ export interface HintReplayerOptions {
   transport: Transport;
   /** Nodes believed down are skipped until a probe brings them back. */
   health?: NodeHealth;
-  /** Deadline of one delivery, in ms (default 1000). */
+  /** Deadline of one delivery, in ms (default `NODE_TIMEOUT_MS_DEFAULT` of `@kv/protocol`). */
   timeoutMs?: number;
   /** Hints sent to a node at once (default {@link HINT_BATCH_MAX_DEFAULT}). */
   batchMax?: number;
@@ -56,7 +58,7 @@ export class HintReplayer {
     this.hints = options.hints;
     this.transport = options.transport;
     this.health = options.health;
-    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.timeoutMs = options.timeoutMs ?? NODE_TIMEOUT_MS_DEFAULT;
     this.batchMax = options.batchMax ?? HINT_BATCH_MAX_DEFAULT;
     this.batchesPerRoundMax = options.batchesPerRoundMax ?? 16;
     this.intervalMs = options.intervalMs ?? HINT_REPLAY_INTERVAL_MS_DEFAULT;

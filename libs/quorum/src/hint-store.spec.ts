@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DurableHintStore } from './durable-hint-store';
+import { describeHintStoreCompliance } from './testing/hint-store-compliance';
 import { HintIndex, MemoryHintStore, hintId, type Hint } from './hint-store';
 
 const hint = (nodeId: string, key: string, version: string, value: string | null = 'v'): Hint => ({
@@ -62,4 +67,19 @@ describe('MemoryHintStore', () => {
     expect(store.pending('a', 10)).toEqual([hint('a', 'k3', '003')]);
     await store.close();
   });
+});
+
+describeHintStoreCompliance('MemoryHintStore', async () => ({
+  open: async (hintsMax) => new MemoryHintStore({ hintsMax }),
+  durable: false,
+  close: async () => undefined,
+}));
+
+describeHintStoreCompliance('DurableHintStore', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kv-hints-'));
+  return {
+    open: (hintsMax) => DurableHintStore.open(dir, { hintsMax, store: { sync: 'none' } }),
+    durable: true,
+    close: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });

@@ -1,5 +1,32 @@
-export type { Clock, ReplicaEntry, Timers, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
-export { systemClock } from './transport';
+/**
+ * `@kv/quorum`: the coordinator core of kv. Strict quorums over a key's preference list (write tallies, read failover,
+ * blocking read repair), hinted handoff, health probes, the lost-disk state machine with refills, versions with the
+ * durable clock floor, and the batching transport. It does no I/O of its own but through its interfaces (transport,
+ * stable store, hint store, clock and timers), each with an in-memory twin shipped here. See the README.
+ */
+export type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
+export type { Clock, ClockAndTimers, Timers } from './time';
+export { afterThisTurn, systemClock } from './system-clock';
+export { Coordinator, FLOOR_ADVANCE_INTERVAL_MS, HEALTH_INTERVAL_MS_DEFAULT, offsetClock } from './coordinator';
+export type { CoordinatorEvents, CoordinatorOptions } from './coordinator';
+export { CoordinatorVersions, FLOOR_HEADROOM_MS } from './coordinator-versions';
+export type { CoordinatorVersionsOptions } from './coordinator-versions';
+export { ClockFloor, CLOCK_FLOOR_LEAD_MS, CLOCK_FLOOR_MARGIN_MS, CLOCK_FLOOR_RECORD } from './clock-floor';
+export { MemoryStableStore, checkRecordName } from './stable-store';
+export type { StableStore } from './stable-store';
+export { FileStableStore } from './file-stable-store';
+export { NodeMembership, NODES_RECORD, REFILL_RETRY_MS } from './node-membership';
+export type { NodeMembershipEvents, NodeMembershipOptions, NodeRecord } from './node-membership';
+export { HealthProber } from './health-prober';
+export type { HealthProberOptions, Probe, ProbeAnswer } from './health-prober';
+export { PeriodicTask } from './periodic-task';
+export { WriteTally } from './write-tally';
+export { ReadTally } from './read-tally';
+export type { ReadReply, ReadStep } from './read-tally';
+export type { TallyState } from './tally';
+export { applyReplicaOps } from './replica-ops';
+export type { HeldEntry, ReplicaStore } from './replica-ops';
+export { MemoryReplicaStore } from './in-memory/memory-replica-store';
 export {
   Replicator,
   REPLICAS_DEFAULT,
@@ -30,12 +57,14 @@ export type { HintReplayerOptions, ReplayRound } from './hint-replayer';
 export {
   BatchingTransport,
   OutgoingBatch,
-  BATCH_OPS_MAX_DEFAULT,
-  BATCH_BYTES_MAX_DEFAULT,
+  REPLICA_BATCH_OPS_MAX_DEFAULT,
+  REPLICA_BATCH_BYTES_MAX_DEFAULT,
   IN_FLIGHT_MAX_DEFAULT,
   QUEUE_OPS_MAX_DEFAULT,
 } from './batching-transport';
 export type { BatchSender, BatchingTransportOptions } from './batching-transport';
+export { HttpBatchSender } from './http-batch-sender';
+export type { BatchObserver } from './http-batch-sender';
 export { InMemoryCluster, replicaStates } from './in-memory/in-memory-cluster';
 export type { FaultPolicy, InMemoryClusterOptions, NodeFault } from './in-memory/in-memory-cluster';
 export { InMemoryNode } from './in-memory/in-memory-node';

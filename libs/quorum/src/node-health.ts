@@ -1,3 +1,4 @@
+import { systemClock } from './system-clock';
 /** Health of one data node as the coordinator sees it. */
 export interface NodeStatus {
   readonly id: string;
@@ -12,7 +13,7 @@ export interface NodeStatus {
 export interface NodeHealthOptions {
   /** Consecutive failed probes before a node is marked down (default 1: a dead node should be tried last at once). */
   failuresToDown?: number;
-  /** Time source for `sinceMs` (default `Date.now`). */
+  /** Time source for `sinceMs` (default the system clock). */
   now?: () => number;
 }
 
@@ -41,7 +42,7 @@ export class NodeHealth {
       throw new TypeError(`failuresToDown must be an integer >= 1, got ${failuresToDown}`);
     }
     this.failuresToDown = failuresToDown;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock.now;
     for (const id of nodeIds) this.add(id);
   }
 

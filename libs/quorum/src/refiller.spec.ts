@@ -3,7 +3,7 @@ import { InMemoryCluster } from './in-memory/in-memory-cluster';
 import { NodeHealth } from './node-health';
 import { type ListedEntry, Refiller } from './refiller';
 import { Replicator } from './replicator';
-import { CounterVersions } from './spec-support/harness';
+import { CounterVersions, format } from './spec-support/harness';
 
 function listing(cluster: InMemoryCluster) {
   return async function* (nodeId: string): AsyncIterable<ListedEntry> {
@@ -33,16 +33,16 @@ describe('Refiller', () => {
 
   test('never overwrites a newer version the target received meanwhile', async () => {
     const cluster = new InMemoryCluster(['a', 'b']);
-    cluster.node('b').apply({ key: 'k', value: 'old', version: '0001' });
-    cluster.node('a').apply({ key: 'k', value: 'new', version: '0002' });
+    cluster.node('b').apply({ key: 'k', value: 'old', version: format(1) });
+    cluster.node('a').apply({ key: 'k', value: 'new', version: format(2) });
     const refiller = new Refiller({ ring: { preferenceList: () => ['a', 'b'] }, replicas: 2, transport: cluster.transport(), source: listing(cluster) });
     await refiller.refill('a', ['b']);
-    expect(cluster.node('a').get('k')).toEqual({ value: 'new', version: '0002' });
+    expect(cluster.node('a').get('k')).toEqual({ value: 'new', version: format(2) });
   });
 
   test('fails when a peer cannot be listed or the target keeps failing, so the refill is run again', async () => {
     const cluster = new InMemoryCluster(['a', 'b']);
-    cluster.node('b').apply({ key: 'k', value: 'v', version: '0001' });
+    cluster.node('b').apply({ key: 'k', value: 'v', version: format(1) });
     const broken = async function* (): AsyncIterable<ListedEntry> {
       yield ['k', '0001', 'v'];
       throw new Error('connection reset');

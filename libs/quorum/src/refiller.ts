@@ -1,3 +1,4 @@
+import { NODE_TIMEOUT_MS_DEFAULT } from '@kv/protocol';
 import type { PreferenceLists } from './replicator';
 import type { Transport, WriteRequest } from './transport';
 
@@ -14,7 +15,7 @@ export interface RefillerOptions {
   replicas: number;
   transport: Transport;
   source: EntrySource;
-  /** Deadline of one write to the target, in ms (default 1000). */
+  /** Deadline of one write to the target, in ms (default `NODE_TIMEOUT_MS_DEFAULT` of `@kv/protocol`). */
   timeoutMs?: number;
   /** Writes to the target in flight at most (default {@link REFILL_WRITES_IN_FLIGHT_MAX_DEFAULT}). */
   inFlightMax?: number;
@@ -47,7 +48,7 @@ export class Refiller {
 
   constructor(options: RefillerOptions) {
     this.options = {
-      timeoutMs: 1000,
+      timeoutMs: NODE_TIMEOUT_MS_DEFAULT,
       inFlightMax: REFILL_WRITES_IN_FLIGHT_MAX_DEFAULT,
       attemptsMax: 3,
       ...options,

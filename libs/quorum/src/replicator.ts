@@ -1,7 +1,12 @@
+import { compareVersions, NODE_TIMEOUT_MS_DEFAULT } from '@kv/protocol';
 import type { HintStore } from './hint-store';
 import type { NodeHealth } from './node-health';
 import { QuorumError } from './quorum-error';
-import { systemClock, type ReplicaEntry, type Timers, type Transport, type VersionSource, type WriteReply, type WriteRequest } from './transport';
+import { ReadTally, type ReadReply } from './read-tally';
+import { WriteTally } from './write-tally';
+import { systemClock } from './system-clock';
+import type { Timers } from './time';
+import type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
 
 /** The part of a hash ring the replicator needs: a key's preference list (replicas, primary first). */
 export interface PreferenceLists {
@@ -95,8 +100,8 @@ export interface ReadResult {
 export const REPLICAS_DEFAULT = 3;
 export const WRITE_QUORUM_DEFAULT = 2;
 export const READ_QUORUM_DEFAULT = 2;
-/** Default deadline of one replica request: long enough for an fsync under load, short enough to fail over fast. */
-export const REPLICA_TIMEOUT_MS_DEFAULT = 1000;
+/** Default deadline of one replica request: the internal API's (`NODE_TIMEOUT_MS`). */
+export const REPLICA_TIMEOUT_MS_DEFAULT = NODE_TIMEOUT_MS_DEFAULT;
 /**
  * Attempts of a write whose version a replica already exceeded (possible only if clocks misbehave or several
  * coordinators race); each attempt takes a version after the newest one seen.
@@ -191,18 +196,19 @@ export class Replicator {
     for (let attempt = 1; ; attempt++) {
       const request: WriteRequest = { key, value, version: this.versions.next() };
       const outcome = await this.writeToReplicas(replicas, request, w, options?.requestId);
-      if (outcome.newerSeen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(outcome.newerSeen)) {
+      const newerSeen = outcome.newestSeen;
+      if (newerSeen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(newerSeen)) {
         return { version: request.version, acks: outcome.acks };
       }
       if (attempt >= WRITE_ATTEMPTS_MAX) {
         // Acknowledging would hide this write behind a version it cannot pass (a clock far ahead wrote it): a later
         // read would not return it. Report the write as failed; its outcome is unknown to the client as usual.
         this.events.quorumFailed?.('write', 0, w);
-        throw new QuorumError('write', 0, w, `replicas hold a newer version (${outcome.newerSeen}) that this proxy's clock cannot pass`);
+        throw new QuorumError('write', 0, w, `replicas hold a newer version (${newerSeen}) that this coordinator's clock cannot pass`);
       }
       // A replica held a newer version than the one just issued: this write would be invisible. Observing that
       // version makes the next one sort after it.
-      this.versions.observe(outcome.newerSeen);
+      this.versions.observe(newerSeen);
       this.events.versionRetried?.(key);
     }
   }
@@ -245,14 +251,9 @@ export class Replicator {
         indexes.push(i);
       }
     }
-    const health = this.health;
-    const counted = (nodeId: string): boolean => health === undefined || health.isCounted(nodeId);
-    const acks = new Int32Array(n);
-    const answered = new Int32Array(n);
-    const total = new Int32Array(n);
-    const newerSeen: (string | undefined)[] = new Array(n);
+    const counted = this.countedPredicate();
+    const tallies = requests.map((request, i) => new WriteTally(replicasOf[i], counted, request.version, w));
     const results: (WriteResult | QuorumError | undefined)[] = new Array(n);
-    for (let i = 0; i < n; i++) for (const nodeId of replicasOf[i]) if (counted(nodeId)) total[i] += 1;
     let unsettled = n;
 
     return new Promise((resolve) => {
@@ -261,66 +262,49 @@ export class Replicator {
         unsettled -= 1;
         if (unsettled === 0) resolve(results as (WriteResult | QuorumError)[]);
       };
-      const fail = (i: number, reason?: string): void => {
-        this.events.quorumFailed?.('write', acks[i], w);
-        settle(i, new QuorumError('write', acks[i], w, reason));
-      };
-      const onReply = (i: number, nodeId: string, reply: WriteReply | Error): void => {
-        if (reply instanceof Error) {
-          onFailure(i, nodeId);
+      const decided = (i: number): void => {
+        const tally = tallies[i];
+        if (tally.state === 'failed') {
+          settle(i, this.writeFailed(tally));
           return;
         }
-        if (!counted(nodeId)) return;
-        acks[i] += 1;
-        answered[i] += 1;
-        if (reply.version > requests[i].version && (newerSeen[i] === undefined || reply.version > (newerSeen[i] as string))) {
-          newerSeen[i] = reply.version;
+        const seen = tally.newestSeen;
+        if (seen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(seen)) {
+          settle(i, { version: tally.version, acks: tally.acks });
+          return;
         }
-        if (results[i] !== undefined) return;
-        if (acks[i] >= w) {
-          const seen = newerSeen[i];
-          if (seen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(seen)) {
-            settle(i, { version: requests[i].version, acks: acks[i] });
-          } else {
-            // Rare (clocks): redo this one key on the single-key path, which retries with a newer version.
-            results[i] = { version: '', acks: 0 };
-            this.write(requests[i].key, requests[i].value, options).then(
-              (result) => {
-                results[i] = undefined;
-                settle(i, result);
-              },
-              (error: unknown) => {
-                results[i] = undefined;
-                settle(i, error instanceof QuorumError ? error : new QuorumError('write', 0, w, String(error)));
-              },
-            );
-          }
-        } else if (answered[i] === total[i]) {
-          fail(i);
+        // Rare (clocks): redo this one key on the single-key path, which retries with a newer version.
+        this.write(requests[i].key, requests[i].value, options).then(
+          (result) => settle(i, result),
+          (error: unknown) => settle(i, error instanceof QuorumError ? error : new QuorumError('write', 0, w, String(error))),
+        );
+      };
+      const onReply = (i: number, nodeId: string, reply: WriteReply | Error): void => {
+        const tally = tallies[i];
+        const before = tally.state;
+        if (reply instanceof Error) {
+          this.recordHint(nodeId, requests[i]);
+          tally.fail(nodeId);
+        } else {
+          tally.ack(nodeId, reply.version);
         }
+        if (before === 'pending' && tally.state !== 'pending') decided(i);
       };
-      const onFailure = (i: number, nodeId: string): void => {
-        this.recordHint(nodeId, requests[i]);
-        if (!counted(nodeId)) return;
-        answered[i] += 1;
-        if (results[i] === undefined && answered[i] === total[i]) fail(i);
-      };
-      for (let i = 0; i < n; i++) {
-        if (total[i] < w) fail(i, `only ${total[i]} replicas count toward quorums for this key`);
-      }
+      for (let i = 0; i < n; i++) if (tallies[i].state === 'failed') decided(i);
       if (unsettled === 0) return;
       for (const [nodeId, indexes] of byNode) {
         // With one replica set for every key (three nodes), every node gets the same array: serialized once.
         const group = shared && indexes.length === n ? requests : indexes.map((i) => requests[i]);
         const sent = this.transport.writeMany
           ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId)
-          : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: unknown) => error as Error)));
+          : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: Error) => error)));
         sent.then(
           (replies) => {
             for (let j = 0; j < indexes.length; j++) onReply(indexes[j], nodeId, replies[j]);
           },
-          () => {
-            for (const i of indexes) onFailure(i, nodeId);
+          (error: unknown) => {
+            const reason = error instanceof Error ? error : new Error(String(error));
+            for (const i of indexes) onReply(i, nodeId, reason);
           },
         );
       }
@@ -352,7 +336,7 @@ export class Replicator {
 
     let newest: ReplicaEntry | undefined;
     for (const reply of replies) {
-      if (reply.entry !== undefined && (newest === undefined || reply.entry.version > newest.version)) newest = reply.entry;
+      if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest.version) > 0)) newest = reply.entry;
     }
     if (newest === undefined) return undefined;
     this.versions.observe(newest.version);
@@ -360,7 +344,7 @@ export class Replicator {
     const stale: string[] = [];
     let holders = 0;
     for (const reply of replies) {
-      if (reply.entry !== undefined && reply.entry.version === newest.version) holders += 1;
+      if (reply.entry !== undefined && compareVersions(reply.entry.version, newest.version) === 0) holders += 1;
       else stale.push(reply.nodeId);
     }
     if (stale.length === 0) return newest;
@@ -389,111 +373,84 @@ export class Replicator {
     return value;
   }
 
+  /** Whether a replica's answers count toward quorums (not while it is refilled after a lost disk). */
+  private countedPredicate(): (nodeId: string) => boolean {
+    const health = this.health;
+    return health === undefined || health.allCounted ? () => true : (nodeId) => health.isCounted(nodeId);
+  }
+
+  /** The error of a write tally that failed, reported to the events. */
+  private writeFailed(tally: WriteTally): QuorumError {
+    this.events.quorumFailed?.('write', tally.acks, tally.required);
+    if (!tally.tooFewReplicas) return new QuorumError('write', tally.acks, tally.required);
+    return new QuorumError('write', 0, tally.required, `only ${tally.total} replicas count toward quorums for this key`);
+  }
+
   /**
    * Sends the write to every replica; resolves once `w` acknowledged. When that became impossible, rejects once every
-   * replica answered or timed out, so that the error reports how many replicas did take the write. Replicas that fail
-   * get a hint, also after the answer.
+   * counted replica answered or timed out, so that the error reports how many replicas did take the write. Replicas
+   * that fail get a hint, also after the answer.
    */
-  private writeToReplicas(
-    replicas: readonly string[],
-    request: WriteRequest,
-    w: number,
-    requestId: string | undefined,
-  ): Promise<{ acks: number; newerSeen: string | undefined }> {
+  private writeToReplicas(replicas: readonly string[], request: WriteRequest, w: number, requestId: string | undefined): Promise<WriteTally> {
+    const tally = new WriteTally(replicas, this.countedPredicate(), request.version, w);
+    if (tally.state === 'failed') return Promise.reject(this.writeFailed(tally));
     return new Promise((resolve, reject) => {
-      let acks = 0;
-      let settledCounted = 0;
-      let settled = false;
-      let newerSeen: string | undefined;
-      const health = this.health;
-      // Replicas excluded from quorums (refilling after a lost disk) get the write, but their answers do not count.
-      const counted = (nodeId: string): boolean => health === undefined || health.isCounted(nodeId);
-      let total = 0;
-      for (const nodeId of replicas) if (counted(nodeId)) total += 1;
-      const fail = (reason?: string): void => {
-        settled = true;
-        this.events.quorumFailed?.('write', acks, w);
-        reject(new QuorumError('write', acks, w, reason));
+      const settle = (): void => {
+        if (tally.state === 'done') resolve(tally);
+        else reject(this.writeFailed(tally));
       };
-      const onReply = (nodeId: string, reply: WriteReply): void => {
-        if (!counted(nodeId)) return;
-        acks += 1;
-        settledCounted += 1;
-        if (reply.version > request.version && (newerSeen === undefined || reply.version > newerSeen)) {
-          newerSeen = reply.version;
-        }
-        if (settled) return;
-        if (acks >= w) {
-          settled = true;
-          resolve({ acks, newerSeen });
-        } else if (settledCounted === total) {
-          fail();
-        }
-      };
-      const onFailure = (nodeId: string): void => {
-        this.recordHint(nodeId, request);
-        if (!counted(nodeId)) return;
-        settledCounted += 1;
-        if (!settled && settledCounted === total) fail();
-      };
-      if (total < w) {
-        fail(total === replicas.length ? `only ${total} replicas exist for this key` : `only ${total} replicas count toward quorums`);
-        return;
-      }
       for (const nodeId of replicas) {
         this.transport.write(nodeId, request, this.timeoutMs, requestId).then(
-          (reply) => onReply(nodeId, reply),
-          () => onFailure(nodeId),
+          (reply) => {
+            const pending = tally.state === 'pending';
+            if (tally.ack(nodeId, reply.version) !== 'pending' && pending) settle();
+          },
+          () => {
+            this.recordHint(nodeId, request);
+            const pending = tally.state === 'pending';
+            if (tally.fail(nodeId) !== 'pending' && pending) settle();
+          },
         );
       }
     });
   }
 
   /** Reads from the first `r` replicas of `order`, moving on to the next one on each failure. */
-  private readFromReplicas(
-    order: readonly string[],
-    key: string,
-    r: number,
-    requestId: string | undefined,
-  ): Promise<{ nodeId: string; entry: ReplicaEntry | undefined }[]> {
+  private readFromReplicas(order: readonly string[], key: string, r: number, requestId: string | undefined): Promise<ReadReply[]> {
+    const tally = new ReadTally(order, r);
     return new Promise((resolve, reject) => {
-      const replies: { nodeId: string; entry: ReplicaEntry | undefined }[] = [];
-      let next = 0;
-      let inFlight = 0;
-      let settled = false;
-      const fail = (): void => {
-        settled = true;
-        this.events.quorumFailed?.('read', replies.length, r);
-        reject(new QuorumError('read', replies.length, r));
+      const settle = (): void => {
+        if (tally.state === 'done') {
+          resolve(tally.replies);
+        } else {
+          this.events.quorumFailed?.('read', tally.replies.length, r);
+          reject(new QuorumError('read', tally.replies.length, r));
+        }
       };
-      const ask = (): void => {
-        const nodeId = order[next++];
-        inFlight += 1;
-        this.transport.read(nodeId, key, this.timeoutMs, requestId).then(
-          (entry) => {
-            inFlight -= 1;
-            if (settled) return;
-            replies.push({ nodeId, entry });
-            if (replies.length >= r) {
-              settled = true;
-              resolve(replies);
-            } else if (inFlight === 0 && next >= order.length) {
-              fail();
-            }
-          },
-          () => {
-            inFlight -= 1;
-            if (settled) return;
-            if (next < order.length) ask();
-            else if (inFlight === 0) fail();
-          },
-        );
+      const ask = (nodeIds: readonly string[]): void => {
+        for (const nodeId of nodeIds) {
+          this.transport.read(nodeId, key, this.timeoutMs, requestId).then(
+            (entry) => {
+              const pending = tally.state === 'pending';
+              if (tally.reply(nodeId, entry).state !== 'pending' && pending) settle();
+            },
+            () => {
+              const pending = tally.state === 'pending';
+              const step = tally.fail(nodeId);
+              if (step.state !== 'pending') {
+                if (pending) settle();
+              } else {
+                ask(step.ask);
+              }
+            },
+          );
+        }
       };
-      if (order.length < r) {
-        fail();
+      if (tally.state === 'failed') {
+        settle();
         return;
       }
-      for (let i = 0; i < r; i++) ask();
+      ask(tally.start());
     });
   }
 

@@ -62,21 +62,3 @@ export interface VersionSource {
    */
   covers?(version: string): boolean;
 }
-
-/** Wall-clock time in milliseconds, injected so that tests control it. */
-export interface Clock {
-  now(): number;
-}
-
-/** Timers, injected so that tests can run on virtual time. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock and timers of the process. */
-export const systemClock: Clock & Timers = {
-  now: () => Date.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};

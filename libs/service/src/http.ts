@@ -137,8 +137,8 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
  * Sends a text body with its status and content type. Every answer goes through here or {@link sendJson}, never
  * through Express's `res.send`, which answers conditional requests (`If-None-Match`) with a bodiless 304.
  */
-export function sendText(res: http.ServerResponse, status: number, contentType: string, text: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+export function sendText(res: http.ServerResponse, status: number, contentType: string, text: string | Buffer): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': typeof text === 'string' ? Buffer.byteLength(text) : text.length });
   res.end(text);
 }
 

@@ -28,4 +28,13 @@ export {
 export type { ServerLimits } from './http';
 export { SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
 export { EXIT_CONFIG_ERROR, EXIT_START_FAILED, startProcess } from './start-process';
-export { readFileIfExists, writeFileDurably } from './durable-file';
+export {
+  createServerShell,
+  EncodedBody,
+  errorHandler,
+  logFailure,
+  metricsHandler,
+  notFoundHandler,
+  TokenCheck,
+} from './server-shell';
+export type { FastRoute, RequestContext, ServerShellOptions } from './server-shell';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore, PowerLossFileSystem, Wal, WalErrorCode, KEY_BYTES_MAX } from '@kv/wal';
+import { openStore, PowerLossFileSystem, Wal, WalErrorCode, RECORD_KEY_BYTES_MAX } from '@kv/wal';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-wal-smoke-mjs-'));
 try {
@@ -30,7 +30,7 @@ try {
 
   assert.equal(typeof Wal.open, 'function');
   assert.equal(WalErrorCode.Corrupt, 'WAL_CORRUPT');
-  assert.equal(KEY_BYTES_MAX, 4096);
+  assert.equal(RECORD_KEY_BYTES_MAX, 4096);
   console.log('smoke.mjs: ok');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

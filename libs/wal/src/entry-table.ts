@@ -1,4 +1,4 @@
-import type { Entry } from './entry';
+import { supersedes, type Entry } from './entry';
 import { FRAME_HEADER_BYTES, PAYLOAD_PREFIX_BYTES, VALUE_LENGTH_BYTES } from './format';
 
 const FIXED_BYTES = FRAME_HEADER_BYTES + PAYLOAD_PREFIX_BYTES;
@@ -46,7 +46,7 @@ export class EntryTable {
   put(entry: Entry): boolean {
     const old = this.map.get(entry.key);
     if (old !== undefined) {
-      if (entry.version <= old.version) return false;
+      if (!supersedes(entry.version, old.version)) return false;
       if (old.value !== null) this.liveCount--;
       this.bytes -= entryFrameBytes(old);
     }

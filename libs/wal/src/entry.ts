@@ -36,3 +36,13 @@ export type StoreOp =
 export function makeEntry(key: string, value: string | null, version: string): Entry {
   return { key, value, version, tombstone: value === null };
 }
+
+/**
+ * The apply rule of a versioned store: a write at `version` replaces what is held only when `version` is greater (as a
+ * string) than the version held, tombstones included; nothing held accepts any version. Every store of kv applies
+ * writes through this one function (the durable store here, and the in-memory replicas that tests use), so resending a
+ * write, in any order, is always safe.
+ */
+export function supersedes(version: string, held: string | undefined): boolean {
+  return held === undefined || version > held;
+}

@@ -39,7 +39,7 @@ export const OP_SNAPSHOT_META = 4;
 export const OP_SNAPSHOT_END = 5;
 
 /** Largest key in UTF-8 bytes: 4x the API's 1024-byte key limit, leaving room for consumers that prefix keys. */
-export const KEY_BYTES_MAX = 4096;
+export const RECORD_KEY_BYTES_MAX = 4096;
 /** Largest version in UTF-8 bytes: hybrid-clock versions are ~30-60 bytes; this leaves room for long issuer ids. */
 export const VERSION_BYTES_MAX = 128;
 /** Largest value in UTF-8 bytes: above any request-body limit of the apps, small enough to read in one piece. */
@@ -54,7 +54,7 @@ export const SNAPSHOT_END_BYTES = 1 + 4;
 /** Smallest valid payload: a `SNAPSHOT_META` with an empty version floor. A zero-filled frame is below it. */
 export const PAYLOAD_BYTES_MIN = PAYLOAD_PREFIX_BYTES;
 /** Largest valid payload: a `SET` with the largest key, version and value. */
-export const RECORD_BYTES_MAX = PAYLOAD_PREFIX_BYTES + KEY_BYTES_MAX + VERSION_BYTES_MAX + VALUE_LENGTH_BYTES + VALUE_BYTES_MAX;
+export const RECORD_BYTES_MAX = PAYLOAD_PREFIX_BYTES + RECORD_KEY_BYTES_MAX + VERSION_BYTES_MAX + VALUE_LENGTH_BYTES + VALUE_BYTES_MAX;
 
 /** Digits of the zero-padded sequence number in file names, so lexical order is numeric order. */
 export const SEQUENCE_DIGITS = 20;

@@ -9,6 +9,7 @@ export {
   COMPACTION_FACTOR_DEFAULT,
   type StoreOptions,
 } from './store-options';
+export { supersedes } from './entry';
 export type { Entry, StoreOp, StoredValue, WriteResult } from './entry';
 export type { RecoveryReport } from './recovery-report';
 export {
@@ -21,7 +22,7 @@ export {
   type WalStats,
 } from './wal';
 export {
-  BATCH_BYTES_MAX_DEFAULT,
+  GROUP_COMMIT_BYTES_MAX_DEFAULT,
   QUEUE_BYTES_MAX_DEFAULT,
   SEGMENT_BYTES_MAX_DEFAULT,
   SEGMENT_BYTES_MIN,
@@ -43,5 +44,5 @@ export {
   type PowerLossFileSystemOptions,
   type UnsyncedPolicy,
 } from './power-loss-file-system';
-export { FORMAT_VERSION, KEY_BYTES_MAX, RECORD_BYTES_MAX, VALUE_BYTES_MAX, VERSION_BYTES_MAX } from './format';
+export { FORMAT_VERSION, RECORD_KEY_BYTES_MAX, RECORD_BYTES_MAX, VALUE_BYTES_MAX, VERSION_BYTES_MAX } from './format';
 export { VERSION_SUFFIX_DEFAULT } from './version-clock';

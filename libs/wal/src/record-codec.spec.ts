@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import CRC32 from 'crc-32';
 import {
   FRAME_HEADER_BYTES,
-  KEY_BYTES_MAX,
+  RECORD_KEY_BYTES_MAX,
   OP_DELETE,
   OP_PURGE,
   OP_SET,
@@ -69,12 +69,12 @@ describe('record codec', () => {
   });
 
   it('accepts the maxima and refuses one byte more (TypeError, nothing encoded)', () => {
-    const key = 'k'.repeat(KEY_BYTES_MAX);
+    const key = 'k'.repeat(RECORD_KEY_BYTES_MAX);
     const version = 'v'.repeat(VERSION_BYTES_MAX);
     const [decoded] = decodeAll(encodeRecords([{ op: 'set', key, version, value: 'x' }]));
     expect(decoded).toEqual({ op: 'set', key, version, value: 'x' });
     expect(() => encodeRecords([{ op: 'set', key: key + 'k', version: 'v', value: '' }])).toThrow(TypeError);
-    expect(() => encodeRecords([{ op: 'set', key: 'é'.repeat(KEY_BYTES_MAX / 2 + 1), version: 'v', value: '' }])).toThrow(TypeError);
+    expect(() => encodeRecords([{ op: 'set', key: 'é'.repeat(RECORD_KEY_BYTES_MAX / 2 + 1), version: 'v', value: '' }])).toThrow(TypeError);
     expect(() => encodeRecords([{ op: 'delete', key: 'k', version: version + 'v' }])).toThrow(TypeError);
     expect(() => encodeRecords([{ op: 'set', key: 'k', version: 'v', value: 'x'.repeat(VALUE_BYTES_MAX + 1) }])).toThrow(TypeError);
   });
@@ -103,7 +103,7 @@ describe('record codec', () => {
       ['an unknown op', patched((p) => ((p[0] = 9), p))],
       ['op 0', patched((p) => ((p[0] = 0), p))],
       ['a key length past the end', patched((p) => (p.writeUInt16LE(200, 1), p))],
-      ['a key length over the maximum', patched((p) => (p.writeUInt16LE(KEY_BYTES_MAX + 1, 1), p))],
+      ['a key length over the maximum', patched((p) => (p.writeUInt16LE(RECORD_KEY_BYTES_MAX + 1, 1), p))],
       ['a version length past the end', patched((p) => ((p[6] = 250), p))],
       ['a value length past the end', patched((p) => (p.writeUInt32LE(6, 10), p))],
       ['a value length of 2^32-1', patched((p) => (p.writeUInt32LE(0xffffffff, 10), p))],

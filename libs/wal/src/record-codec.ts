@@ -1,7 +1,7 @@
 import CRC32 from 'crc-32';
 import {
   FRAME_HEADER_BYTES,
-  KEY_BYTES_MAX,
+  RECORD_KEY_BYTES_MAX,
   OP_DELETE,
   OP_PURGE,
   OP_SET,
@@ -34,7 +34,7 @@ const DELETE = OP_DELETE;
 const PURGE = OP_PURGE;
 const META = OP_SNAPSHOT_META;
 const END = OP_SNAPSHOT_END;
-const KEY_MAX = KEY_BYTES_MAX;
+const KEY_MAX = RECORD_KEY_BYTES_MAX;
 const VERSION_MAX = VERSION_BYTES_MAX;
 const VALUE_MAX = VALUE_BYTES_MAX;
 const RECORD_MAX = RECORD_BYTES_MAX;
@@ -70,7 +70,7 @@ function opCode(op: WalRecordOp): number {
 }
 
 /**
- * UTF-8 size of a key, checked against {@link KEY_BYTES_MAX}.
+ * UTF-8 size of a key, checked against {@link RECORD_KEY_BYTES_MAX}.
  * @throws TypeError if too long.
  */
 export function keyBytes(key: string): number {

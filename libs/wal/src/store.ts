@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { makeEntry, type Entry, type StoreOp, type StoredValue, type WriteResult } from './entry';
+import { makeEntry, supersedes, type Entry, type StoreOp, type StoredValue, type WriteResult } from './entry';
 import { EntryTable } from './entry-table';
 import type { FileSystem } from './file-system';
 import { isSnapshotTempFileName, parseSegmentFileName, parseSnapshotFileName, snapshotFileName } from './file-names';
@@ -444,11 +444,11 @@ export class Store {
         else results[i] = { applied: false, version: current?.version ?? '' };
       } else {
         const version = op.version ?? this.clock.next();
-        if (current == null || version > current.version) {
+        if (supersedes(version, current?.version ?? undefined)) {
           write = { key: op.key, entry: makeEntry(op.key, op.value, version), version, done: RESOLVED };
           this.clock.observe(version);
         } else {
-          results[i] = { applied: false, version: current.version };
+          results[i] = { applied: false, version: (current as Entry).version };
         }
       }
       if (write !== undefined) {

@@ -41,8 +41,8 @@ export interface WalOptions {
    * unless nothing is waiting (so one large batch always gets through). Default {@link QUEUE_BYTES_MAX_DEFAULT}.
    */
   queueBytesMax?: number;
-  /** Bytes written by one group commit at most (default {@link BATCH_BYTES_MAX_DEFAULT}). */
-  batchBytesMax?: number;
+  /** Bytes written by one group commit at most (default {@link GROUP_COMMIT_BYTES_MAX_DEFAULT}). */
+  groupCommitBytesMax?: number;
   /** The file layer (default: the real disk, {@link NodeFileSystem}). */
   fs?: FileSystem;
   /**
@@ -64,7 +64,7 @@ export const SEGMENT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** Default bound on bytes waiting for their sync: a few seconds of writes at disk speed, bounded memory. */
 export const QUEUE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** Default bound on one group commit: larger writes save no system calls and delay the first writer's ack. */
-export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+export const GROUP_COMMIT_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 /** Smallest accepted `segmentBytesMax`: a header and a few records (tests use tiny segments). */
 export const SEGMENT_BYTES_MIN = FILE_HEADER_BYTES + 64;
 
@@ -115,7 +115,7 @@ export function resolveWalOptions(options: WalOptions = {}): ResolvedWalOptions 
     syncIntervalMs: positiveInteger('syncIntervalMs', options.syncIntervalMs, SYNC_INTERVAL_MS_DEFAULT),
     segmentBytesMax: positiveInteger('segmentBytesMax', options.segmentBytesMax, SEGMENT_BYTES_MAX_DEFAULT, SEGMENT_BYTES_MIN),
     queueBytesMax: positiveInteger('queueBytesMax', options.queueBytesMax, QUEUE_BYTES_MAX_DEFAULT),
-    batchBytesMax: positiveInteger('batchBytesMax', options.batchBytesMax, BATCH_BYTES_MAX_DEFAULT),
+    groupCommitBytesMax: positiveInteger('groupCommitBytesMax', options.groupCommitBytesMax, GROUP_COMMIT_BYTES_MAX_DEFAULT),
     fs: options.fs ?? new NodeFileSystem(),
     onFatal: options.onFatal ?? exitOnFatal,
     onSync: options.onSync ?? (() => undefined),

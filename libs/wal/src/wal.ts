@@ -472,7 +472,7 @@ export class Wal {
   private takeBatch(): QueuedAppend[] {
     let bytes = 0;
     let count = 0;
-    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].frames.length <= this.options.batchBytesMax)) {
+    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].frames.length <= this.options.groupCommitBytesMax)) {
       bytes += this.queue[count].frames.length;
       count++;
     }

@@ -1,7 +1,19 @@
-import { ErrorCode, KvError, type InternalOpResult } from '@kv/protocol';
+import {
+  ErrorCode,
+  KvError,
+  decodeInternalResults,
+  decodeReadResult,
+  decodeWriteResult,
+  encodeInternalBatch,
+  readOpOf,
+  writeOpOf,
+  type InternalOp,
+  type InternalOpResult,
+} from '@kv/protocol';
 import type { BatchSender, OutgoingBatch } from '../batching-transport';
-import type { Clock, ReplicaEntry, Timers, Transport, WriteReply, WriteRequest } from '../transport';
-import { systemClock } from '../transport';
+import { systemClock } from '../system-clock';
+import type { Clock, Timers } from '../time';
+import type { ReplicaEntry, Transport } from '../transport';
 import { InMemoryNode } from './in-memory-node';
 
 /** A fault of one node, as the coordinator experiences it. Faults combine; `down` wins. */
@@ -74,40 +86,53 @@ export class InMemoryCluster {
     this.policy = policy;
   }
 
-  /** A transport with one call per operation. */
+  /** A transport with one call per operation (each a batch of one, through the internal codec). */
   transport(): Transport {
     return {
-      write: (nodeId, request, timeoutMs) => {
+      write: async (nodeId, request, timeoutMs) => {
         this.calls.write += 1;
-        return this.call(nodeId, 'write', timeoutMs, (node) => node.apply(request));
+        const [result] = await this.exchange(nodeId, 'write', timeoutMs, [writeOpOf(request)]);
+        return decodeWriteResult(result);
       },
-      read: (nodeId, key, timeoutMs) => {
+      read: async (nodeId, key, timeoutMs) => {
         this.calls.read += 1;
-        return this.call(nodeId, 'read', timeoutMs, (node) => node.get(key));
+        const [result] = await this.exchange(nodeId, 'read', timeoutMs, [readOpOf(key)]);
+        return decodeReadResult(result);
       },
     };
   }
 
-  /** A batch sender applying each batch as a data node's batch endpoint does. */
+  /** A batch sender serving each batch as a data node's batch endpoint does, through the internal codec. */
   batchSender(): BatchSender {
     return {
       send: (nodeId: string, batch: OutgoingBatch, timeoutMs: number): Promise<InternalOpResult[]> => {
         this.calls.batch += 1;
         const kind = batch.ops.some((op) => op[0] !== 'g') ? 'write' : 'read';
-        return this.call(nodeId, kind, timeoutMs, (node) =>
-          batch.ops.map((op): InternalOpResult => {
-            if (op[0] === 'g') {
-              const entry = node.get(op[1]);
-              return entry === undefined ? null : [entry.version, entry.value];
-            }
-            const request: WriteRequest =
-              op[0] === 's' ? { key: op[1], value: op[2], version: op[3] } : { key: op[1], value: null, version: op[2] };
-            const reply: WriteReply = node.apply(request);
-            return [reply.applied ? 1 : 0, reply.version];
-          }),
+        return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(batch.bytes())).then((answer) =>
+          decodeInternalResults(answer, batch.ops.length),
         );
       },
     };
+  }
+
+  /** A health probe of a node, as a coordinator's prober does it: its incarnation, or a failure under a fault. */
+  probe(nodeId: string, timeoutMs = 1000): Promise<{ incarnation: string }> {
+    return this.call(nodeId, 'read', timeoutMs, async (node) => ({ incarnation: node.incarnation }));
+  }
+
+  /**
+   * Lists every entry a node holds, tombstones included, as `GET /internal/entries` streams them (an `EntrySource`);
+   * fails at once when the node is down or failing.
+   */
+  async *entries(nodeId: string): AsyncGenerator<[key: string, version: string, value: string | null]> {
+    const listed = await this.call(nodeId, 'read', 1000, async (node) => [...node.dump()]);
+    for (const [key, entry] of listed) yield [key, entry.version, entry.value];
+  }
+
+  private exchange(nodeId: string, kind: 'read' | 'write', timeoutMs: number, ops: InternalOp[]): Promise<InternalOpResult[]> {
+    return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(encodeInternalBatch(ops))).then((answer) =>
+      decodeInternalResults(answer, ops.length),
+    );
   }
 
   private faultOf(nodeId: string, kind: 'read' | 'write'): NodeFault {
@@ -128,7 +153,7 @@ export class InMemoryCluster {
     nodeId: string,
     kind: 'read' | 'write',
     timeoutMs: number,
-    handle: (node: InMemoryNode) => T,
+    handle: (node: InMemoryNode) => Promise<T>,
   ): Promise<T> {
     const node = this.node(nodeId);
     const fault = this.faultOf(nodeId, kind);
@@ -148,15 +173,17 @@ export class InMemoryCluster {
         return;
       }
       const delayMs = fault.delayMs ?? 0;
-      let result: T;
+      let result: Promise<T> | undefined;
       clock.setTimeout(() => {
         result = handle(node);
+        // The outcome is collected at reply time; a failure to apply is reported then, never as unhandled.
+        result.catch(() => undefined);
       }, delayMs / 2);
       if (fault.dropReplies || delayMs >= timeoutMs) {
         clock.setTimeout(timeout, timeoutMs);
         return;
       }
-      clock.setTimeout(() => resolve(result), delayMs);
+      clock.setTimeout(() => resolve(result as Promise<T>), delayMs);
     });
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock, Timers } from '../transport';
+import type { Clock, Timers } from '../time';
 
 interface Timer {
   readonly id: number;

@@ -1,3 +1,4 @@
+import { decodeVersion, encodeVersion } from '@kv/protocol';
 import { HashRing } from '@kv/ring';
 import { MemoryHintStore } from '../hint-store';
 import { InMemoryCluster } from '../in-memory/in-memory-cluster';
@@ -6,7 +7,10 @@ import { NodeHealth } from '../node-health';
 import { Replicator, type ReplicatorOptions } from '../replicator';
 import type { VersionSource } from '../transport';
 
-/** Versions for tests: zero-padded counters, so string order is numeric order. */
+/**
+ * Versions for tests: a counter as the version's ms (a valid version, since the in-memory nodes decode batches with
+ * the real codec), so string order is numeric order.
+ */
 export class CounterVersions implements VersionSource {
   issued = 0;
 
@@ -19,17 +23,18 @@ export class CounterVersions implements VersionSource {
   }
 
   observe(version: string): void {
-    const seen = Number.parseInt(version, 10);
+    const seen = decodeVersion(version).ms;
     if (seen > this.counter) this.counter = seen;
   }
 
   covers(version: string): boolean {
-    return Number.parseInt(version, 10) <= this.counter;
+    return decodeVersion(version).ms <= this.counter;
   }
 }
 
+/** The version of counter `n`. */
 export function format(counter: number): string {
-  return String(counter).padStart(12, '0');
+  return encodeVersion({ ms: counter, counter: 0, clockId: 'c' });
 }
 
 export interface Harness {

@@ -1,50 +1,53 @@
 import { HybridClock, decodeVersion, isVersion } from '@kv/protocol';
-import type { VersionSource } from '@kv/quorum';
 import type { ClockFloor } from './clock-floor';
+import type { Clock } from './time';
+import type { VersionSource } from './transport';
 
 /** Versions issued while the durable floor is at least this far ahead of them need no wait for the floor. */
 export const FLOOR_HEADROOM_MS = 1000;
 
-/** Options of {@link ProxyVersions}. */
-export interface ProxyVersionsOptions {
-  proxyId: string;
+/** Options of {@link CoordinatorVersions}. */
+export interface CoordinatorVersionsOptions {
+  /** This coordinator's clock id, the last field of its versions (unique among coordinators). */
+  clockId: string;
+  /** The wall clock. */
+  clock: Clock;
   /** The durable floor; `undefined` runs without one (test-only: a restart may then issue older versions). */
   floor: ClockFloor | undefined;
-  /** Added to the wall clock (test-only: a clock stepped back or forward). */
-  clockOffsetMs?: number;
-  /** Whether versions seen on replicas advance the clock (off only to prove that tests notice). */
+  /** Whether versions seen on replicas advance the clock (default true; off only to prove that tests notice). */
   observeVersions?: boolean;
 }
 
 /**
- * The proxy's version source: a hybrid logical clock that never issues a version below the durable clock floor, and
- * that moves past versions seen on replicas. Callers of a write first await {@link ProxyVersions.ready} (usually a
- * no-op) so that every version they are about to issue is covered by the floor on disk.
+ * A coordinator's version source: a hybrid logical clock that never issues a version below the durable clock floor,
+ * and that moves past versions seen on replicas. Callers of a write first await {@link CoordinatorVersions.ready}
+ * (usually a no-op) so that every version they are about to issue is covered by the floor on disk.
  */
-export class ProxyVersions implements VersionSource {
-  private readonly clock: HybridClock;
+export class CoordinatorVersions implements VersionSource {
+  private readonly hlc: HybridClock;
   private readonly floor: ClockFloor | undefined;
   private readonly observeVersions: boolean;
-  private readonly wall: { now(): number };
+  private readonly clock: Clock;
+  readonly clockId: string;
 
-  constructor(options: ProxyVersionsOptions) {
-    const offset = options.clockOffsetMs ?? 0;
-    this.wall = { now: () => Date.now() + offset };
+  constructor(options: CoordinatorVersionsOptions) {
+    this.clock = options.clock;
     this.floor = options.floor;
-    this.clock = new HybridClock({ clock: this.wall, clockId: options.proxyId, floorMs: options.floor?.floorMs ?? 0 });
+    this.clockId = options.clockId;
+    this.hlc = new HybridClock({ clock: this.clock, clockId: options.clockId, floorMs: options.floor?.floorMs ?? 0 });
     this.observeVersions = options.observeVersions ?? true;
   }
 
   next(): string {
-    return this.clock.next();
+    return this.hlc.next();
   }
 
   observe(version: string): void {
-    if (this.observeVersions) this.clock.observe(version);
+    if (this.observeVersions) this.hlc.observe(version);
   }
 
   covers(version: string): boolean {
-    const last = this.clock.last;
+    const last = this.hlc.last;
     if (last === undefined || !isVersion(version)) return false;
     const seen = decodeVersion(version);
     return seen.ms < last.ms || (seen.ms === last.ms && seen.counter <= last.counter);
@@ -52,7 +55,7 @@ export class ProxyVersions implements VersionSource {
 
   /**
    * Resolves once the versions issued in the next moments are covered by the floor on disk; `undefined` (no wait) when
-   * they already are, which is the case whenever {@link ProxyVersions.advanceFloor} runs regularly.
+   * they already are, which is the case whenever {@link CoordinatorVersions.advanceFloor} runs regularly.
    */
   ready(): Promise<void> | undefined {
     if (this.floor === undefined) return undefined;
@@ -72,6 +75,6 @@ export class ProxyVersions implements VersionSource {
    * floor (which a clock stepped back issues at).
    */
   private issuingMs(): number {
-    return Math.max(this.wall.now(), this.clock.lastMs, this.clock.floorMs);
+    return Math.max(this.clock.now(), this.hlc.lastMs, this.hlc.floorMs);
   }
 }

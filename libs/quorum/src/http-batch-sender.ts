@@ -1,12 +1,12 @@
 import { ErrorCode, isKvError, type InternalOpResult, type NodeClient } from '@kv/protocol';
-import type { BatchSender, OutgoingBatch } from '@kv/quorum';
+import type { BatchSender, OutgoingBatch } from './batching-transport';
 
 /** Observes the batches sent to data nodes (metrics). */
 export type BatchObserver = (nodeId: string, ops: number) => void;
 
 /**
- * Sends the batching transport's batches to data nodes over HTTP (`POST /internal/batch`), with one {@link NodeClient}
- * (keep-alive agent, bounded sockets) per node. A batch shared by several nodes is serialized once.
+ * Sends the batching transport's batches to data nodes over HTTP (`POST /internal/batch`), with one `NodeClient` of
+ * `@kv/protocol` (keep-alive agent, bounded sockets) per node. A batch shared by several nodes is encoded once.
  */
 export class HttpBatchSender implements BatchSender {
   /**
