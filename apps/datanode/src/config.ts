@@ -6,7 +6,7 @@ const setting = <T>(s: Setting<T>): Setting<T> => s;
 /** The largest MAX_VALUE_BYTES: a value must fit in one record of the log (16 MiB). */
 export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
 
-/** The data node's settings (CONTRACT.md, Configuration), each an environment variable and a `--flag`. */
+/** The data node's settings (docs/configuration.md#data-node), each an environment variable and a `--flag`. */
 export const DATANODE_SETTINGS = {
   port: setting({ env: 'PORT', parse: parse.port, default: 8001, describe: 'port of the internal API' }),
   host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),

@@ -52,7 +52,7 @@ const BATCH_PATH = PublicRoutes.batch;
  * Builds the proxy's app. The data routes (`GET/PUT/DELETE /kv/{key}`, `POST /batch`) are served by lean handlers on
  * Node's request and response: Express costs more per request than everything else the proxy does for a key (see
  * docs/ARCHITECTURE.md). Health, cluster, metrics, unknown routes and errors go through Express. Both paths apply
- * the same limits, token check and error bodies of CONTRACT.md.
+ * the same limits, token check and error bodies (docs/protocol/http.md, docs/errors.md).
  */
 export function createApp(deps: ProxyAppDeps): ProxyApp {
   const { api, logger } = deps;

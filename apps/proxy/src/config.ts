@@ -39,7 +39,7 @@ export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
-/** The proxy's settings (CONTRACT.md, Configuration), each an environment variable and a `--flag`. */
+/** The proxy's settings (docs/configuration.md#proxy), each an environment variable and a `--flag`. */
 export const PROXY_SETTINGS = {
   port: setting({ env: 'PORT', parse: parse.port, default: 8000, describe: 'port of the public API' }),
   host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),

@@ -34,7 +34,7 @@ export interface PublicApiDeps {
 }
 
 /**
- * The public key-value API of CONTRACT.md, apart from any HTTP framework: each method takes the raw (still
+ * The public key-value API (docs/protocol/http.md), apart from any HTTP framework: each method takes the raw (still
  * percent-encoded) key and the raw body, and returns the answer's body or throws a `KvError` whose code and status
  * the caller sends. Quorum failures are `KV_QUORUM_FAILED` (503) with `acks` and `required`.
  */

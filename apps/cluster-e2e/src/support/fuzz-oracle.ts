@@ -2,8 +2,8 @@ import { ERROR_STATUS, ErrorCode, REQUEST_ID_HEADER } from '@kv/protocol';
 import { headerOf, type FuzzOutcome, type FuzzResponse } from './fuzz-http';
 
 /**
- * The fuzz oracle: what every answer of a kv server must look like (CONTRACT.md, docs/protocol/http.md,
- * docs/errors.md), whatever was asked. It returns the problems it finds as sentences, so that a failing property
+ * The fuzz oracle: what every answer of a kv server must look like (docs/protocol/http.md, docs/errors.md), whatever
+ * was asked. It returns the problems it finds as sentences, so that a failing property
  * shows all of them next to the request fast-check found.
  */
 
