@@ -77,9 +77,9 @@ tarball=${tarballs[0]}
 step="tarball contents"
 # What a consumer needs is there; what only the workspace needs (specs, test fixtures, sources) is not.
 listing=$(tar -tzf "$tarball")
-for required in package/package.json package/index.js package/index.d.ts package/README.md; do
-  grep -qx "$required" <<<"$listing" || {
-    echo "pack-check: $required is missing from $(basename "$tarball")" >&2
+for required in package.json index.js index.d.ts README.md; do
+  grep -qx "package/$required" <<<"$listing" || {
+    echo "pack-check: package/$required is missing from $(basename "$tarball")" >&2
     false
   }
 done
