@@ -1,7 +1,7 @@
 import nx from '@nx/eslint-plugin';
 
 /**
- * Module boundaries (docs/ARCHITECTURE.md, Libraries and apps):
+ * Module boundaries (docs/design.md#layout-and-module-boundaries):
  * - apps may import libs; libs never import apps;
  * - no lib imports express or yargs (libs stay usable outside our servers and CLI);
  * - `ring`, `protocol` and `wal` are leaves: they import no other @kv lib;
@@ -85,7 +85,7 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportDefaultDeclaration', message: 'No default exports (docs/ARCHITECTURE.md, House rules).' },
+        { selector: 'ExportDefaultDeclaration', message: 'No default exports (docs/design.md#typescript).' },
       ],
     },
   },

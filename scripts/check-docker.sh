@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Static checks of the Docker files, without a Docker engine (none runs in CI):
-#  - docker-compose.yml validates with docker-compose 1.29 (`config -q`), and with `docker compose` (v2) when present;
+# Static checks of the Docker files, without a Docker engine (none runs in CI). What always runs needs only Node.js and
+# the npm packages of `npm ci`:
+#  - docker-compose.yml validates against the Compose Specification's JSON schema (scripts/check-compose-schema.mjs);
 #  - every docker/*.Dockerfile passes dockerfilelint;
 #  - every FROM line names the same base image, so the three images run the same Node.js.
+# Extras with system tools, by the rule of scripts/lib/require-tool.cjs (skipped with one line when the tool is
+# missing, a failure under CI=true):
+#  - docker-compose 1.29 (`config -q`, Debian package docker-compose) validates docker-compose.yml as it reads it;
+#  - `docker compose` (v2), when the Docker CLI has that plugin, does the same (no line when it has not: it is an
+#    alternative to docker-compose, which CI installs).
 # What the services do with their settings is checked by apps/cluster-e2e/src/compose.spec.ts, which runs them.
 # Exits non-zero on any issue.
 set -uo pipefail
@@ -15,27 +21,21 @@ fail() {
 }
 
 # --- compose file ---
-validators=0
-if command -v docker-compose >/dev/null 2>&1; then
-  validators=$((validators + 1))
-  if docker-compose -f docker-compose.yml config -q; then
-    echo "docker-compose.yml: valid for $(docker-compose version --short 2>/dev/null || echo docker-compose)"
-  else
-    fail "docker-compose.yml is invalid for docker-compose (see above)"
-  fi
+if ! node scripts/check-compose-schema.mjs docker-compose.yml; then
+  fail "docker-compose.yml does not follow the Compose Specification (see above)"
+fi
+# shellcheck disable=SC2016 # $(...) is expanded by the inner bash, after require-tool found docker-compose.
+if ! node scripts/lib/require-tool.cjs "docker-compose config" docker-compose docker-compose -- bash -c '
+  docker-compose -f docker-compose.yml config -q &&
+    echo "docker-compose.yml: valid for docker-compose $(docker-compose version --short 2>/dev/null)"'; then
+  fail "docker-compose.yml is invalid for docker-compose, or docker-compose is missing (see above)"
 fi
 if docker compose version >/dev/null 2>&1; then
-  validators=$((validators + 1))
   if docker compose -f docker-compose.yml config -q; then
     echo "docker-compose.yml: valid for docker compose $(docker compose version --short 2>/dev/null)"
   else
     fail "docker-compose.yml is invalid for docker compose (see above)"
   fi
-fi
-if [ "$validators" -eq 0 ]; then
-  fail "docker-compose is missing, so docker-compose.yml cannot be validated. Install it (no Docker engine needed):
-  sudo apt-get update && sudo apt-get install -y --no-install-recommends docker-compose
-or install Docker Compose v2 (the \`docker compose\` plugin)."
 fi
 
 # --- Dockerfiles ---

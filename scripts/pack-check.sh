@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checks that a library works as a published package, outside this workspace.
 #
-# Builds libs/<lib> with Nx, packs dist/libs/<lib> with `npm pack`, installs the tarball into an empty folder (its
-# dependencies come from the registry, cached copies first) and runs smoke scripts there against the installed copy:
+# Builds libs/<lib> with Nx, packs dist/libs/<lib> with `npm pack`, installs the tarball into an empty folder and runs
+# smoke scripts there against the installed copy. Its dependencies on other libraries of this workspace (@kv/...),
+# which no registry serves, are packed from their own builds and installed in the same command, as the libraries'
+# READMEs tell users to; its other dependencies come from the registry, cached copies first. Smoke scripts:
 #   *.cjs, *.js  run with node (CommonJS require)
 #   *.mjs        run with node (ESM import)
 #   *.ts         type-checked with the workspace's tsc against the installed declarations, under the "nodenext",
@@ -75,9 +77,9 @@ tarball=${tarballs[0]}
 step="tarball contents"
 # What a consumer needs is there; what only the workspace needs (specs, test fixtures, sources) is not.
 listing=$(tar -tzf "$tarball")
-for required in package/package.json package/index.js package/index.d.ts package/README.md; do
-  grep -qx "$required" <<<"$listing" || {
-    echo "pack-check: $required is missing from $(basename "$tarball")" >&2
+for required in package.json index.js index.d.ts README.md; do
+  grep -qx "package/$required" <<<"$listing" || {
+    echo "pack-check: package/$required is missing from $(basename "$tarball")" >&2
     false
   }
 done
@@ -87,6 +89,38 @@ if grep -E '\.spec\.|/testing/|\.ts$' <<<"$listing" | grep -v '\.d\.ts$'; then
 fi
 echo "pack-check: $(basename "$tarball"): $(wc -l <<<"$listing") files"
 
+step="pack workspace dependencies"
+# The @kv/* dependencies of the built package, and theirs in turn: each is libs/<name>, built by `nx build $lib`
+# (build depends on ^build). A missing folder or build fails here rather than as a registry lookup of a stranger's
+# package of the same name.
+workspace_deps=$(cd "$root" && node -e '
+  const fs = require("node:fs");
+  const seen = new Set();
+  const queue = [process.argv[1]];
+  while (queue.length > 0) {
+    const pkg = JSON.parse(fs.readFileSync(`dist/libs/${queue.shift()}/package.json`, "utf8"));
+    for (const dep of Object.keys(pkg.dependencies ?? {})) {
+      if (!dep.startsWith("@kv/")) continue;
+      const name = dep.slice("@kv/".length);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      queue.push(name);
+    }
+  }
+  console.log([...seen].join(" "));
+' "$lib")
+dep_tarballs=()
+for dep in $workspace_deps; do
+  [[ -f "$root/dist/libs/$dep/package.json" ]] || {
+    echo "pack-check: @kv/$dep is a dependency of @kv/$lib but dist/libs/$dep was not built" >&2
+    false
+  }
+  mkdir "$tmp/pack-$dep"
+  (cd "$root" && npm pack "dist/libs/$dep" --pack-destination "$tmp/pack-$dep" --silent >/dev/null)
+  dep_tarballs+=("$tmp/pack-$dep/"*.tgz)
+  echo "pack-check: with @kv/$dep ($(basename "${dep_tarballs[-1]}"))"
+done
+
 step="npm install into an empty folder"
 echo "pack-check: $step"
 consumer="$tmp/consumer"
@@ -94,7 +128,7 @@ mkdir "$consumer"
 printf '{ "name": "pack-check-consumer", "version": "0.0.0", "private": true }\n' >"$consumer/package.json"
 # @types/node as well: the libraries are for Node.js, and their declarations name Node's types (Buffer, streams), as
 # any TypeScript service on Node has them.
-(cd "$consumer" && npm install "$tarball" @types/node@20 --prefer-offline --no-audit --no-fund --no-package-lock --loglevel=error)
+(cd "$consumer" && npm install "$tarball" ${dep_tarballs[@]+"${dep_tarballs[@]}"} @types/node@20 --prefer-offline --no-audit --no-fund --no-package-lock --loglevel=error)
 
 for script in "${scripts[@]}"; do
   name=$(basename "$script")

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: builds what is missing and runs the local cluster of CONTRACT.md, the topology of docker-compose.yml
-// as local processes: data nodes node1..node3 on 8001..8003, the proxy on 8000, data under ./data/. Each line a
-// process writes is prefixed with its name; Ctrl-C or SIGTERM stops everything (data nodes after the proxy).
+// `npm start`: builds what is missing and runs the local cluster of docs/configuration.md, the topology of
+// docker-compose.yml as local processes: data nodes node1..node3 on 8001..8003, the proxy on 8000, data under ./data/.
+// Each line a process writes is prefixed with its name; Ctrl-C or SIGTERM stops everything (data nodes after the
+// proxy).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';

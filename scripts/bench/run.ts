@@ -243,7 +243,7 @@ ${bulkLine}
 ${errors.length > 0 ? `\nErrors during the run: ${errors.join('; ')}.\n` : ''}
 See docs/ARCHITECTURE.md (Data path) for where the time goes and why the data path is built as it is.
 `;
-  writeFileSync(path.join(root, 'docs', 'benchmarks.md'), doc);
+  writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { ErrorCode, isKvError } from '@kv/protocol';
 
 /**
- * The exit codes of `kv` (the contract's CLI section): scripts branch on them, so they never change meaning.
+ * The exit codes of `kv` (docs/cli.md#exit-codes): scripts branch on them, so they never change meaning.
  */
 export const ExitCode = {
   /** The command did what was asked. */

@@ -4,7 +4,7 @@ import { ConfigError } from '@kv/service';
 import { readDatanodeConfig } from './config';
 
 describe('data node configuration', () => {
-  test('defaults (docs/configuration.md): NODE_ID node-<PORT>, DATA_DIR ./data/<NODE_ID>', () => {
+  test('defaults of docs/configuration.md: NODE_ID node-<PORT>, DATA_DIR ./data/<NODE_ID>', () => {
     expect(readDatanodeConfig({}, [])).toMatchObject({
       port: 8001,
       host: '0.0.0.0',

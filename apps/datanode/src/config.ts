@@ -4,7 +4,7 @@ import { LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
 
-/** The data node's settings (docs/configuration.md), each an environment variable and a `--flag`. */
+/** The data node's settings (docs/configuration.md#data-node), each an environment variable and a `--flag`. */
 export const DATANODE_SETTINGS = {
   port: setting({ env: 'PORT', parse: parse.port, default: 8001, describe: 'port of the internal API' }),
   host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),

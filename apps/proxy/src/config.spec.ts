@@ -4,7 +4,7 @@ import { parseNodes, readProxyConfig } from './config';
 const NODES = 'node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003';
 
 describe('proxy configuration', () => {
-  test('defaults of CONTRACT.md', () => {
+  test('defaults of docs/configuration.md', () => {
     expect(readProxyConfig({ NODES }, [])).toMatchObject({
       port: 8000,
       host: '0.0.0.0',

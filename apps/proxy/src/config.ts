@@ -38,7 +38,7 @@ export function parseNodes(raw: string): NodeAddress[] {
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
-/** The proxy's settings (docs/configuration.md), each an environment variable and a `--flag`. */
+/** The proxy's settings (docs/configuration.md#proxy), each an environment variable and a `--flag`. */
 export const PROXY_SETTINGS = {
   port: setting({ env: 'PORT', parse: parse.port, default: 8000, describe: 'port of the public API' }),
   host: setting({ env: 'HOST', parse: parse.text, default: '0.0.0.0', describe: 'address to listen on' }),

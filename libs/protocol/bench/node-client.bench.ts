@@ -7,8 +7,8 @@
  *   1 op per request:   NodeClient ~3,600 requests/s, http.request ~16,000 requests/s
  *   64 ops per request: NodeClient ~3,100 requests/s (~200,000 ops/s), http.request ~6,500 requests/s
  * A CPU profile puts the difference in axios (config merging, headers, dispatch); this package's own code (reply parsing,
- * error mapping) is about 1% of samples. Hence DESIGN.md's rule: batch the internal traffic, one request per replica per
- * event-loop turn, and the per-request cost of axios stops mattering.
+ * error mapping) is about 1% of samples. Hence the rule of docs/design.md#performance: batch the internal traffic, one
+ * request per replica per event-loop turn, and the per-request cost of axios stops mattering.
  */
 import * as http from 'node:http';
 import { Worker } from 'node:worker_threads';

@@ -3,7 +3,7 @@
  * Limits). Body limits are derived from the value limit, so raising `MAX_VALUE_BYTES` raises them with it.
  */
 
-/** Longest key, in bytes of UTF-8 (the contract: 1 to 1024). */
+/** Longest key, in bytes of UTF-8: 1 to 1024 (docs/protocol/http.md#keys). */
 export const KEY_BYTES_MAX = 1024;
 
 /** Default largest value, in bytes of UTF-8: 1 MiB keeps one write well below a WAL segment and a socket buffer's worth. */
@@ -15,7 +15,7 @@ export const VALUE_BYTES_MAX_DEFAULT = 1_048_576;
  */
 export const VALUE_BYTES_LIMIT = 16 * 1024 * 1024;
 
-/** Most operations in one public batch (the contract): bounds the fan-out and the answer of one request. */
+/** Most operations in one public batch (docs/protocol/http.md#limits): bounds the fan-out and answer of a request. */
 export const BATCH_OPS_MAX = 1000;
 
 /**

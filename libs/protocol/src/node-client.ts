@@ -19,7 +19,7 @@ import { isErrorBody } from './error-body';
 import { RESPONSE_BYTES_MAX_DEFAULT, SOCKET_IDLE_MS_DEFAULT } from './limits';
 import { validateVersion } from './version';
 
-/** Default deadline of one request to a data node (the contract's `NODE_TIMEOUT_MS` default). */
+/** Default deadline of one request to a data node: the proxy's `NODE_TIMEOUT_MS` (docs/configuration.md#proxy). */
 export const NODE_TIMEOUT_MS_DEFAULT = 1000;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Configuration from environment variables, each also accepted as a `--kebab-case` flag (a flag wins), as
- * CONTRACT.md says. Every value is checked before a process listens; a bad one is a {@link ConfigError} whose message
- * is the one line the process prints before exiting with code 2.
+ * docs/configuration.md says. Every value is checked before a process listens; a bad one is a {@link ConfigError}
+ * whose message is the one line the process prints before exiting with code 2.
  */
 
 /** A bad configuration value; `message` names the variable and what is wrong. */
@@ -118,7 +118,7 @@ export function settingsHelp(settings: Settings): string {
   return rows.join('\n');
 }
 
-/** Parsers with the error wording of CONTRACT.md ("must be ..."). */
+/** Parsers with the error wording of docs/configuration.md ("must be ..."). */
 export const parse = {
   /** An integer in `min..max`. */
   integer(min: number, max: number): (raw: string) => number {

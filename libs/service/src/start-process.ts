@@ -1,6 +1,6 @@
 import { ConfigError, settingsHelp, type Settings } from './config';
 
-/** Exit code of a process stopped by a bad configuration (CONTRACT.md). */
+/** Exit code of a process stopped by a bad configuration (docs/configuration.md#how-settings-are-read). */
 export const EXIT_CONFIG_ERROR = 2;
 /** Exit code of a process that failed to start for another reason (a corrupt log, a port in use, ...). */
 export const EXIT_START_FAILED = 1;

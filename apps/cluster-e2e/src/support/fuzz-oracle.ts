@@ -2,8 +2,8 @@ import { ERROR_STATUS, ErrorCode, REQUEST_ID_HEADER } from '@kv/protocol';
 import { headerOf, type FuzzOutcome, type FuzzResponse } from './fuzz-http';
 
 /**
- * The fuzz oracle: what every answer of a kv server must look like (CONTRACT.md, docs/protocol/http.md,
- * docs/errors.md), whatever was asked. It returns the problems it finds as sentences, so that a failing property
+ * The fuzz oracle: what every answer of a kv server must look like (docs/protocol/http.md, docs/errors.md), whatever
+ * was asked. It returns the problems it finds as sentences, so that a failing property
  * shows all of them next to the request fast-check found.
  */
 
@@ -38,8 +38,9 @@ export interface OracleContext {
 const NODE_REFUSAL_STATUSES = new Set([400, 408, 413, 417, 431, 505]);
 
 /**
- * The error statuses a kv server may answer with, and the codes each allows: the registry's table (errors.md, Codes),
- * without `KV_INTERNAL` (a bug, which the fuzzer exists to find) and `KV_UNAVAILABLE` (client side only).
+ * The error statuses a kv server may answer with, and the codes each allows: the registry's table
+ * (docs/errors.md#codes), without `KV_INTERNAL` (a bug, which the fuzzer exists to find) and `KV_UNAVAILABLE`
+ * (client side only).
  */
 const CODES_OF_STATUS: ReadonlyMap<number, readonly string[]> = (() => {
   const table = new Map<number, string[]>();

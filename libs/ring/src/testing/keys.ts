@@ -54,7 +54,7 @@ export function naturalKeys(count: number, seed = 1): string[] {
   return [...keys];
 }
 
-/** `node1` .. `node<count>`: the node ids of the default cluster (CONTRACT.md), extended. */
+/** `node1` .. `node<count>`: the node ids of the default cluster (docs/configuration.md), extended. */
 export function nodeIds(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `node${i + 1}`);
 }
