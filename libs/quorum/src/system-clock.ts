@@ -2,16 +2,11 @@ import type { Clock, Timers } from './time';
 
 /**
  * The process's real clock and timers: the one place in the coordinator core that reads `Date` and arms Node's timers
- * (everything else takes them injected, so every failure order can be played on virtual time). Timers are `unref`ed:
- * a coordinator's periodic work never keeps a process alive on its own.
+ * (everything else takes them injected, so every failure order can be played on virtual time).
  */
 export const systemClock: Clock & Timers = {
   now: () => Date.now(),
-  setTimeout: (callback, delayMs) => {
-    const timer = setTimeout(callback, delayMs);
-    timer.unref();
-    return timer;
-  },
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
