@@ -23,6 +23,8 @@ import { NodeMembership } from './node-membership';
 import { ProxyMetrics } from './proxy-metrics';
 import { ProxyVersions } from './proxy-versions';
 import { PublicApi } from './public-api';
+import { ProxyRespBackend } from './resp-backend';
+import { startRespServer } from './resp-server';
 
 /** How often the clock floor is pushed ahead, off the request path. */
 const FLOOR_ADVANCE_INTERVAL_MS = 1000;
@@ -152,8 +154,18 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
   const port = await listen(server, config.port, config.host);
   logger.info('listening', { host: config.host, port, nodes: nodeIds, hintsPending: hints.count });
 
+  // The Redis protocol beside HTTP (RESP_PORT), over the same replicator; stopped before the node clients close.
+  const resp = await startRespServer(config.respPort, config.host, {
+    backend: new ProxyRespBackend({ replicator, versions, cluster, maxValueBytes: config.maxValueBytes, proxyId: config.proxyId }),
+    authToken: config.authToken,
+    maxValueBytes: config.maxValueBytes,
+    idleTimeoutMs: config.respIdleTimeoutMs,
+    logger,
+    registry,
+  });
+
   onStopSignal(async () => {
-    await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
+    await Promise.all([closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT), resp.stop(SHUTDOWN_GRACE_MS_DEFAULT)]);
     checker.stop();
     clearInterval(floorTimer);
     await membership.stop();

@@ -4,7 +4,7 @@ import { RequestParser, splitInlineArgs, type ParsedRequest } from './request-pa
 import { encodeCommand } from './testing/session-harness';
 
 // redis-parser reads multibulk frames too (they are valid RESP2 replies): a reference for what the parser must return.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const ReferenceParser = require('redis-parser') as new (options: {
   returnReply: (reply: unknown) => void;
   returnError: (error: Error) => void;

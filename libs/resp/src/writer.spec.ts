@@ -4,7 +4,7 @@ import { parseReplies, type Parsed } from './testing/session-harness';
 import { encodeReply } from './writer';
 
 // ioredis's RESP3 decoder (adapted from node-redis): an independent reader of what the writer writes on RESP3.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { Decoder, RESP_TYPES } = require('ioredis/built/resp/decoder') as {
   Decoder: new (config: {
     onReply: (r: unknown) => void;

@@ -7,7 +7,7 @@ import { MemoryBackend } from './memory-backend';
 
 // redis-parser is an independent RESP2 reply parser (the one node-redis and ioredis used for years): replies written
 // here are read back with it, not with code of this library.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const Parser = require('redis-parser') as new (options: {
   returnReply: (reply: unknown) => void;
   returnError: (error: Error) => void;
