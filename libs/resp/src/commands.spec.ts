@@ -41,6 +41,7 @@ describe('commands', () => {
     ['COMMAND LIST', [['COMMAND', 'LIST']], [COMMAND_TABLE.map((s) => s.name)]],
     ['COMMAND INFO get', [['COMMAND', 'INFO', 'get', 'nope']], [[['get', 2, ['readonly', 'fast'], 1, 1, 1, ['@string'], [], [], []], null]]],
     ['QUIT', [['QUIT']], ['OK']],
+    ['without a token, the default user takes any password', [['AUTH', 'default', 'x'], ['AUTH', 'other', 'x']], ['OK', { error: 'WRONGPASS invalid username-password pair or user is disabled.' }]],
   ])('%s', async (_name, commands, expected) => {
     expect(await run(commands)).toEqual(expected);
   });

@@ -20,9 +20,15 @@ function tokenMatches(presented: Buffer, token: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Checks credentials; returns undefined when they are right, else the error reply. */
+/**
+ * Checks credentials; returns undefined when they are right, else the error reply. Without a token, the default user
+ * takes any password when it is named (`AUTH default x`, `HELLO 3 AUTH default x`), as Redis's passwordless default
+ * user does, so clients configured with a password still connect; `AUTH x` alone gets Redis's error for that case.
+ */
 function authenticate(ctx: CommandContext, user: Buffer | undefined, password: Buffer): Reply | undefined {
   if (ctx.authToken === undefined) {
+    if (user !== undefined && user.toString('latin1') === DEFAULT_USER) return undefined;
+    if (user !== undefined) return wrongPass;
     return reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const userOk = user === undefined || user.toString('latin1') === DEFAULT_USER;
