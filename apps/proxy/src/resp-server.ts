@@ -90,7 +90,10 @@ export class RespServer {
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sessions.keys()) socket.pause();
+    for (const [socket, session] of this.sessions) {
+      socket.pause();
+      session.stopReading();
+    }
     const deadline = Date.now() + graceMs;
     await new Promise<void>((resolve) => {
       const check = (): void => {

@@ -121,6 +121,14 @@ export class RespSession {
     this.pump();
   }
 
+  /**
+   * Reads no more commands, including those already received (a server that stops); commands in flight still
+   * answer.
+   */
+  stopReading(): void {
+    this.ended = true;
+  }
+
   /** The connection is gone: replies of commands still running are dropped. */
   closed(): void {
     this.ended = true;
