@@ -6,6 +6,7 @@ import nx from '@nx/eslint-plugin';
  * - no lib imports express or yargs (libs stay usable outside our servers and CLI);
  * - `ring`, `protocol` and `wal` are leaves: they import no other @kv lib;
  * - `quorum` imports only `ring`, `protocol` and `wal`;
+ * - `resp` (the Redis protocol, `layer:core`) imports only leaf libs (`protocol`: key rules, limits, error codes);
  * - `service` (what the server apps share: config, logs, metrics, HTTP plumbing) imports only leaf libs.
  */
 const frameworkImports = ['express', 'yargs', 'yargs/*'];

@@ -14,6 +14,8 @@ const dataDir = path.resolve(root, process.env.KV_DATA_DIR ?? 'data');
 const host = '127.0.0.1';
 const nodes = [1, 2, 3].map((i) => ({ name: `node${i}`, port: 8000 + i }));
 const proxyPort = 8000;
+// The Redis protocol beside HTTP, as in docker-compose.yml.
+const respPort = 6379;
 const color = process.stdout.isTTY ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
 const colors = { proxy: 36, node1: 32, node2: 33, node3: 35, start: 1 };
 
@@ -118,6 +120,7 @@ try {
     HOST: host,
     NODES: nodes.map((node) => `${node.name}=http://${host}:${node.port}`).join(','),
     DATA_DIR: path.join(dataDir, 'proxy'),
+    RESP_PORT: String(respPort),
   });
   await waitHealthy('proxy', proxyPort);
 } catch (error) {
@@ -125,7 +128,8 @@ try {
   stop(1);
 }
 if (!stopping) {
-  say('start', `kv is up: proxy on http://localhost:${proxyPort}, data nodes on 8001-8003, data in ${dataDir}`);
+  say('start', `kv is up: proxy on http://localhost:${proxyPort} (RESP on ${respPort}), data nodes on 8001-8003, data in ${dataDir}`);
   say('start', 'try it in another terminal:  bin/kv set hello world  &&  bin/kv get hello  &&  bin/kv status');
+  say('start', `or with a Redis client:        redis-cli -p ${respPort} set hello world  &&  redis-cli -p ${respPort} get hello`);
   say('start', 'press Ctrl-C to stop');
 }

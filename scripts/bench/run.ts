@@ -1,16 +1,18 @@
 // `npm run bench`: kv side by side with a 3-member etcd cluster (Raft, fsync per commit) and a bare Node HTTP server
 // (the ceiling of any Node front end here), in one run, with one load generator (wrk), on this machine. Starts a
 // local kv cluster of its own (WAL_SYNC=always, N=3, W=2, R=2), runs wrk PUT and GET at each connection count, then
-// `kv bench --batch 100` for bulk writes, and writes docs/benchmarks.md. Compare ratios from the same run only: the
-// machine may be shared and noisy.
+// `kv bench --batch 100` for bulk writes, then redis-benchmark against kv's RESP port and against a redis-server with
+// an fsync per write, and writes docs/benchmarks.md. Compare ratios from the same run only: the machine may be shared
+// and noisy.
 //
-// Needs: apt-get install -y wrk etcd-server etcd-client (etcd is skipped, with a note, when missing).
-// usage: npm run bench -- [--conns 64,256] [--duration 8] [--no-write]
+// Needs: apt-get install -y wrk etcd-server etcd-client redis-tools redis-server (etcd, redis-benchmark and
+// redis-server are skipped, with a note, when missing).
+// usage: npm run bench -- [--conns 64,256] [--duration 8] [--resp-requests 100000] [--no-write]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TestCluster, freePort, repoRoot, request, waitForHealth } from '@kv/testkit';
+import { TestCluster, freePort, repoRoot, request, waitForHealth, waitForPort } from '@kv/testkit';
 
 interface WrkResult {
   rps: number;
@@ -35,6 +37,10 @@ const option = (name: string, fallback: string): string => {
 };
 const conns = option('conns', '64,256').split(',').map(Number);
 const durationS = Number(option('duration', '8'));
+/** Requests per redis-benchmark figure with -P 16 (a fifth of it without pipelining). */
+const respRequests = Number(option('resp-requests', '100000'));
+/** Commands in flight per connection of redis-benchmark (its -P). */
+const RESP_PIPELINE = 16;
 const write = !args.includes('--no-write');
 
 function has(command: string): boolean {
@@ -64,6 +70,47 @@ function wrk(script: string, url: string, c: number, ...scriptArgs: string[]): W
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0));
   return { rps, p50Ms: p50, p99Ms: p99, errors };
+}
+
+/** One redis-benchmark figure: SET and GET, req/s and latency percentiles (ms). */
+interface RespRow {
+  system: string;
+  clients: number;
+  pipeline: number;
+  set: { rps: number; p50Ms: number; p99Ms: number } | undefined;
+  get: { rps: number; p50Ms: number; p99Ms: number } | undefined;
+}
+
+/**
+ * Runs `redis-benchmark -t set,get -d 100` against 127.0.0.1:`port`: `clients` connections, `pipeline` commands in
+ * flight on each, `requests` per command, keys drawn from 100,000 (`-r`), so GETs of keys not set yet answer nil.
+ */
+function redisBenchmark(system: string, port: number, clients: number, pipeline: number, requests: number): RespRow {
+  const argv = ['-h', '127.0.0.1', '-p', String(port), '-t', 'set,get', '-P', String(pipeline), '-n', String(requests), '-d', '100', '-r', '100000', '-c', String(clients), '--csv'];
+  const out = spawnSync('redis-benchmark', argv, { encoding: 'utf8', timeout: 600_000 });
+  const figures = (test: string): RespRow['set'] => {
+    const line = out.stdout.split('\n').find((l) => l.startsWith(`"${test}"`));
+    if (line === undefined) return undefined;
+    const cells = line.split(',').map((cell) => Number(cell.replace(/"/g, '')));
+    // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+    return { rps: cells[1], p50Ms: cells[4], p99Ms: cells[6] };
+  };
+  return { system, clients, pipeline, set: figures('SET'), get: figures('GET') };
+}
+
+/** A redis-server with an fsync per write (appendfsync always) and no snapshots, on a free loopback port. */
+async function redisServer(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  mkdirSync(dir, { recursive: true });
+  const proc = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir]);
+  await waitForPort(port, 10_000);
+  return {
+    port,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((resolve) => (proc.exitCode !== null ? resolve(null) : proc.once('exit', resolve)));
+    },
+  };
 }
 
 function run(command: string, argv: string[], env: Record<string, string> = {}): ChildProcess {
@@ -142,6 +189,10 @@ async function main(): Promise<void> {
   });
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   const rows: Row[] = [];
+  const respRows: RespRow[] = [];
+  const respSkipped: string[] = [];
+  const withResp = has('redis-benchmark');
+  if (!withResp) respSkipped.push('redis-benchmark is missing (apt-get install -y redis-tools): no RESP figures');
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'kv-bench-'));
   try {
     // etcd first: it is the reference every kv figure is divided by.
@@ -165,7 +216,7 @@ async function main(): Promise<void> {
       bare.kill('SIGTERM');
     }
 
-    const cluster = await TestCluster.start({ relays: false, nodeEnv: { WAL_SYNC: 'always', LOG_LEVEL: 'warn' }, proxyEnv: { LOG_LEVEL: 'warn' } });
+    const cluster = await TestCluster.start({ relays: false, resp: withResp, nodeEnv: { WAL_SYNC: 'always', LOG_LEVEL: 'warn' }, proxyEnv: { LOG_LEVEL: 'warn' } });
     let bulk: { keysPerS: number; p99Ms: number };
     try {
       await preload(cluster.proxyUrl);
@@ -187,9 +238,27 @@ async function main(): Promise<void> {
       });
       await cluster.restartProxy({ TEST_EXPRESS_DATA_ROUTES: 'false' });
       bulk = kvBench(cluster.proxyUrl, ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1']);
+      const respPort = cluster.respPort;
+      if (withResp && respPort !== undefined) {
+        respRows.push(redisBenchmark('kv over RESP', respPort, conns[0], RESP_PIPELINE, respRequests));
+        respRows.push(redisBenchmark('kv over RESP', respPort, conns[0], 1, Math.ceil(respRequests / 5)));
+      }
     } finally {
       await cluster.stop();
     }
+
+    if (withResp && has('redis-server')) {
+      const redis = await redisServer(path.join(scratch, 'redis'));
+      try {
+        respRows.push(redisBenchmark('redis-server (appendfsync always)', redis.port, conns[0], RESP_PIPELINE, respRequests));
+        respRows.push(redisBenchmark('redis-server (appendfsync always)', redis.port, conns[0], 1, Math.ceil(respRequests / 5)));
+      } finally {
+        await redis.stop();
+      }
+    } else if (withResp) {
+      respSkipped.push('redis-server is missing (apt-get install -y redis-server): no Redis column');
+    }
+    for (const line of respSkipped) process.stderr.write(`bench: skipped: ${line}\n`);
 
     const lines: string[] = [];
     const etcdOf = (c: number): Row | undefined => rows.find((r) => r.system.startsWith('etcd') && r.conns === c);
@@ -207,14 +276,49 @@ async function main(): Promise<void> {
     const errors = rows.filter((r) => (r.put?.errors ?? 0) + (r.get?.errors ?? 0) > 0).map((r) => `${r.system} at ${r.conns}: ${(r.put?.errors ?? 0) + (r.get?.errors ?? 0)} errors`);
     const table = lines.join('\n');
     const bulkLine = `Bulk writes through \`POST /batch\` (100 operations per request, 16 connections, \`kv bench --batch 100\`): **${fmt(bulk.keysPerS)} keys/s**, request p99 ${fmt(bulk.p99Ms, 1)} ms.`;
-    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}`);
-    if (write) writeReport(table, bulkLine, errors);
+    const kvHttp = rows.find((r) => r.system.startsWith('kv (') && r.conns === conns[0]);
+    const respTable = respReport(respRows, kvHttp, respSkipped);
+    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}\n${respTable}\n`);
+    if (write) writeReport(table, bulkLine, errors, respTable);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-function writeReport(table: string, bulkLine: string, errors: string[]): void {
+/** The RESP table: each redis-benchmark figure, with kv over RESP against redis-server and against kv over HTTP. */
+function respReport(respRows: RespRow[], kvHttp: Row | undefined, skipped: string[]): string {
+  if (respRows.length === 0) return skipped.map((line) => `Skipped: ${line}.`).join('\n');
+  const redisOf = (pipeline: number): RespRow | undefined => respRows.find((r) => r.system.startsWith('redis-server') && r.pipeline === pipeline);
+  const ratio = (mine: number | undefined, theirs: number | undefined): string =>
+    mine === undefined || theirs === undefined || Number.isNaN(mine) || Number.isNaN(theirs) ? '-' : `${(mine / theirs).toFixed(2)}x`;
+  const lines = [
+    '| system | clients | pipeline (-P) | SET req/s | SET p50 / p99 ms | GET req/s | GET p50 / p99 ms | SET vs redis-server | GET vs redis-server |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of respRows) {
+    const redis = redisOf(row.pipeline);
+    lines.push(
+      `| ${row.system} | ${row.clients} | ${row.pipeline} | ${fmt(row.set?.rps)} | ${fmt(row.set?.p50Ms, 1)} / ${fmt(row.set?.p99Ms, 1)} | ` +
+        `${fmt(row.get?.rps)} | ${fmt(row.get?.p50Ms, 1)} / ${fmt(row.get?.p99Ms, 1)} | ${ratio(row.set?.rps, redis?.set?.rps)} | ${ratio(row.get?.rps, redis?.get?.rps)} |`,
+    );
+  }
+  const unpipelined = respRows.find((r) => r.system === 'kv over RESP' && r.pipeline === 1);
+  const pipelined = respRows.find((r) => r.system === 'kv over RESP' && r.pipeline === RESP_PIPELINE);
+  if (kvHttp !== undefined && unpipelined !== undefined) {
+    lines.push(
+      '',
+      `kv over RESP beside kv over HTTP, same run, ${kvHttp.conns} connections, one request in flight on each: ` +
+        `SET ${ratio(unpipelined.set?.rps, kvHttp.put?.rps)} of HTTP PUT, GET ${ratio(unpipelined.get?.rps, kvHttp.get?.rps)} of HTTP GET` +
+        (pipelined === undefined
+          ? '.'
+          : `; with ${RESP_PIPELINE} commands in flight per connection: SET ${ratio(pipelined.set?.rps, kvHttp.put?.rps)}, GET ${ratio(pipelined.get?.rps, kvHttp.get?.rps)}.`),
+    );
+  }
+  for (const line of skipped) lines.push('', `Skipped: ${line}.`);
+  return lines.join('\n');
+}
+
+function writeReport(table: string, bulkLine: string, errors: string[], respTable: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const doc = `# Benchmarks
 
@@ -233,6 +337,11 @@ of different runs: the machine may be shared and noisy.
   that space. For kv every key is written first (\`POST /batch\`), so every GET finds a value; the etcd and bare-Node
   GET runs follow their PUT runs. Lua scripts in \`scripts/bench/\`.
 - **Bulk**: \`kv bench --batch 100 --mix set=1 --connections 16\` for ${durationS} s.
+- **RESP**: \`redis-benchmark -t set,get -d 100 -r 100000 -c ${conns[0]}\`, with \`-P ${RESP_PIPELINE}\` (${respRequests.toLocaleString('en-US')}
+  requests per command) and without pipelining (a fifth of that), against kv's RESP port (the same cluster, after the
+  HTTP figures) and against a \`redis-server --appendonly yes --appendfsync always --save ''\` on loopback: one
+  process, one copy, an fsync per write (per event-loop turn, which groups pipelined writes) against kv's three
+  replicas and two fsyncs before an answer. GETs of keys not written yet answer nil on both.
 - **Machine**: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}.
 
 ## Last run (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)
@@ -241,6 +350,10 @@ ${table}
 
 ${bulkLine}
 ${errors.length > 0 ? `\nErrors during the run: ${errors.join('; ')}.\n` : ''}
+### RESP
+
+${respTable}
+
 See docs/ARCHITECTURE.md (Data path) for where the time goes and why the data path is built as it is.
 `;
   writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { keepClusterFiles, repoRoot, request } from '@kv/testkit';
@@ -46,9 +47,13 @@ describe('docker-compose.yml and the Dockerfiles, read', () => {
     expect(client.compose.profiles).toEqual(['cli']);
   });
 
-  test('only the proxy is published, on port 8000 by default', () => {
+  test('only the proxy is published, on port 8000 by default, and RESP on 6379', () => {
     const proxy = compose.service('proxy');
-    expect(proxy.compose.ports).toEqual([expect.objectContaining({ published: 8000, target: proxy.containerPort })]);
+    expect(proxy.respContainerPort).toBe(6379);
+    expect(proxy.compose.ports).toEqual([
+      expect.objectContaining({ published: 8000, target: proxy.containerPort }),
+      expect.objectContaining({ published: 6379, target: 6379 }),
+    ]);
     for (const node of DATA_NODES) expect(compose.service(node).compose.ports).toEqual([]);
   });
 
@@ -131,6 +136,25 @@ describe('docker-compose.yml, run as local processes', () => {
     expect(put).toMatchObject({ status: 200, body: { key: 'compose key', acks: 2 } });
     const get = await request(proxy, 'GET', '/kv/compose%20key');
     expect(get).toMatchObject({ status: 200, body: { key: 'compose key', value: 'from compose', version: put.body.version } });
+  });
+
+  test('the published RESP port answers the Redis protocol', async () => {
+    const port = compose.publishedPort('proxy', 6379);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$11\r\ncompose key\r\n'));
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        received += chunk;
+        if (received.endsWith('from compose\r\n')) {
+          socket.destroy();
+          resolve(received);
+        }
+      });
+      socket.once('error', reject);
+      socket.setTimeout(5000, () => socket.destroy(new Error(`no answer; got ${JSON.stringify(received)}`)));
+    });
+    expect(answer).toBe('+PONG\r\n$12\r\nfrom compose\r\n');
   });
 
   test('the proxy sees every data node up, under the id each node reports', async () => {

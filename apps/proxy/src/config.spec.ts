@@ -19,6 +19,8 @@ describe('proxy configuration', () => {
       logLevel: 'info',
       clusterToken: undefined,
       authToken: undefined,
+      respPort: undefined,
+      respIdleTimeoutMs: 300000,
       nodes: [
         { id: 'node1', url: 'http://127.0.0.1:8001' },
         { id: 'node2', url: 'http://127.0.0.1:8002' },
@@ -29,6 +31,7 @@ describe('proxy configuration', () => {
 
   test('flags win over the environment', () => {
     expect(readProxyConfig({ NODES, PORT: '9000' }, ['--port', '9001', '--write-quorum=3'])).toMatchObject({ port: 9001, writeQuorum: 3 });
+    expect(readProxyConfig({ NODES, RESP_PORT: '6379' }, ['--resp-idle-timeout-ms', '0'])).toMatchObject({ respPort: 6379, respIdleTimeoutMs: 0 });
   });
 
   test.each([
@@ -39,6 +42,8 @@ describe('proxy configuration', () => {
     [{ NODES: 'node1=http://a:1', REPLICAS: '3', WRITE_QUORUM: '1', READ_QUORUM: '1' }, 'REPLICAS=3 must be <= the number of NODES (1)'],
     [{ NODES, NODE_TIMEOUT_MS: '0' }, 'NODE_TIMEOUT_MS=0 must be an integer in 1..600000'],
     [{ NODES, LOG_LEVEL: 'loud' }, 'LOG_LEVEL=loud must be one of'],
+    [{ NODES, RESP_PORT: '6379x' }, 'RESP_PORT=6379x must be an integer in 0..65535'],
+    [{ NODES, RESP_IDLE_TIMEOUT_MS: '-1' }, 'RESP_IDLE_TIMEOUT_MS=-1 must be an integer in 0..86400000'],
     [{ NODES, PROXY_ID: 'Has Caps' }, 'PROXY_ID=Has Caps must be 1..16 of a-z'],
     [{ NODES: 'node1' }, 'must be a comma-separated list of id=url'],
     [{ NODES: 'node1=ftp://x' }, 'has a bad URL for node1'],

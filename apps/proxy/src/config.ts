@@ -1,5 +1,6 @@
 import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
 import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_DEFAULT } from '@kv/quorum';
+import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
 import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 /** One data node of `NODES`. */
@@ -96,6 +97,17 @@ export const PROXY_SETTINGS = {
     },
     default: 'proxy',
     describe: 'this proxy in the versions it issues (distinct per proxy)',
+  }),
+  respPort: setting<number | undefined>({
+    env: 'RESP_PORT',
+    parse: parse.port,
+    describe: 'serve the Redis protocol (RESP2/RESP3) on this port; unset: off',
+  }),
+  respIdleTimeoutMs: setting({
+    env: 'RESP_IDLE_TIMEOUT_MS',
+    parse: parse.integer(0, 86_400_000),
+    default: RESP_IDLE_TIMEOUT_MS_DEFAULT,
+    describe: 'close a RESP connection idle this long, in ms; 0: never',
   }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
   // Test-only settings: they weaken guarantees on purpose, so that tests can prove the checks would notice.

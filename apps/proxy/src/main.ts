@@ -26,6 +26,8 @@ import { createApp } from './app';
 import { PROXY_SETTINGS, readProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
+import { ProxyRespBackend } from './resp-backend';
+import { startRespServer } from './resp-server';
 
 /** Sockets per data node: batching keeps one batch in flight per node, a few more serve probes and hints. */
 const NODE_SOCKETS_MAX = 4;
@@ -45,6 +47,7 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     });
   }
 
+  const clock = offsetClock(systemClock, config.testClockOffsetMs);
   const nodeIds = config.nodes.map((node) => node.id);
   const clients = new Map(
     config.nodes.map((node) => [
@@ -71,7 +74,7 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     expectIncarnation: (nodeId, incarnation) => client(nodeId).expectIncarnation(incarnation),
     stable: new FileStableStore(config.dataDir),
     hints,
-    clock: offsetClock(systemClock, config.testClockOffsetMs),
+    clock,
     timers: systemClock,
     replicas: config.replicas,
     writeQuorum: config.writeQuorum,
@@ -125,8 +128,18 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
   const port = await listen(server, config.port, config.host);
   logger.info('listening', { host: config.host, port, nodes: nodeIds, hintsPending: hints.count });
 
+  // The Redis protocol beside HTTP (RESP_PORT), over the same replicator; stopped before the node clients close.
+  const resp = await startRespServer(config.respPort, config.host, {
+    backend: new ProxyRespBackend({ replicator: coordinator.replicator, versions: coordinator.versions, cluster, maxValueBytes: config.maxValueBytes, proxyId: config.proxyId, now: () => clock.now() }),
+    authToken: config.authToken,
+    maxValueBytes: config.maxValueBytes,
+    idleTimeoutMs: config.respIdleTimeoutMs,
+    logger,
+    registry,
+  });
+
   onStopSignal(async () => {
-    await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
+    await Promise.all([closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT), resp.stop(SHUTDOWN_GRACE_MS_DEFAULT)]);
     await coordinator.stop();
     await hints.close();
     for (const nodeClient of clients.values()) nodeClient.close();

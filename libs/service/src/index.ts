@@ -27,7 +27,7 @@ export {
 } from './http';
 export type { ServerLimits } from './http';
 export { SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
-export { EXIT_CONFIG_ERROR, EXIT_START_FAILED, startProcess } from './start-process';
+export { EXIT_CONFIG_ERROR, EXIT_START_FAILED, KV_VERSION, startProcess } from './start-process';
 export {
   createServerShell,
   EncodedBody,

@@ -2,6 +2,9 @@ import { ConfigError, settingsHelp, type Settings } from './config';
 
 /** Exit code of a process stopped by a bad configuration (docs/configuration.md#how-settings-are-read). */
 export const EXIT_CONFIG_ERROR = 2;
+/** kv's version, as `--version` prints it and `INFO` reports it. */
+export const KV_VERSION = '0.1.0';
+
 /** Exit code of a process that failed to start for another reason (a corrupt log, a port in use, ...). */
 export const EXIT_START_FAILED = 1;
 
@@ -9,7 +12,7 @@ export const EXIT_START_FAILED = 1;
  * Runs a server process's `main`: answers `--help` (the settings, their flags and defaults) and `--version`, and turns
  * start-up failures into one line on stderr and an exit code: 2 for a bad configuration, 1 for anything else.
  */
-export function startProcess(program: string, settings: Settings, main: () => Promise<void>, version = '0.1.0'): void {
+export function startProcess(program: string, settings: Settings, main: () => Promise<void>, version = KV_VERSION): void {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(

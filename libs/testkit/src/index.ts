@@ -3,9 +3,12 @@ export { ManagedProcess } from './cluster/managed-process';
 export type { ManagedProcessOptions } from './cluster/managed-process';
 export { TcpRelay } from './cluster/tcp-relay';
 export type { RelayMode } from './cluster/tcp-relay';
-export { TestCluster, entryPoint, freePort, repoRoot, waitForHealth } from './cluster/test-cluster';
+export { TestCluster, entryPoint, freePort, repoRoot, waitForHealth, waitForPort } from './cluster/test-cluster';
 export type { TestClusterOptions, TestNode } from './cluster/test-cluster';
 export { keepClusterFiles } from './cluster/test-cluster';
+
+// System tools: present, skipped with one line, or (CI=true) required.
+export { requireTool } from './tools/require-tool';
 
 // HTTP helpers for tests.
 export { eventually, request } from './http/request';

@@ -23,7 +23,7 @@ const APPS: readonly AppName[] = ['proxy', 'datanode', 'client'];
 /** Variables of the Node.js runtime rather than of an app; an image or a service may set them. */
 const RUNTIME_VARIABLES: ReadonlySet<string> = new Set(['NODE_ENV', 'NODE_OPTIONS']);
 /** Settings this mapping rewrites; setting them by flag in `command:` would bypass it. */
-const MAPPED_SETTINGS: ReadonlySet<string> = new Set(['PORT', 'HOST', 'DATA_DIR', 'NODES']);
+const MAPPED_SETTINGS: ReadonlySet<string> = new Set(['PORT', 'RESP_PORT', 'HOST', 'DATA_DIR', 'NODES']);
 /** Time for an app to answer its own `/health` once started. */
 const START_TIMEOUT_MS = 20_000;
 /** Pause between attempts of a failing healthcheck (compose waits `interval`; the app already answers here). */
@@ -85,6 +85,10 @@ export interface LocalService {
   readonly containerPort?: number;
   /** The loopback port it listens on here. */
   readonly localPort?: number;
+  /** The port it serves RESP on in its container (its RESP_PORT), if any. */
+  readonly respContainerPort?: number;
+  /** The loopback port it serves RESP on here. */
+  readonly respLocalPort?: number;
   /** Node.js options before the script in its entrypoint. */
   readonly nodeOptions: readonly string[];
   /** Arguments after the script (entrypoint and command). */
@@ -146,6 +150,15 @@ export class LocalCompose {
     const service = this.services.get(name);
     if (service === undefined) throw new TypeError(`no service ${name}`);
     return service;
+  }
+
+  /** The local port of a port a service publishes (`ports:`), by its port in the container. */
+  publishedPort(name: string, containerPort: number): number {
+    const service = this.service(name);
+    if (!service.compose.ports.some((port) => port.target === containerPort)) throw new Error(`${name} publishes no port ${containerPort}`);
+    const local = containerPort === service.respContainerPort ? service.respLocalPort : service.localPort;
+    if (local === undefined) throw new Error(`${name} listens on no port ${containerPort}`);
+    return local;
   }
 
   /** The local URL of a port a service publishes (`ports:`), by its port in the container. */
@@ -292,6 +305,7 @@ export class LocalCompose {
   private mapValue(service: LocalService, key: string, value: string, problems: string[]): string {
     const where = `${service.name}: ${key}=${value}`;
     if (key === 'PORT' && service.localPort !== undefined) return String(service.localPort);
+    if (key === 'RESP_PORT' && service.respLocalPort !== undefined) return String(service.respLocalPort);
     if (key === 'HOST' && service.up) {
       if (!['0.0.0.0', '::', ''].includes(value)) problems.push(`${where}: other containers cannot reach a server that listens on ${value}`);
       return '127.0.0.1';
@@ -345,7 +359,7 @@ export class LocalCompose {
         problems.push(`${service.name}: DATA_DIR is not set, so the app would write inside the container, not on a volume`);
       }
       for (const port of service.compose.ports) {
-        if (port.target !== service.containerPort) {
+        if (port.target !== service.containerPort && port.target !== service.respContainerPort) {
           problems.push(`${service.name}: publishes container port ${port.target}, but the app listens on ${service.containerPort}`);
         }
       }
@@ -493,7 +507,28 @@ async function mapService(compose: ComposeService, problems: string[]): Promise<
     if (!Number.isInteger(containerPort) || containerPort <= 0) problems.push(`${compose.name}: PORT=${raw} is not a port`);
     if (up) localPort = await freePort();
   }
-  return { name: compose.name, compose, image, app, containerEnv, composeVariables, up, containerPort, localPort, nodeOptions, appArgs };
+  let respContainerPort: number | undefined;
+  let respLocalPort: number | undefined;
+  if (settings.variables.has('RESP_PORT') && (containerEnv.RESP_PORT ?? '') !== '') {
+    respContainerPort = Number(containerEnv.RESP_PORT);
+    if (!Number.isInteger(respContainerPort) || respContainerPort <= 0) problems.push(`${compose.name}: RESP_PORT=${containerEnv.RESP_PORT} is not a port`);
+    if (up) respLocalPort = await freePort();
+  }
+  return {
+    name: compose.name,
+    compose,
+    image,
+    app,
+    containerEnv,
+    composeVariables,
+    up,
+    containerPort,
+    localPort,
+    respContainerPort,
+    respLocalPort,
+    nodeOptions,
+    appArgs,
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ export type ScenarioTemplate = Omit<ScenarioOptions, 'seed' | 'durationMs' | 'lo
  */
 export const SCENARIOS: readonly ScenarioTemplate[] = [
   { name: 'register/kill-node', workload: 'register', nemeses: ['kill-node'] },
+  { name: 'register/resp-kill-node', workload: 'register', protocol: 'resp', nemeses: ['kill-node'] },
   { name: 'register/partition', workload: 'register', nemeses: ['cut-link', 'cut-two-links', 'reset-link', 'slow-link'] },
   { name: 'register/pause-node', workload: 'register', nemeses: ['pause-node'] },
   { name: 'register/kill-all', workload: 'register', nemeses: ['kill-all'], faultMs: [200, 1000] },
@@ -24,4 +25,10 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
 ];
 
 /** The scenarios of the short profile that `npm test` runs. */
-export const CI_SCENARIOS: readonly string[] = ['register/kill-node', 'register/partition', 'set/kill-and-partition', 'register/everything'];
+export const CI_SCENARIOS: readonly string[] = [
+  'register/kill-node',
+  'register/resp-kill-node',
+  'register/partition',
+  'set/kill-and-partition',
+  'register/everything',
+];

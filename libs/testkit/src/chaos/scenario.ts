@@ -24,6 +24,8 @@ export interface ScenarioOptions {
   /** Quiet time between faults, in ms: [min, max]. */
   quietMs?: [number, number];
   workload: 'register' | 'set';
+  /** How the register workload reaches the proxy (default `http`); `resp` also turns the proxy's RESP port on. */
+  protocol?: 'http' | 'resp';
   clients?: number;
   /** Register workload: keys shared by the clients. */
   keys?: number;
@@ -120,6 +122,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const [quietMin, quietMax] = options.quietMs ?? [300, 1500];
   const token = options.nodeEnv?.CLUSTER_TOKEN;
   const cluster = await TestCluster.start({
+    resp: options.protocol === 'resp',
     nodeEnv: options.nodeEnv,
     proxyEnv: { HEALTH_INTERVAL_MS: '200', ...options.proxyEnv },
   });
@@ -132,6 +135,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       options.workload === 'register'
         ? runRegisterWorkload({
             proxyUrl: cluster.proxyUrl,
+            protocol: options.protocol,
+            respPort: () => cluster.respPort,
             random: workloadRandom,
             clients: options.clients ?? 6,
             keys: options.keys ?? 5,

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { encodeKey } from '@kv/protocol';
+import Redis from 'ioredis';
 import type { Operation } from '../checker/history';
 import { request } from '../http/request';
 import type { Random } from './random';
@@ -17,6 +18,13 @@ export interface StopSignal {
 /** Options of {@link runRegisterWorkload}. */
 export interface RegisterWorkloadOptions {
   proxyUrl: string;
+  /**
+   * How clients reach the proxy (default `http`): `resp` sends GET, SET and DEL over the Redis protocol, one
+   * connection per client (ioredis), with `CLIENT KV-QUORUM` for `readQuorum`/`writeQuorum`.
+   */
+  protocol?: 'http' | 'resp';
+  /** The proxy's RESP port, read at every (re)connection (it may move when the proxy restarts); for `resp`. */
+  respPort?: () => number | undefined;
   random: Random;
   /** Concurrent clients (processes of the history). */
   clients: number;
@@ -40,22 +48,101 @@ function unknownOutcome(status: number): boolean {
   return status === 503 || status >= 500;
 }
 
+/** One operation's answer, whatever the protocol: a status as HTTP would give it, and the body. */
+interface Answer {
+  status: number;
+  body: { value?: string | null; version?: string };
+}
+
+/** A client of the register workload: one operation at a time. */
+interface RegisterClient {
+  read(key: string): Promise<Answer>;
+  write(key: string, value: string | null): Promise<Answer>;
+  close(): void;
+}
+
+function httpClient(options: RegisterWorkloadOptions): RegisterClient {
+  const query = (name: 'r' | 'w', value: number | undefined): string => (value === undefined ? '' : `?${name}=${value}`);
+  const path = (key: string): string => `/kv/${encodeKey(key)}`;
+  return {
+    read: (key) => request(options.proxyUrl, 'GET', path(key) + query('r', options.readQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS),
+    write: (key, value) =>
+      value === null
+        ? request(options.proxyUrl, 'DELETE', path(key) + query('w', options.writeQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
+        : request(options.proxyUrl, 'PUT', path(key) + query('w', options.writeQuorum), { value }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS),
+    close: () => undefined,
+  };
+}
+
+/**
+ * A RESP client for the workload. Its answers are mapped to HTTP statuses so that one classification serves both:
+ * `-TRYAGAIN` (quorum missed) and internal errors are 503 (unknown outcome), other error replies 400 (refused), a nil
+ * GET 404. A command without an answer in time, or cut by a lost connection, rejects (unknown outcome). Commands are
+ * never resent after a reconnection, and none waits for a connection: each one is sent once or not at all.
+ */
+function respClient(options: RegisterWorkloadOptions): RegisterClient {
+  const port = options.respPort?.();
+  if (port === undefined) throw new TypeError('the resp protocol needs respPort');
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port,
+    commandTimeout: WORKLOAD_REQUEST_TIMEOUT_MS,
+    connectTimeout: WORKLOAD_REQUEST_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: () => 50,
+  });
+  redis.on('error', () => undefined);
+  // The port may move when the proxy restarts: read it again before each reconnection.
+  redis.on('reconnecting', () => {
+    const latest = options.respPort?.();
+    if (latest !== undefined) redis.options.port = latest;
+  });
+  if (options.writeQuorum !== undefined || options.readQuorum !== undefined) {
+    redis.on('ready', () => {
+      redis.call('CLIENT', 'KV-QUORUM', String(options.writeQuorum ?? 0), String(options.readQuorum ?? 0)).catch(() => undefined);
+    });
+  }
+  const answer = async (run: () => Promise<unknown>, ok: (result: unknown) => Answer): Promise<Answer> => {
+    try {
+      return ok(await run());
+    } catch (error) {
+      // An error reply from the server (ioredis names them ReplyError); anything else is a timeout or a lost connection.
+      if (!(error instanceof Error) || error.name !== 'ReplyError') throw error;
+      const unknown = error.message.startsWith('TRYAGAIN') || error.message.includes('internal error');
+      return { status: unknown ? 503 : 400, body: {} };
+    }
+  };
+  return {
+    read: (key) => answer(() => redis.get(key), (value) => (value === null ? { status: 404, body: {} } : { status: 200, body: { value: value as string } })),
+    write: (key, value) => answer(() => (value === null ? redis.del(key) : redis.set(key, value)), () => ({ status: 200, body: {} })),
+    close: () => redis.disconnect(),
+  };
+}
+
 /**
  * The register workload: clients read and write (unique values) a few shared keys until stopped, recording every
  * operation with its invocation and completion time and its outcome. A timed-out, reset or 503 write is `unknown`:
  * it may have happened, at any time after its invocation. A read without an answer is `unknown` and is dropped by
- * the checker.
+ * the checker. Over HTTP (default) or RESP (`protocol`).
  */
 export async function runRegisterWorkload(options: RegisterWorkloadOptions): Promise<Operation[]> {
   const history: Operation[] = [];
   const keys = Array.from({ length: options.keys }, (_, i) => `${options.prefix ?? 'reg'}-${i}`);
   let nextId = 0;
-  const query = (name: 'r' | 'w', value: number | undefined): string => (value === undefined ? '' : `?${name}=${value}`);
 
   const client = async (process: number, random: Random): Promise<void> => {
+    const connection = options.protocol === 'resp' ? respClient(options) : httpClient(options);
+    try {
+      await runClient(process, random, connection);
+    } finally {
+      connection.close();
+    }
+  };
+  const runClient = async (process: number, random: Random, connection: RegisterClient): Promise<void> => {
     for (let seq = 0; !options.stop.stopped; seq++) {
       const key = random.pick(keys);
-      const path = `/kv/${encodeKey(key)}`;
       const isWrite = random.chance(options.writeRatio);
       const isDelete = isWrite && random.chance(0.1);
       const value = isWrite && !isDelete ? `c${process}-${seq}` : null;
@@ -71,16 +158,12 @@ export async function runRegisterWorkload(options: RegisterWorkloadOptions): Pro
       };
       let answered = true;
       try {
-        const res = isWrite
-          ? isDelete
-            ? await request(options.proxyUrl, 'DELETE', path + query('w', options.writeQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
-            : await request(options.proxyUrl, 'PUT', path + query('w', options.writeQuorum), { value }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
-          : await request(options.proxyUrl, 'GET', path + query('r', options.readQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
+        const res = isWrite ? await connection.write(key, value) : await connection.read(key);
         op.completedAt = performance.now();
         if (res.status === 200) {
           op.outcome = 'ok';
           op.version = res.body.version;
-          if (!isWrite) op.value = res.body.value;
+          if (!isWrite) op.value = res.body.value ?? null;
         } else if (!isWrite && res.status === 404) {
           op.outcome = 'ok';
           op.value = null;

@@ -52,6 +52,29 @@ export async function waitForHealth(url: string, timeoutMs = 20_000): Promise<vo
   throw new Error(`${url} not healthy within ${timeoutMs} ms (${last})`);
 }
 
+/** Resolves once `port` on 127.0.0.1 accepts a TCP connection; polls for at most `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve();
+        });
+        socket.once('error', reject);
+        socket.setTimeout(1000, () => socket.destroy(new Error('connect timeout')));
+      });
+      return;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`127.0.0.1:${port} not accepting connections within ${timeoutMs} ms (${last})`);
+}
+
 /** One data node of a test cluster, reached by the proxy through its relay. */
 export interface TestNode {
   readonly id: string;
@@ -101,6 +124,11 @@ export interface TestClusterOptions {
    * every byte once more in the test process.
    */
   relays?: boolean;
+  /**
+   * Whether the proxy also serves RESP, on a free port (default false): sets `RESP_PORT`, which `proxyEnv` may
+   * also set to a port of its own choosing. {@link TestCluster.respPort} tells the port.
+   */
+  resp?: boolean;
 }
 
 /**
@@ -126,6 +154,12 @@ export class TestCluster {
     return `http://127.0.0.1:${this.proxyPort}`;
   }
 
+  /** The proxy's RESP port (its `RESP_PORT`), or undefined when it serves no RESP. */
+  get respPort(): number | undefined {
+    const raw = this.proxy.env.RESP_PORT;
+    return raw === undefined || raw === '' ? undefined : Number(raw);
+  }
+
   /** Starts the data nodes, their relays and the proxy, and waits until all are healthy. */
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kv-cluster-'));
@@ -148,6 +182,7 @@ export class TestCluster {
       nodes.push({ id, port, relay, process: proc, dataDir, url: `http://127.0.0.1:${port}` });
     }
     const proxyPort = await freePort();
+    const respEnv: Record<string, string> = options.resp === true ? { RESP_PORT: String(await freePort()) } : {};
     const proxy = new ManagedProcess({
       name: 'proxy',
       script: proxyScript,
@@ -160,6 +195,7 @@ export class TestCluster {
         HEALTH_INTERVAL_MS: '200',
         NODE_TIMEOUT_MS: '1000',
         LOG_LEVEL: 'info',
+        ...respEnv,
         ...options.proxyEnv,
       },
     });
@@ -221,15 +257,24 @@ export class TestCluster {
     await this.startNode(node);
   }
 
-  /** Starts the proxy (again), with `env` overriding its environment, and waits for its health. */
+  /**
+   * Starts the proxy (again), with `env` overriding its environment, and waits for its health (and for its RESP port
+   * when it has one). A port taken meanwhile moves the proxy to other free ports (HTTP and RESP both: the log does not
+   * say which one was taken).
+   */
   async startProxy(env: Record<string, string> = {}): Promise<void> {
     Object.assign(this.proxy.env, env);
     await startOnFreePort(
       this.proxy,
-      () => waitForHealth(`${this.proxyUrl}/health`),
+      async () => {
+        await waitForHealth(`${this.proxyUrl}/health`);
+        const respPort = this.respPort;
+        if (respPort !== undefined) await waitForPort(respPort);
+      },
       async () => {
         this.proxyPort = await freePort();
         this.proxy.env.PORT = String(this.proxyPort);
+        if (this.respPort !== undefined) this.proxy.env.RESP_PORT = String(await freePort());
       },
     );
   }

@@ -1,0 +1,108 @@
+import { ErrorCode, KvError, type ClusterResponse, validateKey, validateValue } from '@kv/protocol';
+import type { Replicator } from '@kv/quorum';
+import type { RespBackend, RespClusterInfo, RespEntry } from '@kv/resp';
+import { KV_VERSION } from '@kv/service';
+import type { CoordinatorVersions } from '@kv/quorum';
+
+/** What the RESP backend needs from the proxy. */
+export interface ProxyRespBackendDeps {
+  replicator: Replicator;
+  versions: CoordinatorVersions;
+  /** The cluster's membership, health and quorum settings (what `GET /cluster` answers). */
+  cluster: () => ClusterResponse;
+  /** Largest value accepted, in bytes (`MAX_VALUE_BYTES`). */
+  maxValueBytes: number;
+  proxyId: string;
+  /** kv's version, for `INFO` and `HELLO` (default {@link KV_VERSION}). */
+  version?: string;
+  /** ms since the epoch (the coordinator's clock), for `TIME` and relative expiries. */
+  now: () => number;
+}
+
+/**
+ * The RESP commands' view of the proxy: each method is the replicator call the matching HTTP request makes, with the
+ * same checks (key rule, `MAX_VALUE_BYTES`), the same wait for the clock floor before a write, and the same errors
+ * (`KV_QUORUM_FAILED` with acks and required). kv has no TTL and no compare-and-set yet, so both capabilities are off
+ * and an expiry is refused.
+ */
+export class ProxyRespBackend implements RespBackend {
+  readonly capabilities = { ttl: false, compareAndSet: false };
+  private readonly deps: ProxyRespBackendDeps;
+  private readonly clock: () => number;
+
+  constructor(deps: ProxyRespBackendDeps) {
+    this.deps = deps;
+    this.clock = deps.now;
+  }
+
+  async get(key: string, options: { r?: number }): Promise<RespEntry | undefined> {
+    validateKey(key);
+    const found = await this.deps.replicator.get(key, options);
+    return found === undefined ? undefined : { value: found.value, version: found.version };
+  }
+
+  async set(key: string, value: string, options: { w?: number; expiresAtMs?: number; keepTtl?: boolean }): Promise<{ version: string }> {
+    validateKey(key);
+    validateValue(value, this.deps.maxValueBytes);
+    if (options.expiresAtMs !== undefined || options.keepTtl === true) throw noTtl();
+    await this.versionsReady();
+    const result = await this.deps.replicator.set(key, value, { w: options.w });
+    return { version: result.version };
+  }
+
+  async del(key: string, options: { w?: number }): Promise<{ version: string }> {
+    validateKey(key);
+    await this.versionsReady();
+    const result = await this.deps.replicator.delete(key, { w: options.w });
+    return { version: result.version };
+  }
+
+  mget(keys: string[], options: { r?: number }): Promise<(RespEntry | undefined | Error)[]> {
+    return Promise.all(keys.map((key) => this.get(key, options).catch((error: unknown) => asError(error))));
+  }
+
+  /** One bulk write (one group per node, as `POST /batch` sends distinct keys); each key with its own quorum. */
+  async mset(entries: { key: string; value: string }[], options: { w?: number }): Promise<({ version: string } | Error)[]> {
+    for (const { key, value } of entries) {
+      validateKey(key);
+      validateValue(value, this.deps.maxValueBytes);
+    }
+    await this.versionsReady();
+    try {
+      const outcomes = await this.deps.replicator.writeMany(entries, { w: options.w });
+      return outcomes.map((outcome) => (outcome instanceof Error ? outcome : { version: outcome.version }));
+    } catch (error) {
+      const failed = asError(error);
+      return entries.map(() => failed);
+    }
+  }
+
+  info(): RespClusterInfo {
+    const cluster = this.deps.cluster();
+    return {
+      replicas: cluster.replicas,
+      writeQuorum: cluster.writeQuorum,
+      readQuorum: cluster.readQuorum,
+      nodes: cluster.nodes.map((node) => ({ id: node.id, status: node.state === 'refilling' ? `${node.status},refilling` : node.status })),
+      version: this.deps.version ?? KV_VERSION,
+      proxyId: this.deps.proxyId,
+    };
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  private async versionsReady(): Promise<void> {
+    const ready = this.deps.versions.ready();
+    if (ready !== undefined) await ready;
+  }
+}
+
+function noTtl(): KvError {
+  return new KvError(ErrorCode.BadRequest, 'expiring keys (TTL) are not supported by this kv cluster yet');
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
