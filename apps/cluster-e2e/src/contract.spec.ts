@@ -83,11 +83,12 @@ describe('the public API over real processes', () => {
     good.close();
   });
 
-  test('a proxy with a wrong cluster token gets no acknowledgement: 503, and nothing is written', async () => {
-    await cluster.restartProxy({ CLUSTER_TOKEN: 'not-the-token' });
+  test('a proxy with a wrong cluster token cannot join: not ready, 503 to writes, and nothing is written', async () => {
+    await cluster.restartProxy({ CLUSTER_TOKEN: 'not-the-token' }, false, { ready: false });
     try {
+      expect(await request(cluster.proxyUrl, 'GET', '/health/ready')).toMatchObject({ status: 503, body: { error: { code: 'KV_NOT_READY' } } });
       const res = await request(cluster.proxyUrl, 'PUT', '/kv/forbidden', { value: 'v' }, auth);
-      expect(res).toMatchObject({ status: 503, body: { error: { code: 'KV_QUORUM_FAILED' }, acks: 0, required: 2 } });
+      expect(res).toMatchObject({ status: 503, body: { error: { code: 'KV_NOT_READY' } } });
     } finally {
       await cluster.restartProxy({ CLUSTER_TOKEN: CLUSTER });
     }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import { PassThrough } from 'node:stream';
+import { ReplicaService, type ReplicaStore } from '@kv/quorum';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
 import { openStore, PowerLossFileSystem, type FileHandle, type FileSystem, type OpenMode, type Store } from '@kv/wal';
 import { createApp } from './app';
@@ -15,16 +16,32 @@ const INCARNATION = '0123456789abcdef';
 
 let dir: string;
 let store: Store;
+let replica: ReplicaService;
+let monotonicMs = 0;
+
+function replicaOf(s: ReplicaStore, nodeId: string, filled = true): ReplicaService {
+  return new ReplicaService({
+    nodeId,
+    store: s,
+    incarnation: INCARNATION,
+    filled,
+    recordFilled: async () => undefined,
+    wall: { now: () => Date.now() },
+    monotonic: { now: () => monotonicMs },
+    maxClockSkewMs: 60_000,
+  });
+}
 let server: http.Server;
 let base: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'kv-datanode-'));
   store = await openStore(dir, { sync: 'none' });
+  replica = replicaOf(store, 'node1');
   const { listener } = createApp({
     store,
     nodeId: 'node1',
-    incarnation: INCARNATION,
+    replica,
     clusterToken: TOKEN,
     maxValueBytes: 64,
     logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
@@ -124,7 +141,7 @@ describe('cluster token', () => {
   });
 
   test('health and metrics need no token', async () => {
-    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, incarnation: INCARNATION } }));
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, incarnation: INCARNATION, filled: true } }));
     const metrics = await call('GET', '/metrics', undefined, {});
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kv_keys');
@@ -188,6 +205,74 @@ describe('incarnation', () => {
   });
 });
 
+describe('coordinators, their leases and versions from the future', () => {
+  const claim = (id: string, incarnation = '0123456789abcdef', leaseMs = 2000): Record<string, string> => ({
+    ...auth,
+    'x-kv-coordinator': `${id};${incarnation};${leaseMs}`,
+  });
+
+  test('a coordinator registers; its probes list the live coordinators and the bound on versions', async () => {
+    expect(await call('POST', '/internal/coordinators', undefined, claim('p1'))).toMatchObject({
+      status: 200,
+      body: { filled: true, coordinators: [{ id: 'p1', leaseMs: 2000 }], maxClockSkewMs: 60_000 },
+    });
+    await call('POST', '/internal/coordinators', undefined, claim('p2', 'fedcba9876543210'));
+    const status = await call('GET', '/internal/status', undefined, claim('p1'));
+    expect(status.body.coordinators.map((c: { id: string }) => c.id).sort()).toEqual(['p1', 'p2']);
+  });
+
+  test('another live incarnation of a clock id is refused with 409 KV_DUPLICATE_COORDINATOR', async () => {
+    await call('POST', '/internal/coordinators', undefined, claim('p1'));
+    const other = claim('p1', '1111111111111111');
+    expect(await call('POST', '/internal/coordinators', undefined, other)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'KV_DUPLICATE_COORDINATOR' } },
+    });
+    expect((await call('POST', '/internal/batch', { ops: [['g', 'k']] }, other)).body.error.code).toBe('KV_DUPLICATE_COORDINATOR');
+  });
+
+  test('a coordinator whose lease lapsed is refused with 409 KV_COORDINATOR_LAPSED until it registers again', async () => {
+    await call('POST', '/internal/coordinators', undefined, claim('p1'));
+    monotonicMs += 2001;
+    expect((await call('POST', '/internal/batch', { ops: [['g', 'k']] }, claim('p1'))).body.error.code).toBe('KV_COORDINATOR_LAPSED');
+    expect((await call('GET', '/internal/status', undefined, claim('p1'))).status).toBe(409);
+    expect((await call('POST', '/internal/coordinators', undefined, claim('p1'))).status).toBe(200);
+    expect((await call('POST', '/internal/batch', { ops: [['g', 'k']] }, claim('p1'))).status).toBe(200);
+  });
+
+  test("a coordinator's probe is answered whatever incarnation it expects: it is how a new one is learned", async () => {
+    const probe = await call('GET', '/internal/status', undefined, { ...claim('p1'), 'x-kv-incarnation': 'fedcba9876543210' });
+    expect(probe).toMatchObject({ status: 200, body: { incarnation: INCARNATION } });
+  });
+
+  test('a malformed coordinator header is a 400', async () => {
+    expect(await call('GET', '/internal/status', undefined, { ...auth, 'x-kv-coordinator': 'p1' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'KV_BAD_REQUEST' } },
+    });
+  });
+
+  test('a write more than MAX_CLOCK_SKEW_MS ahead of the node\'s clock is refused alone, with 409 KV_VERSION_TOO_NEW', async () => {
+    const far = `${(Date.now() + 120_000).toString(16).padStart(12, '0')}-0000-proxy`;
+    const near = `${(Date.now() + 30_000).toString(16).padStart(12, '0')}-0000-proxy`;
+    const answer = await call('POST', '/internal/batch', { ops: [['s', 'a', 'x', far], ['s', 'b', 'y', near], ['d', 'c', far]] });
+    expect(answer.status).toBe(200);
+    expect(answer.body.results[0].error.code).toBe('KV_VERSION_TOO_NEW');
+    expect(answer.body.results[1]).toEqual([1, near]);
+    expect(answer.body.results[2].error.code).toBe('KV_VERSION_TOO_NEW');
+    expect(await call('PUT', '/internal/kv/a', { value: 'x', version: far })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'KV_VERSION_TOO_NEW' } },
+    });
+    expect(store.getEntry('a')).toBeUndefined();
+  });
+
+  test('a refill is recorded for the node\'s own incarnation only', async () => {
+    expect((await call('POST', '/internal/filled', { incarnation: 'fedcba9876543210' })).body.error.code).toBe('KV_NODE_CHANGED');
+    expect((await call('POST', '/internal/filled', { incarnation: INCARNATION })).body).toMatchObject({ filled: true });
+  });
+});
+
 describe('a log that sheds load', () => {
   test('answers 503 KV_OVERLOADED (retry later), not KV_INTERNAL, and logs no error', async () => {
     // A log whose disk never completes a sync: writes queue up to the bound, then the log refuses more.
@@ -201,7 +286,7 @@ describe('a log that sheds load', () => {
     const app = createApp({
       store: slowStore,
       nodeId: 'node9',
-      incarnation: INCARNATION,
+      replica: replicaOf(slowStore, 'node9'),
       maxValueBytes: 4096,
       logger: createLogger({ service: 'datanode', level: 'debug', stream: logStream }),
       registry: createRegistry('datanode'),

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
 import {
+  COORDINATOR_HEADER,
   ErrorCode,
   INCARNATION_HEADER,
   INTERNAL_BATCH_MEDIA_TYPE,
@@ -8,6 +9,7 @@ import {
   InternalRoutes,
   KvError,
   decodeInternalBatch,
+  decodeWriteResult,
   decodeKey,
   encodeEntryLine,
   encodeInternalResults,
@@ -16,11 +18,15 @@ import {
   parseJsonBody,
   singleBodyBytesMax,
   validateVersion,
+  type DecodedWriteResult,
+  type FilledRequest,
+  type InternalOp,
   type InternalEntry,
   type InternalWriteResponse,
   type NodeHealthResponse,
+  type NodeStatusResponse,
 } from '@kv/protocol';
-import { applyReplicaOps } from '@kv/quorum';
+import type { ReplicaService } from '@kv/quorum';
 import {
   EncodedBody,
   HttpMetrics,
@@ -41,8 +47,8 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 export interface DatanodeDeps {
   store: Store;
   nodeId: string;
-  /** The data directory's incarnation (see `loadIncarnation`). */
-  incarnation: string;
+  /** The node's logic: coordinators' leases, whether it was refilled, the application of batches. */
+  replica: ReplicaService;
   /** When set, `/internal` requests must carry `Authorization: Bearer <token>`. */
   clusterToken?: string;
   /** Largest value accepted, in bytes. */
@@ -59,6 +65,8 @@ export interface DatanodeApp {
   express: express.Express;
 }
 
+/** Largest body of `POST /internal/filled`: an incarnation. */
+const FILLED_BODY_BYTES_MAX = 1024;
 /** Bytes of entry lines written at once by `GET /internal/entries`. */
 const ENTRIES_CHUNK_BYTES = 64 * 1024;
 const ENTRY_PREFIX = InternalRoutes.kvPrefix;
@@ -70,7 +78,7 @@ const ENTRY_PREFIX = InternalRoutes.kvPrefix;
  * and error bodies.
  */
 export function createApp(deps: DatanodeDeps): DatanodeApp {
-  const { store, logger } = deps;
+  const { store, logger, replica } = deps;
   const batchOps = new Histogram({
     name: 'kv_internal_batch_ops',
     help: 'Operations per internal batch request',
@@ -93,11 +101,21 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   /** Refuses a request meant for another incarnation of this node (it would count data this node no longer has). */
   const checkIncarnation = (req: http.IncomingMessage): void => {
     const expected = req.headers[INCARNATION_HEADER];
-    if (expected !== undefined && expected !== deps.incarnation) {
+    if (expected !== undefined && expected !== replica.incarnation) {
       throw new KvError(
         ErrorCode.NodeChanged,
-        `node ${deps.nodeId} is incarnation ${deps.incarnation}, not ${String(expected)}: its data directory was replaced`,
+        `node ${deps.nodeId} is incarnation ${replica.incarnation}, not ${String(expected)}: its data directory was replaced`,
       );
+    }
+  };
+
+  /** A single-key write through the same rules as a batch's (the bound on future versions, the apply rule). */
+  const applyOne = async (op: InternalOp): Promise<DecodedWriteResult> => {
+    try {
+      const [result] = await replica.apply([op]);
+      return decodeWriteResult(result);
+    } catch (error) {
+      throw storeError(error);
     }
   };
 
@@ -107,10 +125,11 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     serve: async (req) => {
       token.require(req);
       checkIncarnation(req);
+      replica.admit(req.headers[COORDINATOR_HEADER]);
       const ops = decodeInternalBatch(await readBody(req, batchBodyBytesMax), limits);
       batchOps.observe(ops.length);
       try {
-        return new EncodedBody(INTERNAL_BATCH_MEDIA_TYPE, encodeInternalResults(await applyReplicaOps(store, ops)));
+        return new EncodedBody(INTERNAL_BATCH_MEDIA_TYPE, encodeInternalResults(await replica.apply(ops)));
       } catch (error) {
         throw storeError(error);
       }
@@ -122,16 +141,50 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.disable('etag');
   app.set('query parser', 'simple');
 
+  const health = (): NodeHealthResponse => ({
+    status: 'ok',
+    nodeId: deps.nodeId,
+    keys: store.stats().keys,
+    incarnation: replica.incarnation,
+    filled: replica.filled,
+  });
   app.get(InternalRoutes.health, (_req, res) => {
-    const body: NodeHealthResponse = { status: 'ok', nodeId: deps.nodeId, keys: store.stats().keys, incarnation: deps.incarnation };
-    sendJson(res, 200, JSON.stringify(body));
+    sendJson(res, 200, JSON.stringify(health()));
   });
   app.get(InternalRoutes.metrics, metricsHandler(deps.registry));
+
+  // A coordinator registers (again): admitted unless another live incarnation uses its clock id.
+  app.post(InternalRoutes.coordinators, (req: Request, res: Response) => {
+    token.require(req);
+    replica.admit(req.headers[COORDINATOR_HEADER], true);
+    const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs };
+    sendJson(res, 200, JSON.stringify(body));
+  });
+
+  // A coordinator's probe: no incarnation check, since the answer is how a coordinator learns a new incarnation.
+  app.get(InternalRoutes.status, (req: Request, res: Response) => {
+    token.require(req);
+    replica.admit(req.headers[COORDINATOR_HEADER]);
+    const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs };
+    sendJson(res, 200, JSON.stringify(body));
+  });
 
   app.use('/internal', (req: Request, _res: Response, next: () => void) => {
     token.require(req);
     checkIncarnation(req);
+    replica.admit(req.headers[COORDINATOR_HEADER]);
     next();
+  });
+
+  // A coordinator completed this node's refill: from now on it counts toward quorums.
+  app.post(InternalRoutes.filled, async (req, res) => {
+    const body = parseJsonBody(await readBody(req, FILLED_BODY_BYTES_MAX), FILLED_BODY_BYTES_MAX) as Partial<FilledRequest>;
+    if (typeof body !== 'object' || body === null || typeof body.incarnation !== 'string') {
+      throw new KvError(ErrorCode.BadRequest, 'body must be {"incarnation": "..."}');
+    }
+    await replica.markFilled(body.incarnation);
+    logger.warn('refilled by a coordinator: this node counts toward quorums again', { incarnation: body.incarnation });
+    sendJson(res, 200, JSON.stringify(health()));
   });
 
   // Every entry, tombstones included, one line each: what a proxy streams to refill a node that lost its disk.
@@ -164,9 +217,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.put(entryRoute, async (req, res) => {
     const key = rawKey(req);
     const put = parseInternalPutBody(parseJsonBody(await readBody(req, entryBodyBytesMax), entryBodyBytesMax), deps.maxValueBytes);
-    const result = await store.set(key, put.value, put.version).catch((error: unknown) => {
-      throw storeError(error);
-    });
+    const result = await applyOne(['s', key, put.value, put.version]);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
     sendJson(res, 200, JSON.stringify(body));
   });
@@ -174,9 +225,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.delete(entryRoute, async (req, res) => {
     const key = rawKey(req);
     const version = validateVersion(typeof req.query.version === 'string' ? req.query.version : undefined);
-    const result = await store.delete(key, version).catch((error: unknown) => {
-      throw storeError(error);
-    });
+    const result = await applyOne(['d', key, version]);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
     sendJson(res, 200, JSON.stringify(body));
   });
@@ -233,7 +282,14 @@ function rawKey(req: Request): string {
 function routeOf(url: string): string {
   if (url.startsWith(ENTRY_PREFIX)) return '/internal/kv/:key';
   const path = url.split('?', 1)[0];
-  return path === InternalRoutes.health || path === InternalRoutes.metrics || path === InternalRoutes.entries || path === InternalRoutes.batch
-    ? path
-    : 'unmatched';
+  const known: readonly string[] = [
+    InternalRoutes.health,
+    InternalRoutes.metrics,
+    InternalRoutes.entries,
+    InternalRoutes.batch,
+    InternalRoutes.status,
+    InternalRoutes.coordinators,
+    InternalRoutes.filled,
+  ];
+  return known.includes(path) ? path : 'unmatched';
 }

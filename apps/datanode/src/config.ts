@@ -1,4 +1,5 @@
 import { VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT } from '@kv/protocol';
+import { MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
@@ -43,6 +44,12 @@ export const DATANODE_SETTINGS = {
     parse: parse.integer(1, VALUE_BYTES_LIMIT),
     default: VALUE_BYTES_MAX_DEFAULT,
     describe: 'largest value accepted, in bytes',
+  }),
+  maxClockSkewMs: setting({
+    env: 'MAX_CLOCK_SKEW_MS',
+    parse: parse.integer(1000, 86_400_000),
+    default: MAX_CLOCK_SKEW_MS_DEFAULT,
+    describe: "a write whose version is further ahead of this node's clock is refused, in ms",
   }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
 };

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { ReplicaService, systemClock } from '@kv/quorum';
 import { openStore } from '@kv/wal';
 import {
   SHUTDOWN_GRACE_MS_DEFAULT,
@@ -8,6 +10,7 @@ import {
   describeConfig,
   flushLogger,
   listen,
+  lockDataDir,
   onStopSignal,
   startProcess,
 } from '@kv/service';
@@ -34,7 +37,8 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   });
 
   logger.info('opening store', { config: describeConfig(DATANODE_SETTINGS, config) });
-  const incarnation = await loadIncarnation(config.dataDir);
+  const lock = await lockDataDir(config.dataDir, `datanode ${config.nodeId}`);
+  const identity = await loadIncarnation(config.dataDir);
   const store = await openStore(config.dataDir, {
     sync: config.walSync,
     syncIntervalMs: config.walSyncIntervalMs,
@@ -49,12 +53,23 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
       process.exit(1);
     },
   });
-  logger.info('recovered', { recovery: store.recovery, keys: store.size, incarnation });
+  logger.info('recovered', { recovery: store.recovery, keys: store.size, incarnation: identity.incarnation, filled: identity.filled });
+  if (!identity.filled) logger.warn('new data directory: this node counts toward quorums once a proxy has refilled it', { incarnation: identity.incarnation });
+  const replica = new ReplicaService({
+    nodeId: config.nodeId,
+    store,
+    incarnation: identity.incarnation,
+    filled: identity.filled,
+    recordFilled: identity.recordFilled,
+    wall: systemClock,
+    monotonic: { now: () => performance.now() },
+    maxClockSkewMs: config.maxClockSkewMs,
+  });
 
   const { listener } = createApp({
     store,
     nodeId: config.nodeId,
-    incarnation,
+    replica,
     clusterToken: config.clusterToken,
     maxValueBytes: config.maxValueBytes,
     logger,
@@ -67,6 +82,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
     await store.close();
+    await lock.release();
     logger.info('stopped');
     await flushLogger(logger);
   }, logger);

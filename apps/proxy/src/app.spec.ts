@@ -39,6 +39,10 @@ async function startProxy(options: { authToken?: string; expressDataRoutes?: boo
   const { listener } = createApp({
     api,
     authToken: options.authToken,
+    ready: () => {
+      const nodesUp = NODES.filter((id) => health.isUp(id)).length;
+      return { ready: nodesUp >= 2, status: 'ready', nodesUp, nodes: NODES.length, writeQuorum: 2, joined: true };
+    },
     cluster: () => ({
       nodes: NODES.map((id) => ({ id, url: `http://${id}`, status: health.isUp(id) ? 'up' : 'down' })),
       replicas: 3,
@@ -287,5 +291,19 @@ describe('the data routes through the Express router (the measured alternative)'
     expect(await call('GET', '/kv/%zz', undefined, auth)).toMatchObject({ status: 400, body: { error: { code: 'KV_INVALID_KEY' } } });
     expect(await call('POST', '/batch', { ops: [{ op: 'get', key: 'a/b' }] }, auth)).toMatchObject({ status: 200 });
     expect(await call('GET', '/health')).toMatchObject({ status: 200 });
+  });
+});
+
+describe('GET /health/ready', () => {
+  test('200 with the counts while W data nodes are up, 503 KV_NOT_READY with them otherwise; /health stays 200', async () => {
+    const ok = await fetch(`${proxy.base}/health/ready`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ready', nodesUp: 3, nodes: 3, writeQuorum: 2, joined: true });
+    proxy.health.report('node1', false);
+    proxy.health.report('node2', false);
+    const down = await fetch(`${proxy.base}/health/ready`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ error: { code: 'KV_NOT_READY' }, nodesUp: 1, nodes: 3, required: 2 });
+    expect((await fetch(`${proxy.base}/health`)).status).toBe(200);
   });
 });

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
-import { ErrorCode, KvError, PublicRoutes, type ClusterResponse, type HealthResponse } from '@kv/protocol';
+import { ErrorCode, KvError, PublicRoutes, type ClusterResponse, type HealthResponse, type ReadyResponse } from '@kv/protocol';
 import {
   HttpMetrics,
   TokenCheck,
@@ -10,6 +10,7 @@ import {
   notFoundHandler,
   readBody,
   sendJson,
+  sendText,
   type FastRoute,
   type Logger,
   type RequestContext,
@@ -22,6 +23,10 @@ export interface ProxyAppDeps {
   api: PublicApi;
   /** The cluster's membership, health and quorum settings, for `GET /cluster`. */
   cluster: () => ClusterResponse;
+  /** Whether this proxy can serve (joined, at least W data nodes reachable), for `GET /health/ready`. */
+  ready: () => ReadyResponse & { ready: boolean };
+  /** The text of `GET /metrics` (default: `registry`'s; a worker serves every worker's, aggregated). */
+  metricsText?: () => Promise<string>;
   /** When set, `/kv` and `/batch` requests must carry `Authorization: Bearer <token>`. */
   authToken?: string;
   logger: Logger;
@@ -99,10 +104,29 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     const body: HealthResponse = { status: 'ok' };
     sendJson(res, 200, JSON.stringify(body));
   });
+  app.get(PublicRoutes.ready, (_req, res) => {
+    const { ready, ...counts } = deps.ready();
+    if (ready) {
+      sendJson(res, 200, JSON.stringify(counts));
+      return;
+    }
+    const why = counts.joined
+      ? `this proxy reaches ${counts.nodesUp} of ${counts.nodes} data nodes, fewer than W=${counts.writeQuorum}: it cannot serve writes`
+      : 'this proxy has not joined the cluster yet';
+    sendJson(res, 503, JSON.stringify({ error: { code: ErrorCode.NotReady, message: why }, nodesUp: counts.nodesUp, nodes: counts.nodes, required: counts.writeQuorum }));
+  });
   app.get(PublicRoutes.cluster, (_req, res) => {
     sendJson(res, 200, JSON.stringify(deps.cluster()));
   });
-  app.get(PublicRoutes.metrics, metricsHandler(deps.registry));
+  const metricsText = deps.metricsText;
+  app.get(
+    PublicRoutes.metrics,
+    metricsText === undefined
+      ? metricsHandler(deps.registry)
+      : (_req: Request, res: Response, next: (error?: unknown) => void) => {
+          metricsText().then((text) => sendText(res, 200, deps.registry.contentType, text), next);
+        },
+  );
   app.use(notFoundHandler());
   app.use(errorHandler(logger, routeOf));
 
@@ -124,5 +148,6 @@ const notFoundListener: http.RequestListener = (_req, res) => {
 /** The route pattern of a path, for metrics labels. */
 function routeOf(url: string): string {
   const path = url.split('?', 1)[0];
-  return path === PublicRoutes.health || path === PublicRoutes.cluster || path === PublicRoutes.metrics ? path : 'unmatched';
+  const known: readonly string[] = [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.cluster, PublicRoutes.metrics];
+  return known.includes(path) ? path : 'unmatched';
 }

@@ -1,5 +1,5 @@
 import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
-import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_DEFAULT } from '@kv/quorum';
+import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
 import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
@@ -38,6 +38,9 @@ export function parseNodes(raw: string): NodeAddress[] {
 
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+/** Most worker processes of one proxy: beyond the cores of any machine it runs on, each costs memory and sockets. */
+export const PROXY_WORKERS_MAX = 64;
 
 /** The proxy's settings (docs/configuration.md#proxy), each an environment variable and a `--flag`. */
 export const PROXY_SETTINGS = {
@@ -89,14 +92,25 @@ export const PROXY_SETTINGS = {
     default: HINTS_MAX_DEFAULT,
     describe: 'pending hints kept for nodes that missed writes (oldest dropped first)',
   }),
-  proxyId: setting({
+  proxyId: setting<string | undefined>({
     env: 'PROXY_ID',
     parse: (raw: string) => {
       if (!isClockId(raw)) throw new ConfigError('must be 1..16 of a-z, 0-9, "_" or "-"');
       return raw;
     },
-    default: 'proxy',
-    describe: 'this proxy in the versions it issues (distinct per proxy)',
+    describe: "this proxy's clock id, unique among proxies (default: generated at first start and kept in DATA_DIR)",
+  }),
+  proxyWorkers: setting({
+    env: 'PROXY_WORKERS',
+    parse: parse.integer(0, PROXY_WORKERS_MAX),
+    default: 1,
+    describe: 'worker processes sharing the port, each a coordinator with its own clock id; 0: one per core',
+  }),
+  maxClockSkewMs: setting({
+    env: 'MAX_CLOCK_SKEW_MS',
+    parse: parse.integer(1000, 86_400_000),
+    default: MAX_CLOCK_SKEW_MS_DEFAULT,
+    describe: "the data nodes' bound on versions ahead of their clock, in ms: this proxy follows versions up to twice as far ahead",
   }),
   respPort: setting<number | undefined>({
     env: 'RESP_PORT',
@@ -117,6 +131,25 @@ export const PROXY_SETTINGS = {
     default: 0,
     hidden: true,
     describe: 'test only: added to the wall clock (a clock stepped back or forward)',
+  }),
+  testClockOffsetFile: setting<string | undefined>({
+    env: 'TEST_CLOCK_OFFSET_FILE',
+    parse: parse.text,
+    hidden: true,
+    describe: 'test only: a file holding ms added to the wall clock, read again every 100 ms (a clock stepped while running)',
+  }),
+  testFrozenClockMs: setting<number | undefined>({
+    env: 'TEST_FROZEN_CLOCK_MS',
+    parse: parse.integer(0, 2 ** 47),
+    hidden: true,
+    describe: 'test only: the wall clock always reads this (two proxies then issue the same versions)',
+  }),
+  testLoneCoordinator: setting({
+    env: 'TEST_LONE_COORDINATOR',
+    parse: parse.boolean,
+    default: false,
+    hidden: true,
+    describe: 'test only: no registration with the data nodes, always one-phase writes, as if no other proxy existed',
   }),
   testUnsafeClock: setting({
     env: 'TEST_UNSAFE_CLOCK',
@@ -150,6 +183,9 @@ export const PROXY_SETTINGS = {
   }),
 };
 
+/** Longest `PROXY_ID` with several workers: `-<n>` (up to 3 characters) is added for each, and an id has 16 at most. */
+export const WORKER_ID_PREFIX_LENGTH_MAX = 13;
+
 /** The proxy's configuration once read and checked. */
 export type ProxyConfig = Omit<ConfigOf<typeof PROXY_SETTINGS>, 'nodes'> & { nodes: NodeAddress[] };
 
@@ -169,6 +205,11 @@ export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: read
   }
   if (config.readQuorum > config.replicas) {
     throw new ConfigError(`READ_QUORUM=${config.readQuorum} must be <= REPLICAS=${config.replicas}`);
+  }
+  if (config.proxyId !== undefined && config.proxyWorkers !== 1 && config.proxyId.length > WORKER_ID_PREFIX_LENGTH_MAX) {
+    throw new ConfigError(
+      `PROXY_ID=${config.proxyId} must be at most ${WORKER_ID_PREFIX_LENGTH_MAX} characters with PROXY_WORKERS: each worker's id is PROXY_ID-<n>`,
+    );
   }
   return { ...config, nodes };
 }

@@ -1,16 +1,26 @@
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { NodeClient, type ClusterResponse } from '@kv/protocol';
+import { performance } from 'node:perf_hooks';
+import { NodeClient, type ClusterResponse, type ReadyResponse } from '@kv/protocol';
 import {
   BatchingTransport,
   Coordinator,
   DurableHintStore,
+  DuplicateCoordinatorError,
   FileStableStore,
   HttpBatchSender,
-  offsetClock,
+  coordinatorLeaseMs,
+  formatCoordinatorClaim,
+  resolveClockId,
   systemClock,
+  type Clock,
 } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import {
+  EXIT_CONFIG_ERROR,
   SHUTDOWN_GRACE_MS_DEFAULT,
   closeServer,
   createHttpServer,
@@ -19,11 +29,14 @@ import {
   describeConfig,
   flushLogger,
   listen,
+  lockDataDir,
   onStopSignal,
   startProcess,
+  type Logger,
 } from '@kv/service';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from './app';
-import { PROXY_SETTINGS, readProxyConfig } from './config';
+import { PROXY_SETTINGS, readProxyConfig, type ProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
 import { ProxyRespBackend } from './resp-backend';
@@ -33,58 +46,145 @@ import { startRespServer } from './resp-server';
 const NODE_SOCKETS_MAX = 4;
 /** Time without data allowed while a peer streams its entries for a refill. */
 const REFILL_IDLE_MS_MIN = 10_000;
+/** A worker that exits unexpectedly is started again after this pause (not in a tight loop if it keeps failing). */
+const WORKER_RESTART_DELAY_MS = 1000;
+/** How often the test-only clock offset file is read again. */
+const OFFSET_FILE_POLL_MS = 100;
+/** The environment variable that tells a worker process its number. */
+const WORKER_ENV = 'KV_PROXY_WORKER';
+/** IPC messages between workers and the primary for aggregated metrics. */
+const METRICS_REQUEST = 'kv:metrics-request';
+const METRICS_ANSWER = 'kv:metrics-answer';
 
 startProcess('proxy', PROXY_SETTINGS, async () => {
   const config = readProxyConfig();
-  const logger = createLogger({ level: config.logLevel, service: 'proxy', fields: { proxyId: config.proxyId } });
+  const workers = config.proxyWorkers === 0 ? os.availableParallelism() : config.proxyWorkers;
+  if (cluster.isPrimary && workers > 1) {
+    await runPrimary(config, workers);
+    return;
+  }
+  await runCoordinator(config, cluster.isWorker ? Number(process.env[WORKER_ENV]) : undefined);
+});
+
+/**
+ * The primary process of `PROXY_WORKERS` > 1: holds the lock of `DATA_DIR`, forks the workers (each a full
+ * coordinator with its own clock id, hints and floor under `DATA_DIR/worker-<n>`, sharing the port), starts again a
+ * worker that dies, serves the workers' aggregated metrics, and stops them on SIGTERM.
+ */
+async function runPrimary(config: ProxyConfig, workers: number): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, service: 'proxy', fields: { role: 'primary' } });
+  const lock = await lockDataDir(config.dataDir, 'proxy');
+  logger.info('starting workers', { workers, config: describeConfig(PROXY_SETTINGS, config) });
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  const fork = (index: number): void => {
+    const worker = cluster.fork({ [WORKER_ENV]: String(index) });
+    worker.on('message', (message: { type?: string; id?: number }) => {
+      if (message?.type !== METRICS_REQUEST) return;
+      aggregator.clusterMetrics().then(
+        (text) => worker.send({ type: METRICS_ANSWER, id: message.id, text }),
+        (error: unknown) => worker.send({ type: METRICS_ANSWER, id: message.id, error: String(error) }),
+      );
+    });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      if (code === EXIT_CONFIG_ERROR) {
+        // A configuration error (or a duplicate clock id) is the same for every worker: stop.
+        logger.error('worker refused to start; stopping', { worker: index, code });
+        process.exit(EXIT_CONFIG_ERROR);
+      }
+      logger.error('worker exited; starting it again', { worker: index, code, signal });
+      setTimeout(() => fork(index), WORKER_RESTART_DELAY_MS).unref();
+    });
+  };
+  for (let i = 0; i < workers; i++) fork(i);
+  onStopSignal(async () => {
+    stopping = true;
+    const exits = Object.values(cluster.workers ?? {}).map(
+      (worker) => new Promise<void>((resolve) => (worker === undefined || worker.isDead() ? resolve() : worker.once('exit', () => resolve()))),
+    );
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    await Promise.all(exits);
+    await lock.release();
+    logger.info('stopped');
+    await flushLogger(logger);
+  }, logger);
+}
+
+/** One coordinator: a lone proxy, or one worker of `PROXY_WORKERS` (`index`). */
+async function runCoordinator(config: ProxyConfig, index: number | undefined): Promise<void> {
+  const dataDir = index === undefined ? config.dataDir : path.join(config.dataDir, `worker-${index}`);
+  const lock = await lockDataDir(dataDir, index === undefined ? 'proxy' : `proxy worker ${index}`);
+  const stable = new FileStableStore(dataDir);
+  const configuredId = config.proxyId === undefined ? undefined : index === undefined ? config.proxyId : `${config.proxyId}-${index}`;
+  const clockId = await resolveClockId(stable, configuredId, () => `p${randomBytes(5).toString('hex').slice(0, 7)}`);
+  const logger = createLogger({ level: config.logLevel, service: 'proxy', fields: { proxyId: clockId } });
   const registry = createRegistry('proxy');
-  logger.info('starting', { config: describeConfig(PROXY_SETTINGS, config) });
-  if (config.testUnsafeClock || config.testClockOffsetMs !== 0 || config.testReadRepair !== 'blocking') {
+  logger.info('starting', { config: describeConfig(PROXY_SETTINGS, config), proxyId: clockId, worker: index, dataDir });
+  const testOnly = config.testUnsafeClock || config.testClockOffsetMs !== 0 || config.testReadRepair !== 'blocking' ||
+    config.testClockOffsetFile !== undefined || config.testFrozenClockMs !== undefined || config.testLoneCoordinator;
+  if (testOnly) {
     logger.warn('test-only settings in effect: guarantees are weakened', {
       testUnsafeClock: config.testUnsafeClock,
       testClockOffsetMs: config.testClockOffsetMs,
+      testClockOffsetFile: config.testClockOffsetFile,
+      testFrozenClockMs: config.testFrozenClockMs,
+      testLoneCoordinator: config.testLoneCoordinator,
       testReadRepair: config.testReadRepair,
     });
   }
+  const clock = wallClock(config, logger);
+  const leaseMs = coordinatorLeaseMs(config.healthIntervalMs);
+  const claim = { clockId, incarnation: randomBytes(8).toString('hex'), leaseMs };
+  const header = formatCoordinatorClaim(claim);
 
-  const clock = offsetClock(systemClock, config.testClockOffsetMs);
   const nodeIds = config.nodes.map((node) => node.id);
   const clients = new Map(
-    config.nodes.map((node) => [
-      node.id,
-      new NodeClient({ baseUrl: node.url, token: config.clusterToken, timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX }),
-    ]),
+    config.nodes.map((node) => {
+      const client = new NodeClient({ baseUrl: node.url, token: config.clusterToken, timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX });
+      if (!config.testLoneCoordinator) client.presentAs(header);
+      return [node.id, client];
+    }),
   );
   const client = (nodeId: string): NodeClient => clients.get(nodeId) as NodeClient;
-  const hints = await DurableHintStore.open(path.join(config.dataDir, 'hints'), { hintsMax: config.hintsMax });
+  const hints = await DurableHintStore.open(path.join(dataDir, 'hints'), { hintsMax: config.hintsMax });
   const metrics = new ProxyMetrics(registry, hints);
+  const probeTimeoutMs = Math.min(config.healthIntervalMs, config.nodeTimeoutMs);
 
-  // Set once the coordinator exists: a node refusing a batch as another incarnation is probed at once.
-  let probeNow: (nodeId: string) => void = () => undefined;
+  // Set once the coordinator exists: a node refusing a batch (another incarnation, a lapsed lease) is acted on at once.
+  let refused: (nodeId: string, error: unknown) => void = () => undefined;
   const transport = new BatchingTransport({
-    sender: new HttpBatchSender(clients, metrics.batchSent, (nodeId) => probeNow(nodeId)),
+    sender: new HttpBatchSender(clients, metrics.batchSent, (nodeId, error) => refused(nodeId, error)),
   });
   const coordinator = await Coordinator.open({
-    clockId: config.proxyId,
+    claim,
     nodeIds,
     ring: new HashRing(nodeIds, { vnodes: config.vnodes }),
     transport,
-    probe: (nodeId) => client(nodeId).health({ timeoutMs: Math.min(config.healthIntervalMs, config.nodeTimeoutMs) }),
+    probe: async (nodeId) => {
+      if (config.testLoneCoordinator) return { ...(await client(nodeId).health({ timeoutMs: probeTimeoutMs })), coordinators: [] };
+      return client(nodeId).status({ timeoutMs: probeTimeoutMs });
+    },
+    register: async (nodeId) => (config.testLoneCoordinator ? [] : (await client(nodeId).register({ timeoutMs: probeTimeoutMs })).coordinators),
+    markFilled: (nodeId, incarnation) => client(nodeId).markFilled(incarnation, { timeoutMs: config.nodeTimeoutMs }),
     entries: (nodeId) => client(nodeId).entries({ idleMs: Math.max(config.nodeTimeoutMs, REFILL_IDLE_MS_MIN) }),
     expectIncarnation: (nodeId, incarnation) => client(nodeId).expectIncarnation(incarnation),
-    stable: new FileStableStore(config.dataDir),
+    stable,
     hints,
     clock,
+    monotonic: { now: () => performance.now() },
     timers: systemClock,
     replicas: config.replicas,
     writeQuorum: config.writeQuorum,
     readQuorum: config.readQuorum,
     timeoutMs: config.nodeTimeoutMs,
+    versionDriftMsMax: 2 * config.maxClockSkewMs,
     healthIntervalMs: config.healthIntervalMs,
     unsafe: {
       unsafeClock: config.testUnsafeClock,
       readRepair: config.testReadRepair,
       backgroundRepairDelayMs: config.testReadRepairDelayMs,
+      assumeAlone: config.testLoneCoordinator,
     },
     events: {
       ...metrics.coordinatorEvents,
@@ -92,16 +192,26 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
       nodeStatusChanged: (status) => logger.warn(status.up ? 'node up' : 'node down', { node: status.id }),
       lostData: (nodeId, incarnation, previous) =>
         logger.warn('node lost its data: it no longer counts toward quorums until it is refilled', { node: nodeId, incarnation, previous }),
-      refilled: (nodeId, report, ms) => logger.warn('node refilled: it counts toward quorums again', { node: nodeId, ...report, ms }),
+      refilled: (nodeId, report, ms) => {
+        metrics.coordinatorEvents.refilled?.(nodeId, report, ms);
+        logger.warn('node refilled: it counts toward quorums again', { node: nodeId, ...report, ms });
+      },
       refillFailed: (nodeId, error) => logger.warn('refill failed; will try again', { node: nodeId, err: error }),
       floorWriteFailed: (error) => logger.error('clock floor not written', { err: error }),
       nodeStateNotRecorded: (nodeId, error) => logger.error('could not record the state of a data node', { node: nodeId, err: error }),
+      versionIgnored: (version) => {
+        metrics.versionIgnored();
+        logger.warn('a version on a replica is too far ahead of this proxy\'s clock to follow: clocks disagree', { version });
+      },
+      joined: (others, waitedMs) => logger.info('joined the cluster', { otherProxies: others, waitedMs, leaseMs }),
+      duplicateSeen: (nodeId) => logger.warn('a data node hears from another running proxy with this PROXY_ID; waiting for it to go', { node: nodeId }),
+      leaseLapsed: () => logger.warn("this proxy's lease lapsed on a data node (it was paused or cut off): registering again"),
     },
   });
   metrics.watch(coordinator.health);
-  probeNow = (nodeId) => coordinator.probeNow(nodeId);
+  refused = (nodeId, error) => coordinator.noteRefusal(nodeId, error);
 
-  const cluster = (): ClusterResponse => ({
+  const clusterView = (): ClusterResponse => ({
     nodes: config.nodes.map((node) => ({
       id: node.id,
       url: node.url,
@@ -113,24 +223,54 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     readQuorum: config.readQuorum,
     vnodes: config.vnodes,
   });
+  const ready = (): ReadyResponse & { ready: boolean } => {
+    const nodesUp = nodeIds.filter((id) => coordinator.health.isUp(id) && coordinator.health.isCounted(id)).length;
+    return {
+      ready: coordinator.presence.joined && nodesUp >= config.writeQuorum,
+      status: 'ready',
+      nodesUp,
+      nodes: nodeIds.length,
+      writeQuorum: config.writeQuorum,
+      joined: coordinator.presence.joined,
+    };
+  };
   const api = new PublicApi({ replicator: coordinator.replicator, versions: coordinator.versions, maxValueBytes: config.maxValueBytes });
   const { listener } = createApp({
     api,
-    cluster,
+    cluster: clusterView,
+    ready,
     authToken: config.authToken,
     logger,
     registry,
+    metricsText: index === undefined ? undefined : aggregatedMetrics(registry),
     expressDataRoutes: config.testExpressDataRoutes,
   });
 
   await coordinator.start();
+  const joined = coordinator.joined().catch(async (error: unknown) => {
+    if (error instanceof DuplicateCoordinatorError) {
+      process.stderr.write(`proxy: ${error.message}\n`);
+      await flushLogger(logger);
+      process.exit(EXIT_CONFIG_ERROR);
+    }
+  });
+  // A worker takes connections on the shared port only once it may serve, so that none answers "not ready" beside
+  // workers that are; a lone proxy listens at once (its liveness), and its readiness tells when it joined.
+  if (index !== undefined) await joined;
   const server = createHttpServer(listener);
   const port = await listen(server, config.port, config.host);
   logger.info('listening', { host: config.host, port, nodes: nodeIds, hintsPending: hints.count });
 
   // The Redis protocol beside HTTP (RESP_PORT), over the same replicator; stopped before the node clients close.
   const resp = await startRespServer(config.respPort, config.host, {
-    backend: new ProxyRespBackend({ replicator: coordinator.replicator, versions: coordinator.versions, cluster, maxValueBytes: config.maxValueBytes, proxyId: config.proxyId, now: () => clock.now() }),
+    backend: new ProxyRespBackend({
+      replicator: coordinator.replicator,
+      versions: coordinator.versions,
+      cluster: clusterView,
+      maxValueBytes: config.maxValueBytes,
+      proxyId: clockId,
+      now: () => clock.now(),
+    }),
     authToken: config.authToken,
     maxValueBytes: config.maxValueBytes,
     idleTimeoutMs: config.respIdleTimeoutMs,
@@ -143,7 +283,57 @@ startProcess('proxy', PROXY_SETTINGS, async () => {
     await coordinator.stop();
     await hints.close();
     for (const nodeClient of clients.values()) nodeClient.close();
+    await lock.release();
     logger.info('stopped');
     await flushLogger(logger);
   }, logger);
-});
+}
+
+/**
+ * The proxy's wall clock: the system's, or under test-only settings one shifted by an offset (fixed, or read again
+ * from a file every {@link OFFSET_FILE_POLL_MS} to step it while running) or frozen.
+ */
+function wallClock(config: ProxyConfig, logger: Logger): Clock {
+  if (config.testFrozenClockMs !== undefined) {
+    const frozen = config.testFrozenClockMs;
+    return { now: () => frozen };
+  }
+  let offsetMs = config.testClockOffsetMs;
+  const file = config.testClockOffsetFile;
+  if (file !== undefined) {
+    const read = (): void => {
+      try {
+        const parsed = Number(readFileSync(file, 'utf8').trim());
+        if (Number.isFinite(parsed)) offsetMs = config.testClockOffsetMs + parsed;
+      } catch {
+        // no file yet: no offset
+      }
+    };
+    read();
+    setInterval(read, OFFSET_FILE_POLL_MS).unref();
+    logger.warn('test-only: the wall clock follows an offset file', { file });
+  }
+  return { now: () => Date.now() + offsetMs };
+}
+
+/** A worker's `/metrics`: the metrics of every worker, aggregated by the primary. */
+function aggregatedMetrics(registry: Registry): () => Promise<string> {
+  AggregatorRegistry.setRegistries([registry]);
+  // Installs the worker's side of prom-client's aggregation (it answers the primary's requests).
+  new AggregatorRegistry();
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+  process.on('message', (message: { type?: string; id?: number; text?: string; error?: string }) => {
+    if (message?.type !== METRICS_ANSWER || message.id === undefined) return;
+    const request = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error !== undefined) request?.reject(new Error(message.error));
+    else request?.resolve(message.text ?? '');
+  });
+  return () =>
+    new Promise<string>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      process.send?.({ type: METRICS_REQUEST, id });
+    });
+}

@@ -8,6 +8,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export class ProxyMetrics {
   /** Events of the coordinator, wired to counters and gauges. */
   readonly coordinatorEvents: CoordinatorEvents;
+  /** Records a version seen on a replica that was too far ahead of this proxy's clock to follow. */
+  readonly versionIgnored: () => void;
   /** Records one batch sent to a data node. */
   readonly batchSent: (nodeId: string, ops: number) => void;
   private health: NodeHealth | undefined;
@@ -38,7 +40,7 @@ export class ProxyMetrics {
     });
     const versionRetries = new Counter({
       name: 'kv_version_retries_total',
-      help: 'Writes retried with a newer version because a replica held a newer one',
+      help: 'One-phase writes found behind a newer version on every replica and redone in two phases',
       registers: [registry],
     });
     new Gauge({
@@ -62,6 +64,7 @@ export class ProxyMetrics {
       help: 'Whether a data node answers its health probes (1) or not (0)',
       labelNames: ['node'],
       registers: [registry],
+      aggregator: 'min',
       collect() {
         for (const status of metrics.health?.statusAll() ?? []) this.set({ node: status.id }, status.up ? 1 : 0);
       },
@@ -75,15 +78,22 @@ export class ProxyMetrics {
     const writeFailures = quorumFailures.labels('write');
     const readFailures = quorumFailures.labels('read');
     this.batchSent = (_nodeId, ops) => batchOps.observe(ops);
+    const versionsIgnored = new Counter({
+      name: 'kv_versions_ignored_total',
+      help: "Versions seen on replicas too far ahead of this proxy's clock to follow (clocks disagree by more than MAX_CLOCK_SKEW_MS)",
+      registers: [registry],
+    });
+    this.versionIgnored = () => versionsIgnored.inc();
     const refilling = new Gauge({
       name: 'kv_node_refilling',
+      aggregator: 'max',
       help: 'Whether a data node is being refilled after losing its data (1): it does not count toward quorums meanwhile',
       labelNames: ['node'],
       registers: [registry],
     });
     const refills = new Counter({
       name: 'kv_refills_total',
-      help: 'Refills of data nodes that lost their data, completed',
+      help: 'Refills of data nodes that lost their data (or are new) completed by this proxy',
       registers: [registry],
     });
     this.coordinatorEvents = {
@@ -92,10 +102,8 @@ export class ProxyMetrics {
       hinted: () => hintsRecorded.inc(),
       versionRetried: () => versionRetries.inc(),
       hintDelivered: () => hintsDelivered.inc(),
-      stateChanged: (nodeId, state) => {
-        refilling.set({ node: nodeId }, state === 'refilling' ? 1 : 0);
-        if (state === 'ready') refills.inc();
-      },
+      stateChanged: (nodeId, state) => refilling.set({ node: nodeId }, state === 'refilling' ? 1 : 0),
+      refilled: () => refills.inc(),
     };
   }
 

@@ -29,6 +29,26 @@ export const ErrorCode = {
    * after a short pause.
    */
   Overloaded: 'KV_OVERLOADED',
+  /**
+   * Internal API only: a write whose version is further ahead of the data node's clock than `MAX_CLOCK_SKEW_MS`
+   * (a coordinator's clock runs ahead); that operation is refused, the others of its batch are not.
+   */
+  VersionTooNew: 'KV_VERSION_TOO_NEW',
+  /**
+   * Internal API only: another live coordinator uses the same clock id (two proxies with one `PROXY_ID`); equal
+   * versions for different values would follow, so the newcomer is refused.
+   */
+  DuplicateCoordinator: 'KV_DUPLICATE_COORDINATOR',
+  /**
+   * Internal API only: the coordinator's lease lapsed on this data node (it was paused or cut off for longer than its
+   * lease), or it never registered: it must register again, and wait, before it writes.
+   */
+  CoordinatorLapsed: 'KV_COORDINATOR_LAPSED',
+  /**
+   * The proxy cannot serve now: it reaches fewer than W data nodes, or it has not joined the cluster yet. A load
+   * balancer should route around it; the request was not carried out.
+   */
+  NotReady: 'KV_NOT_READY',
 } as const;
 
 /** One of the `KV_*` codes of {@link ErrorCode}. */
@@ -51,6 +71,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.NodeChanged]: 409,
   [ErrorCode.Overloaded]: 503,
+  [ErrorCode.VersionTooNew]: 409,
+  [ErrorCode.DuplicateCoordinator]: 409,
+  [ErrorCode.CoordinatorLapsed]: 409,
+  [ErrorCode.NotReady]: 503,
 });
 
 /**

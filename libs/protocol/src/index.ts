@@ -96,8 +96,9 @@ export type {
   HealthResponse,
   PutRequest,
   PutResponse,
+  ReadyResponse,
 } from './public-messages';
-export { INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export { COORDINATOR_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
 export type {
   InternalBatchRequest,
   InternalBatchResponse,
@@ -113,7 +114,10 @@ export type {
   InternalSetOp,
   InternalWriteResponse,
   InternalWriteResult,
+  FilledRequest,
+  LiveCoordinator,
   NodeHealthResponse,
+  NodeStatusResponse,
 } from './internal-messages';
 
 // Versions
@@ -131,6 +135,7 @@ export {
   VERSION_LENGTH_MAX,
   VERSION_MS_DIGITS,
   VERSION_MS_MAX,
+  versionMs,
 } from './version';
 export type { VersionParts } from './version';
 export { HLC_DRIFT_MS_MAX_DEFAULT, HybridClock } from './hybrid-clock';

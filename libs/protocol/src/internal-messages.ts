@@ -83,6 +83,31 @@ export interface NodeHealthResponse {
    * disk) has a new one.
    */
   incarnation: string;
+  /** False while the node holds a new incarnation that no coordinator has refilled yet (it must not count). */
+  filled: boolean;
+}
+
+/** A coordinator a data node heard from within its lease. */
+export interface LiveCoordinator {
+  /** Its clock id. */
+  id: string;
+  /** Its lease, in ms. */
+  leaseMs: number;
+  /** How long ago the node last heard from it, in ms. */
+  seenMsAgo: number;
+}
+
+/** `GET /internal/status` of a data node: what a coordinator's probe learns (it also renews the prober's lease). */
+export interface NodeStatusResponse extends NodeHealthResponse {
+  /** Coordinators heard from within their lease, the prober included. */
+  coordinators: LiveCoordinator[];
+  /** The node's `MAX_CLOCK_SKEW_MS`: versions further ahead of its clock are refused. */
+  maxClockSkewMs: number;
+}
+
+/** `POST /internal/filled` request body: the incarnation that a refill has completed for. */
+export interface FilledRequest {
+  incarnation: string;
 }
 
 /**
@@ -102,6 +127,12 @@ export const InternalRoutes = {
   metrics: '/metrics',
   /** Every entry of the node, as newline-delimited JSON ({@link InternalEntryLine}). */
   entries: '/internal/entries',
+  /** What a coordinator's probe reads ({@link NodeStatusResponse}); renews the coordinator's lease. */
+  status: '/internal/status',
+  /** A coordinator registers (or registers again after its lease lapsed). */
+  coordinators: '/internal/coordinators',
+  /** A coordinator tells a node that its refill is complete ({@link FilledRequest}). */
+  filled: '/internal/filled',
 } as const;
 
 /** Query parameters of the internal API. */
@@ -118,3 +149,9 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  * answers 409 `KV_NODE_CHANGED` instead of serving the request.
  */
 export const INCARNATION_HEADER = 'x-kv-incarnation';
+
+/**
+ * Header of every internal request of a coordinator: `<clock id>;<incarnation>;<lease ms>`. Data nodes keep a registry
+ * of live coordinators from it (see `docs/ARCHITECTURE.md`, Several coordinators).
+ */
+export const COORDINATOR_HEADER = 'x-kv-coordinator';

@@ -4,6 +4,7 @@ import { HttpEndpoint } from './http-endpoint';
 import { ClientOptions, RequestOptions, requestOptions } from './request-options';
 import { decodeEntryLine, decodeInternalResults, encodeInternalBatch } from './internal-codec';
 import {
+  COORDINATOR_HEADER,
   INCARNATION_HEADER,
   type InternalEntryLine,
   InternalEntry,
@@ -13,6 +14,7 @@ import {
   InternalRoutes,
   InternalWriteResponse,
   NodeHealthResponse,
+  NodeStatusResponse,
 } from './internal-messages';
 import { encodeKey, validateKey } from './key';
 import { isErrorBody } from './error-body';
@@ -194,7 +196,53 @@ export class NodeClient {
   }
 
   /**
-   * The node's health (`GET /health`): `{status: "ok", nodeId, keys, incarnation}`.
+   * Presents every later request as the coordinator's (`x-kv-coordinator: <clock id>;<incarnation>;<lease ms>`): data
+   * nodes keep their registry of coordinators and leases from it. `undefined` stops sending it.
+   * @throws TypeError when the value is not 1 to 80 visible ASCII characters.
+   */
+  presentAs(coordinator: string | undefined): void {
+    if (coordinator !== undefined && !/^[\x21-\x7e]{1,80}$/.test(coordinator)) {
+      throw new TypeError('the coordinator header must be 1 to 80 visible ASCII characters');
+    }
+    this.endpoint.setHeader(COORDINATOR_HEADER, coordinator);
+  }
+
+  /**
+   * A coordinator's probe (`GET /internal/status`): the node's incarnation, whether it was refilled, the live
+   * coordinators it hears from; renews the caller's lease there.
+   * @throws KvError for an error answer (`KV_COORDINATOR_LAPSED`, `KV_DUPLICATE_COORDINATOR`, ...), `KV_UNAVAILABLE`.
+   */
+  async status(options: RequestOptions = {}): Promise<NodeStatusResponse> {
+    const answer = await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: InternalRoutes.status });
+    return checkStatus(answer, this.endpoint.malformed.bind(this.endpoint));
+  }
+
+  /**
+   * Registers the coordinator presented by {@link presentAs} (`POST /internal/coordinators`); resolves with the node's
+   * status, the live coordinators included.
+   * @throws KvError `KV_DUPLICATE_COORDINATOR` when another live incarnation uses the clock id; `KV_UNAVAILABLE`.
+   */
+  async register(options: RequestOptions = {}): Promise<NodeStatusResponse> {
+    const answer = await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.coordinators, body: '{}' });
+    return checkStatus(answer, this.endpoint.malformed.bind(this.endpoint));
+  }
+
+  /**
+   * Tells the node that a refill of `incarnation` completed (`POST /internal/filled`): it records it durably and
+   * counts toward quorums again.
+   * @throws KvError `KV_NODE_CHANGED` when the node has another incarnation; `KV_UNAVAILABLE`.
+   */
+  async markFilled(incarnation: string, options: RequestOptions = {}): Promise<void> {
+    await this.endpoint.call({
+      ...requestOptions(options),
+      method: 'POST',
+      path: InternalRoutes.filled,
+      body: JSON.stringify({ incarnation }),
+    });
+  }
+
+  /**
+   * The node's health (`GET /health`): `{status: "ok", nodeId, keys, incarnation, filled}`.
    * @throws KvError for an error answer, `KV_UNAVAILABLE`, or `KV_INTERNAL` when the answer is not `status: "ok"`.
    */
   async health(options: RequestOptions = {}): Promise<NodeHealthResponse> {
@@ -207,4 +255,17 @@ export class NodeClient {
   close(): void {
     this.endpoint.close();
   }
+}
+
+function checkStatus(answer: unknown, malformed: (what: string) => Error): NodeStatusResponse {
+  const status = answer as Partial<NodeStatusResponse>;
+  if (
+    status?.status !== 'ok' ||
+    typeof status.incarnation !== 'string' ||
+    typeof status.filled !== 'boolean' ||
+    !Array.isArray(status.coordinators)
+  ) {
+    throw malformed('a status answer without status "ok", incarnation, filled and coordinators');
+  }
+  return status as NodeStatusResponse;
 }

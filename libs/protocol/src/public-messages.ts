@@ -108,6 +108,22 @@ export interface HealthResponse {
   status: 'ok';
 }
 
+/**
+ * `GET /health/ready` of a proxy: `200` with this body while it has joined the cluster and reaches at least W data
+ * nodes that count; otherwise `503` with the error body `KV_NOT_READY` and the same counts.
+ */
+export interface ReadyResponse {
+  status: 'ready';
+  /** Data nodes answering its probes and counting toward quorums. */
+  nodesUp: number;
+  /** Data nodes of the cluster. */
+  nodes: number;
+  /** W: nodes needed for a write. */
+  writeQuorum: number;
+  /** Whether the proxy has joined the cluster's registry of proxies (it serves nothing before). */
+  joined: boolean;
+}
+
 /** Routes of the public API (relative to the proxy's base URL). */
 export const PublicRoutes = {
   /** Prefix of the single-key routes; the percent-encoded key follows. */
@@ -116,6 +132,7 @@ export const PublicRoutes = {
   entry: (encodedKey: string): string => `/kv/${encodedKey}`,
   batch: '/batch',
   health: '/health',
+  ready: '/health/ready',
   cluster: '/cluster',
   metrics: '/metrics',
 } as const;

@@ -1,4 +1,4 @@
-import { HybridClock, decodeVersion, isVersion } from '@kv/protocol';
+import { HybridClock } from '@kv/protocol';
 import type { ClockFloor } from './clock-floor';
 import type { Clock } from './time';
 import type { VersionSource } from './transport';
@@ -16,6 +16,11 @@ export interface CoordinatorVersionsOptions {
   floor: ClockFloor | undefined;
   /** Whether versions seen on replicas advance the clock (default true; off only to prove that tests notice). */
   observeVersions?: boolean;
+  /**
+   * Observed versions further ahead of the wall clock are not followed (default `HLC_DRIFT_MS_MAX_DEFAULT` of
+   * `@kv/protocol`); set it above the data nodes' `MAX_CLOCK_SKEW_MS`, so that every version a node accepts can be passed.
+   */
+  driftMsMax?: number;
 }
 
 /**
@@ -34,7 +39,7 @@ export class CoordinatorVersions implements VersionSource {
     this.clock = options.clock;
     this.floor = options.floor;
     this.clockId = options.clockId;
-    this.hlc = new HybridClock({ clock: this.clock, clockId: options.clockId, floorMs: options.floor?.floorMs ?? 0 });
+    this.hlc = new HybridClock({ clock: this.clock, clockId: options.clockId, floorMs: options.floor?.floorMs ?? 0, driftMsMax: options.driftMsMax });
     this.observeVersions = options.observeVersions ?? true;
   }
 
@@ -42,15 +47,12 @@ export class CoordinatorVersions implements VersionSource {
     return this.hlc.next();
   }
 
-  observe(version: string): void {
-    if (this.observeVersions) this.hlc.observe(version);
-  }
-
-  covers(version: string): boolean {
-    const last = this.hlc.last;
-    if (last === undefined || !isVersion(version)) return false;
-    const seen = decodeVersion(version);
-    return seen.ms < last.ms || (seen.ms === last.ms && seen.counter <= last.counter);
+  /**
+   * Moves the clock past `version` (the HLC receive rule), unless it is further ahead of the wall clock than
+   * `driftMsMax`: then it is ignored and the answer is false.
+   */
+  observe(version: string): boolean {
+    return this.observeVersions ? this.hlc.observe(version) : true;
   }
 
   /**

@@ -1,10 +1,13 @@
+import { ErrorCode, isKvError, KvError } from '@kv/protocol';
 import { ClockFloor } from './clock-floor';
+import { CoordinatorPresence, type Register } from './coordinator-presence';
+import type { CoordinatorClaim } from './coordinator-registry';
 import { CoordinatorVersions } from './coordinator-versions';
 import { HealthProber, type Probe } from './health-prober';
 import { HintReplayer } from './hint-replayer';
 import type { Hint, HintStore } from './hint-store';
 import { NodeHealth, type NodeStatus } from './node-health';
-import { NodeMembership, type NodeMembershipEvents, type NodeRecord } from './node-membership';
+import { NodeMembership, type NodeMembershipEvents, type NodeState } from './node-membership';
 import { PeriodicTask } from './periodic-task';
 import { Refiller, type EntrySource } from './refiller';
 import { Replicator, type PreferenceLists, type ReadRepairMode, type ReplicatorEvents } from './replicator';
@@ -16,6 +19,16 @@ import type { Transport } from './transport';
 export const FLOOR_ADVANCE_INTERVAL_MS = 1000;
 /** Default interval of the health probes. */
 export const HEALTH_INTERVAL_MS_DEFAULT = 1000;
+/** Shortest lease of a coordinator, in ms: long enough that a busy process renews it, short enough to recover fast. */
+export const COORDINATOR_LEASE_MS_FLOOR = 2000;
+
+/**
+ * The lease a coordinator asks for: at least three probe intervals (so that a probe or two may fail without it
+ * lapsing), and at least {@link COORDINATOR_LEASE_MS_FLOOR}.
+ */
+export function coordinatorLeaseMs(healthIntervalMs: number): number {
+  return Math.max(COORDINATOR_LEASE_MS_FLOOR, 3 * healthIntervalMs);
+}
 
 /** What a coordinator reports, for logs and metrics. Each must be cheap and must not throw. */
 export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvents {
@@ -23,69 +36,98 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   nodeStatusChanged?(status: NodeStatus): void;
   /** The clock floor could not be written: writes wait for it (safety holds, availability does not). */
   floorWriteFailed?(error: unknown): void;
-  /** What a probe taught could not be recorded (the coordinator's own disk failed). */
+  /** What a probe taught could not be recorded. */
   nodeStateNotRecorded?(nodeId: string, error: unknown): void;
   /** A hint was delivered to the replica that missed its write. */
   hintDelivered?(hint: Hint): void;
+  /** This coordinator joined the cluster's registry (and waited `waitedMs` for the others to learn of it). */
+  joined?(others: readonly string[], waitedMs: number): void;
+  /** A data node hears from another live coordinator with this clock id. */
+  duplicateSeen?(nodeId: string): void;
+  /** This coordinator's lease lapsed on a data node; it registers again. */
+  leaseLapsed?(): void;
 }
 
 /** Options of {@link Coordinator.open}. */
 export interface CoordinatorOptions {
-  /** This coordinator's clock id (unique among coordinators). */
-  clockId: string;
+  /** This coordinator's clock id, process incarnation and lease, sent with every internal request. */
+  claim: CoordinatorClaim;
   /** The data nodes. */
   nodeIds: readonly string[];
   ring: PreferenceLists;
   /** How replicas are reached (the batching transport over HTTP in a proxy; the in-memory cluster in tests). */
   transport: Transport;
-  /** Probes a node's health (its incarnation). */
+  /** Probes a node's status (incarnation, filled, live coordinators); renews this coordinator's lease there. */
   probe: Probe;
+  /** Registers this coordinator with a node. */
+  register: Register;
+  /** Tells a node that its refill is complete. */
+  markFilled(nodeId: string, incarnation: string): Promise<void>;
   /** Lists every entry a node holds, for refills. */
   entries: EntrySource;
   /** Tells the transport which incarnation a node must have. */
   expectIncarnation(nodeId: string, incarnation: string): void;
-  /** Durable state: the clock floor, what is known of each node. */
+  /** Durable state: the clock floor. */
   stable: StableStore;
   hints: HintStore;
+  /** The wall clock, for versions. */
   clock: Clock;
+  /** A monotonic clock, for leases (default: `clock`). */
+  monotonic?: Clock;
   timers: Timers;
   replicas?: number;
   writeQuorum?: number;
   readQuorum?: number;
   /** Deadline of one request to a replica, in ms. */
   timeoutMs?: number;
+  /** How far ahead of the wall clock a version seen on a replica may be and still be followed, in ms. */
+  versionDriftMsMax?: number;
   /** Interval of the health probes, in ms (default {@link HEALTH_INTERVAL_MS_DEFAULT}). */
   healthIntervalMs?: number;
   events?: CoordinatorEvents;
   /**
    * Test-only weakenings, to prove that the checks notice: `unsafeClock` runs without the clock floor, does not follow
-   * versions seen on replicas, and acknowledges writes found behind a newer version; `readRepair: 'background'`.
+   * versions seen on replicas, and acknowledges writes found behind a newer version; `readRepair: 'background'`;
+   * `assumeAlone` writes in one phase even when other coordinators are live.
    */
-  unsafe?: { unsafeClock?: boolean; readRepair?: ReadRepairMode; backgroundRepairDelayMs?: number };
+  unsafe?: { unsafeClock?: boolean; readRepair?: ReadRepairMode; backgroundRepairDelayMs?: number; assumeAlone?: boolean };
 }
 
 /**
- * The coordinator core of a proxy, apart from any server: versions with the durable clock floor, health probes, the
- * lost-disk state machine with refills, hinted handoff, and the replicator that serves reads and writes. Durable state
- * goes to the injected {@link StableStore} and hint store, replicas are reached through the injected transport, and
- * time through the injected clock and timers; so the whole coordinator runs on the in-memory cluster and virtual time.
+ * The coordinator core of a proxy, apart from any server: versions with the durable clock floor, the registry of
+ * coordinators with leases (one-phase writes while alone, two phases otherwise), health probes, nodes that lost their
+ * data and their refills, hinted handoff, and the replicator that serves reads and writes. Durable state goes to the
+ * injected {@link StableStore} and hint store, replicas are reached through the injected transport, and time through
+ * the injected clocks and timers; so the whole coordinator runs on the in-memory cluster and virtual time.
  */
 export class Coordinator {
   readonly replicator: Replicator;
   readonly versions: CoordinatorVersions;
   readonly health: NodeHealth;
   readonly membership: NodeMembership;
+  readonly presence: CoordinatorPresence;
   private readonly prober: HealthProber;
   private readonly replayer: HintReplayer;
   private readonly floorTask: PeriodicTask;
   private started = false;
+  private joinedPromise: Promise<void> | undefined;
 
   private constructor(options: CoordinatorOptions, versions: CoordinatorVersions) {
     const events = options.events ?? {};
     const timeoutMs = options.timeoutMs;
+    const monotonic = options.monotonic ?? options.clock;
     this.versions = versions;
     this.health = new NodeHealth(options.nodeIds, { now: () => options.clock.now() });
     this.health.onChange((status) => events.nodeStatusChanged?.(status));
+    this.presence = new CoordinatorPresence({
+      claim: options.claim,
+      nodeIds: options.nodeIds,
+      register: (nodeId) => options.register(nodeId),
+      monotonic,
+      timers: options.timers,
+      events: { joined: events.joined, duplicateSeen: events.duplicateSeen, lapsed: events.leaseLapsed },
+    });
+    const assumeAlone = options.unsafe?.assumeAlone === true;
     this.replicator = new Replicator({
       ring: options.ring,
       transport: options.transport,
@@ -98,7 +140,10 @@ export class Coordinator {
       timeoutMs,
       readRepair: options.unsafe?.readRepair,
       backgroundRepairDelayMs: options.unsafe?.backgroundRepairDelayMs,
-      supersededWrites: options.unsafe?.unsafeClock === true ? 'acknowledge' : 'retry',
+      supersededWrites: options.unsafe?.unsafeClock === true ? 'acknowledge' : 'refuse',
+      alone: assumeAlone ? () => true : () => this.presence.alone(),
+      mayAcknowledge: assumeAlone ? () => true : () => this.presence.fresh(),
+      admission: () => (this.presence.joined ? undefined : notJoined()),
       timers: options.timers,
       events,
     });
@@ -111,10 +156,10 @@ export class Coordinator {
     });
     this.membership = new NodeMembership({
       nodeIds: options.nodeIds,
-      store: options.stable,
       health: this.health,
       refiller,
       expectIncarnation: options.expectIncarnation,
+      markFilled: options.markFilled,
       clock: options.clock,
       timers: options.timers,
       events,
@@ -122,11 +167,19 @@ export class Coordinator {
     this.prober = new HealthProber({
       nodeIds: options.nodeIds,
       health: this.health,
-      probe: options.probe,
+      probe: async (nodeId) => {
+        try {
+          return await options.probe(nodeId);
+        } catch (error) {
+          this.noteRefusal(nodeId, error);
+          throw error;
+        }
+      },
       intervalMs: options.healthIntervalMs ?? HEALTH_INTERVAL_MS_DEFAULT,
       timers: options.timers,
-      observe: (nodeId, answer) => this.membership.observe(nodeId, answer.incarnation),
+      observe: async (nodeId, answer) => this.membership.observe(nodeId, answer),
       onObserveError: (nodeId, error) => events.nodeStateNotRecorded?.(nodeId, error),
+      onRound: (answers) => this.presence.observeRound(answers.length, answers.map((answer) => answer.coordinators)),
     });
     this.replayer = new HintReplayer({
       hints: options.hints,
@@ -144,27 +197,44 @@ export class Coordinator {
   }
 
   /**
-   * Reads the durable state (clock floor, node records) and builds the coordinator; nothing runs until
-   * {@link Coordinator.start}.
-   * @throws Error on malformed durable state; the stable store's error on an I/O failure.
+   * Reads the durable state (the clock floor) and builds the coordinator; nothing runs until {@link Coordinator.start}.
+   * @throws Error on a malformed floor; the stable store's error on an I/O failure.
    */
   static async open(options: CoordinatorOptions): Promise<Coordinator> {
     const unsafeClock = options.unsafe?.unsafeClock === true;
     const floor = unsafeClock ? undefined : await ClockFloor.open(options.stable);
-    const versions = new CoordinatorVersions({ clockId: options.clockId, clock: options.clock, floor, observeVersions: !unsafeClock });
+    const versions = new CoordinatorVersions({
+      clockId: options.claim.clockId,
+      clock: options.clock,
+      floor,
+      observeVersions: !unsafeClock,
+      driftMsMax: options.versionDriftMsMax,
+    });
     await versions.advanceFloor();
-    const coordinator = new Coordinator(options, versions);
-    await coordinator.membership.open();
-    return coordinator;
+    return new Coordinator(options, versions);
   }
 
-  /** Probes every node once, then starts the periodic work: probes, hint replay, the floor. */
+  /**
+   * Registers with the data nodes (in the background: see {@link Coordinator.joined}), probes every node once, then
+   * starts the periodic work: probes, hint replay, the floor.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.joinedPromise = this.presence.join();
+    this.joinedPromise.catch(() => undefined);
     await this.prober.start();
     this.replayer.start();
     this.floorTask.start();
+  }
+
+  /**
+   * Resolves once this coordinator has joined the cluster's registry and may serve; rejects with
+   * `DuplicateCoordinatorError` when another running coordinator uses its clock id.
+   */
+  joined(): Promise<void> {
+    if (this.joinedPromise === undefined) throw new TypeError('start the coordinator first');
+    return this.joinedPromise;
   }
 
   /** Probes a node now, off schedule (e.g. after it refused a request as another incarnation). */
@@ -172,8 +242,16 @@ export class Coordinator {
     void this.prober.check(nodeId);
   }
 
+  /**
+   * Takes note of a request a node refused: another incarnation (probe it now), or a lapsed lease (register again).
+   */
+  noteRefusal(nodeId: string, error: unknown): void {
+    if (isKvError(error, ErrorCode.NodeChanged)) this.probeNow(nodeId);
+    else if (isKvError(error, ErrorCode.CoordinatorLapsed)) this.presence.lapsed();
+  }
+
   /** The state of a data node as this coordinator sees it. */
-  stateOf(nodeId: string): NodeRecord['state'] {
+  stateOf(nodeId: string): NodeState {
     return this.membership.stateOf(nodeId);
   }
 
@@ -182,11 +260,16 @@ export class Coordinator {
    * and the transport after this resolves, so that hints of writes still in flight are recorded.
    */
   async stop(): Promise<void> {
+    this.presence.stop();
     await this.prober.stop();
     await this.floorTask.stop();
     await this.membership.stop();
     await this.replayer.stop();
   }
+}
+
+function notJoined(): KvError {
+  return new KvError(ErrorCode.NotReady, 'this proxy has not joined the cluster yet (it registers with the data nodes): retry shortly');
 }
 
 /** A clock shifted by `offsetMs` (test-only: a coordinator whose wall clock is stepped back or ahead). */

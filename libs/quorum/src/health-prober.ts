@@ -1,11 +1,16 @@
+import type { LiveCoordinator } from '@kv/protocol';
 import type { NodeHealth } from './node-health';
 import { PeriodicTask } from './periodic-task';
 import type { Timers } from './time';
 
-/** What a successful probe of a data node reports (its health answer, as far as the coordinator uses it). */
+/** What a successful probe of a data node reports (its status answer, as far as the coordinator uses it). */
 export interface ProbeAnswer {
   /** The identity of the node's data directory. */
   readonly incarnation: string;
+  /** False while the node holds a new incarnation that no coordinator has refilled yet. */
+  readonly filled: boolean;
+  /** The coordinators the node heard from within their lease. */
+  readonly coordinators: readonly LiveCoordinator[];
 }
 
 /** Probes one node; resolves with its answer when it is healthy, rejects otherwise (within about the probe deadline). */
@@ -25,6 +30,8 @@ export interface HealthProberOptions {
   observe?: (nodeId: string, answer: ProbeAnswer) => Promise<void>;
   /** Called when `observe` failed (the node is then reported down until the next probe). */
   onObserveError?: (nodeId: string, error: unknown) => void;
+  /** Called after each round over every node with the answers of those that answered. */
+  onRound?: (answers: readonly ProbeAnswer[]) => void;
 }
 
 /**
@@ -52,12 +59,16 @@ export class HealthProber {
 
   /** Probes every node once (skipping those whose previous probe is still running). */
   async checkAll(): Promise<void> {
-    await Promise.all(this.options.nodeIds.map((nodeId) => this.check(nodeId)));
+    const answers = await Promise.all(this.options.nodeIds.map((nodeId) => this.check(nodeId)));
+    this.options.onRound?.(answers.filter((answer): answer is ProbeAnswer => answer !== undefined));
   }
 
-  /** Probes one node now, off schedule (e.g. after it refused a request as another incarnation). */
-  async check(nodeId: string): Promise<void> {
-    if (this.running.has(nodeId)) return;
+  /**
+   * Probes one node now, off schedule (e.g. after it refused a request as another incarnation).
+   * @returns its answer, or `undefined` when it failed (or a probe of it was already running).
+   */
+  async check(nodeId: string): Promise<ProbeAnswer | undefined> {
+    if (this.running.has(nodeId)) return undefined;
     this.running.add(nodeId);
     const { health } = this.options;
     try {
@@ -66,18 +77,19 @@ export class HealthProber {
         answer = await this.options.probe(nodeId);
       } catch {
         health.report(nodeId, false);
-        return;
+        return undefined;
       }
       try {
         await this.options.observe?.(nodeId, answer);
       } catch (error) {
-        // The coordinator could not record what it learned (its own disk failed): treat the node as not answering, so
-        // it is tried last, and learn it again at the next probe.
+        // The coordinator could not record what it learned: treat the node as not answering, so it is tried last, and
+        // learn it again at the next probe.
         this.options.onObserveError?.(nodeId, error);
         health.report(nodeId, false);
-        return;
+        return undefined;
       }
       health.report(nodeId, true);
+      return answer;
     } finally {
       this.running.delete(nodeId);
     }

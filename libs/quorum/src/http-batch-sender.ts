@@ -10,13 +10,13 @@ export type BatchObserver = (nodeId: string, ops: number) => void;
  */
 export class HttpBatchSender implements BatchSender {
   /**
-   * @param onNodeChanged called when a node refuses a batch as another incarnation (its disk was replaced), so that
-   *   the proxy probes it at once instead of at the next interval.
+   * @param onRefused called when a node refuses a batch as a whole (another incarnation: its disk was replaced; this
+   *   coordinator's lease lapsed there), so that the coordinator probes it or registers again at once.
    */
   constructor(
     private readonly clients: ReadonlyMap<string, NodeClient>,
     private readonly observe?: BatchObserver,
-    private readonly onNodeChanged?: (nodeId: string) => void,
+    private readonly onRefused?: (nodeId: string, error: unknown) => void,
   ) {}
 
   send(nodeId: string, batch: OutgoingBatch, timeoutMs: number): Promise<InternalOpResult[]> {
@@ -24,9 +24,9 @@ export class HttpBatchSender implements BatchSender {
     if (client === undefined) return Promise.reject(new TypeError(`no client for node ${nodeId}`));
     this.observe?.(nodeId, batch.ops.length);
     const sent = client.batchSerialized(batch.bytes(), batch.ops.length, { timeoutMs, requestId: batch.requestId });
-    if (this.onNodeChanged === undefined) return sent;
+    if (this.onRefused === undefined) return sent;
     return sent.catch((error: unknown) => {
-      if (isKvError(error, ErrorCode.NodeChanged)) this.onNodeChanged?.(nodeId);
+      if (isKvError(error, ErrorCode.NodeChanged) || isKvError(error, ErrorCode.CoordinatorLapsed)) this.onRefused?.(nodeId, error);
       throw error;
     });
   }

@@ -7,16 +7,37 @@
 export type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
 export type { Clock, ClockAndTimers, Timers } from './time';
 export { afterThisTurn, systemClock } from './system-clock';
-export { Coordinator, FLOOR_ADVANCE_INTERVAL_MS, HEALTH_INTERVAL_MS_DEFAULT, offsetClock } from './coordinator';
+export {
+  Coordinator,
+  COORDINATOR_LEASE_MS_FLOOR,
+  coordinatorLeaseMs,
+  FLOOR_ADVANCE_INTERVAL_MS,
+  HEALTH_INTERVAL_MS_DEFAULT,
+  offsetClock,
+} from './coordinator';
+export { CoordinatorPresence, DuplicateCoordinatorError, DUPLICATE_WAIT_LEASES, JOIN_RETRY_MS } from './coordinator-presence';
+export type { CoordinatorPresenceOptions, Register } from './coordinator-presence';
+export {
+  CoordinatorRegistry,
+  COORDINATOR_LEASE_MS_MAX,
+  COORDINATOR_LEASE_MS_MIN,
+  COORDINATORS_MAX,
+  formatCoordinatorClaim,
+  parseCoordinatorClaim,
+} from './coordinator-registry';
+export type { Admission, CoordinatorClaim } from './coordinator-registry';
+export { MAX_CLOCK_SKEW_MS_DEFAULT, ReplicaService } from './replica-service';
+export type { ReplicaServiceOptions, ReplicaStatus } from './replica-service';
 export type { CoordinatorEvents, CoordinatorOptions } from './coordinator';
+export { CLOCK_ID_RECORD, resolveClockId } from './coordinator-identity';
 export { CoordinatorVersions, FLOOR_HEADROOM_MS } from './coordinator-versions';
 export type { CoordinatorVersionsOptions } from './coordinator-versions';
 export { ClockFloor, CLOCK_FLOOR_LEAD_MS, CLOCK_FLOOR_MARGIN_MS, CLOCK_FLOOR_RECORD } from './clock-floor';
 export { MemoryStableStore, checkRecordName } from './stable-store';
 export type { StableStore } from './stable-store';
 export { FileStableStore } from './file-stable-store';
-export { NodeMembership, NODES_RECORD, REFILL_RETRY_MS } from './node-membership';
-export type { NodeMembershipEvents, NodeMembershipOptions, NodeRecord } from './node-membership';
+export { NodeMembership, REFILL_RETRY_MS } from './node-membership';
+export type { NodeDataState, NodeMembershipEvents, NodeMembershipOptions, NodeState } from './node-membership';
 export { HealthProber } from './health-prober';
 export type { HealthProberOptions, Probe, ProbeAnswer } from './health-prober';
 export { PeriodicTask } from './periodic-task';
@@ -33,7 +54,7 @@ export {
   WRITE_QUORUM_DEFAULT,
   READ_QUORUM_DEFAULT,
   REPLICA_TIMEOUT_MS_DEFAULT,
-  WRITE_ATTEMPTS_MAX,
+  CONFLICT_KEYS_MAX,
 } from './replicator';
 export type {
   PreferenceLists,

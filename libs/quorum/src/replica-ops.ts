@@ -1,7 +1,10 @@
 import {
+  ErrorCode,
+  KvError,
   internalOpError,
   isInvalidOp,
   readResultOf,
+  versionMs,
   writeResultOf,
   type InternalOpResult,
   type ParsedInternalOp,
@@ -33,8 +36,15 @@ export interface ReplicaStore {
  * operation answers with its own error and does not affect the others.
  *
  * A write answers `[1, version]` when applied and `[0, held]` when the replica already holds a version at least as new.
+ * With `versionMsMax`, a write whose version's ms is beyond it (the node's clock plus `MAX_CLOCK_SKEW_MS`) is refused
+ * alone, with `KV_VERSION_TOO_NEW`: a coordinator whose clock runs ahead cannot pin a key in the future.
  */
-export async function applyReplicaOps(store: ReplicaStore, ops: readonly ParsedInternalOp[]): Promise<InternalOpResult[]> {
+export async function applyReplicaOps(
+  store: ReplicaStore,
+  ops: readonly ParsedInternalOp[],
+  limits: { versionMsMax?: number } = {},
+): Promise<InternalOpResult[]> {
+  const versionMsMax = limits.versionMsMax ?? Number.POSITIVE_INFINITY;
   const results: InternalOpResult[] = new Array(ops.length);
   const writes: StoreOp[] = [];
   const writeIndexes: number[] = [];
@@ -49,12 +59,18 @@ export async function applyReplicaOps(store: ReplicaStore, ops: readonly ParsedI
         results[i] = readResultOf(store.getEntry(op[1]));
         break;
       case 's':
-        writes.push({ op: 'set', key: op[1], value: op[2], version: op[3] });
-        writeIndexes.push(i);
+        if (versionMs(op[3]) > versionMsMax) results[i] = internalOpError(tooNew(op[3], versionMsMax));
+        else {
+          writes.push({ op: 'set', key: op[1], value: op[2], version: op[3] });
+          writeIndexes.push(i);
+        }
         break;
       case 'd':
-        writes.push({ op: 'delete', key: op[1], version: op[2] });
-        writeIndexes.push(i);
+        if (versionMs(op[2]) > versionMsMax) results[i] = internalOpError(tooNew(op[2], versionMsMax));
+        else {
+          writes.push({ op: 'delete', key: op[1], version: op[2] });
+          writeIndexes.push(i);
+        }
         break;
     }
   }
@@ -63,4 +79,12 @@ export async function applyReplicaOps(store: ReplicaStore, ops: readonly ParsedI
     for (let j = 0; j < applied.length; j++) results[writeIndexes[j]] = writeResultOf(applied[j].applied, applied[j].version);
   }
   return results;
+}
+
+function tooNew(version: string, versionMsMax: number): KvError {
+  const aheadMs = versionMs(version) - versionMsMax;
+  return new KvError(
+    ErrorCode.VersionTooNew,
+    `version ${version} is ${aheadMs} ms beyond what this node accepts (its clock plus MAX_CLOCK_SKEW_MS): a coordinator's clock runs ahead`,
+  );
 }

@@ -8,19 +8,8 @@ import { NodeHealth } from './node-health';
 import { QuorumError } from './quorum-error';
 import { Replicator } from './replicator';
 import { CounterVersions } from './spec-support/harness';
+import { seededRandom } from './spec-support/random';
 import type { Transport, WriteRequest } from './transport';
-
-/** A small deterministic generator, so one seed replays one whole run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Operation {
   kind: 'write' | 'read';
@@ -47,7 +36,7 @@ interface RunOptions {
  * losing replies, replying after the deadline), then heals, replays hints and returns the history and final states.
  */
 async function run(options: RunOptions) {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const nodeIds = Array.from({ length: options.nodes }, (_, i) => `n${i}`);
   const clock = new VirtualClock();
   const cluster = new InMemoryCluster(nodeIds, { clock });
@@ -182,7 +171,7 @@ describe('Replicator under random faults (property)', () => {
     // could not fail.
     let caught = false;
     for (let seed = 1; seed <= 200 && !caught; seed++) {
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const nodeIds = ['a', 'b', 'c'];
       const clock = new VirtualClock();
       const cluster = new InMemoryCluster(nodeIds, { clock });

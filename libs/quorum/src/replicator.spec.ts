@@ -243,48 +243,89 @@ describe('Replicator: unknown outcomes', () => {
 });
 
 describe('Replicator: versions', () => {
-  test('a write whose version a replica already exceeded is retried with a newer version', async () => {
-    const h = harness();
+  test('a one-phase write whose version every replica already exceeded (it reached none) is redone in two phases', async () => {
+    const retried: string[] = [];
+    const h = harness(['a', 'b', 'c'], { events: { versionRetried: (key) => retried.push(key) } });
     for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'from the future', version: format(1000) });
     const result = await h.clock.run(h.replicator.set(KEY, 'now'));
     expect(result.version > format(1000)).toBe(true);
+    expect(retried).toEqual([KEY]);
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toEqual({ value: 'now', version: result.version });
+  });
+
+  test('a one-phase write placed on fewer than W replicas, the others newer, fails as an unknown outcome', async () => {
+    const h = harness();
+    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    // Two replicas already hold a newer version (another coordinator's write); the primary does not.
+    for (const id of [second, third]) h.cluster.node(id).apply({ key: KEY, value: 'newer', version: format(1000) });
+    const error = await h.clock.run(h.replicator.set(KEY, 'mine')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuorumError);
+    expect((error as QuorumError).message).toMatch(/another coordinator.*outcome is unknown/);
+    // Its value reached the primary, and must not be resent under a newer version: reads see the newer write.
+    expect(h.cluster.node(primary).get(KEY)?.value).toBe('mine');
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'newer' });
+    // The key conflicted: its next write takes two phases, and succeeds past the newer version.
+    const reads = h.cluster.calls.read;
+    const next = await h.clock.run(h.replicator.set(KEY, 'again'));
+    expect(next.version > format(1000)).toBe(true);
+    expect(h.cluster.calls.read).toBeGreaterThan(reads);
+  });
+
+  test('with other coordinators active, writes read the newest version first and are acknowledged past it', async () => {
+    const h = harness(['a', 'b', 'c'], { alone: () => false });
+    for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'theirs', version: format(700) });
+    const reads = h.cluster.calls.read;
+    const result = await h.clock.run(h.replicator.set(KEY, 'mine'));
+    expect(h.cluster.calls.read - reads).toBe(2); // phase one: a read quorum
+    expect(result.version > format(700)).toBe(true);
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'mine' });
   });
 
   test('a write that cannot get past a newer version on the replicas fails instead of being hidden', async () => {
     const h = harness();
     for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'far future', version: format(999_999) });
     // A clock that refuses to jump far ahead (as the hybrid clock does past its drift bound) never passes it.
-    h.versions.observe = () => undefined;
+    h.versions.observe = () => false;
     const error = await h.clock.run(h.replicator.set(KEY, 'now')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuorumError);
-    expect((error as QuorumError).message).toContain('newer version');
+    expect((error as QuorumError).message).toContain('further ahead');
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'far future' });
   });
 
   test('with supersededWrites: acknowledge (test-only), such a write is acknowledged and hidden: what the tests must catch', async () => {
     const h = harness(['a', 'b', 'c'], { supersededWrites: 'acknowledge' });
     for (const node of h.cluster.nodes.values()) node.apply({ key: KEY, value: 'far future', version: format(999_999) });
-    h.versions.observe = () => undefined;
+    h.versions.observe = () => false;
     await expect(h.clock.run(h.replicator.set(KEY, 'now'))).resolves.toMatchObject({ acks: 2 });
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'far future' });
   });
 
-  test('a write behind a newer version this coordinator issued meanwhile (a concurrent write) is not retried', async () => {
+  test('a write overtaken on two replicas by a later write is never resent under a new version', async () => {
     const h = harness();
-    const [primary, second, third] = h.ring.preferenceList(KEY, 3);
+    const [, second, third] = h.ring.preferenceList(KEY, 3);
     // The first write is slow on two replicas; a second write of the key overtakes it there.
     h.cluster.setFault(second, { delayMs: 40 });
     h.cluster.setFault(third, { delayMs: 40 });
-    const first = h.replicator.set(KEY, 'first');
+    const first = h.replicator.set(KEY, 'first').catch((e: unknown) => e);
     await h.clock.advance(1);
     h.cluster.heal();
-    const second_ = h.replicator.set(KEY, 'second');
-    const [a, b] = await h.clock.run(Promise.all([first, second_]));
+    const later = h.replicator.set(KEY, 'second');
+    const [a, b] = await h.clock.run(Promise.all([first, later]));
+    // The first was placed on one replica only: its outcome is unknown (it may have been read there), so it fails
+    // rather than being written again after the second, which would make 'first' appear twice.
+    expect(a).toBeInstanceOf(QuorumError);
     expect(h.versions.issued).toBe(2);
-    expect(a.version < b.version).toBe(true);
+    expect(b.acks).toBeGreaterThanOrEqual(2);
     await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'second' });
-    void primary;
+  });
+
+  test('a coordinator that may not acknowledge (its lease went stale meanwhile) fails a write W replicas hold', async () => {
+    const h = harness(['a', 'b', 'c'], { mayAcknowledge: () => false });
+    const error = await h.clock.run(h.replicator.set(KEY, 'v')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuorumError);
+    expect((error as QuorumError).message).toMatch(/lease lapsed.*outcome is unknown/);
+    // The value is on the replicas (an unknown outcome may take effect).
+    await expect(h.clock.run(h.replicator.get(KEY))).resolves.toMatchObject({ value: 'v' });
   });
 
   test('reads make later versions sort after the versions they saw', async () => {

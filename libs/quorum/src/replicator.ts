@@ -1,4 +1,4 @@
-import { compareVersions, NODE_TIMEOUT_MS_DEFAULT } from '@kv/protocol';
+import { compareVersions, NODE_TIMEOUT_MS_DEFAULT, type KvError } from '@kv/protocol';
 import type { HintStore } from './hint-store';
 import type { NodeHealth } from './node-health';
 import { QuorumError } from './quorum-error';
@@ -26,8 +26,10 @@ export interface ReplicatorEvents {
   hinted?(nodeId: string): void;
   /** Recording a hint failed (the hint is lost; read repair and anti-entropy remain). */
   hintFailed?(nodeId: string, error: unknown): void;
-  /** A write was retried with a newer version because a replica held a newer one than the coordinator issued. */
+  /** A one-phase write found a newer version on every replica and was redone in two phases. */
   versionRetried?(key: string): void;
+  /** A version seen on a replica was too far ahead of this coordinator's clock to follow (a clock misbehaves). */
+  versionIgnored?(version: string): void;
 }
 
 /** Options of {@link Replicator}. */
@@ -55,11 +57,26 @@ export interface ReplicatorOptions {
    */
   readRepair?: ReadRepairMode;
   /**
-   * What a write does when replicas hold a newer version than the one it was given (a clock behind): `retry` (default)
-   * retries with a version past it and fails if it cannot get past; `acknowledge` answers as if it had been applied,
-   * although reads will not return it. `acknowledge` exists only to prove that the tests catch it.
+   * What a write does when replicas hold a newer version than the one it was given: `refuse` (default) never
+   * acknowledges a write that may sort before a write that completed first (see {@link Replicator.write});
+   * `acknowledge` answers once W replicas hold its version or a newer one, in one phase, although reads may never
+   * return it. `acknowledge` exists only to prove that the tests catch it.
    */
-  supersededWrites?: 'retry' | 'acknowledge';
+  supersededWrites?: 'refuse' | 'acknowledge';
+  /**
+   * Whether this coordinator knows that it is the only one serving the cluster (`CoordinatorPresence.alone`): writes
+   * then take one phase, else two (see {@link Replicator.write}). Default: always (a replicator used on its own).
+   * Answering true while another coordinator is live is unsafe; answering false costs one read round trip per write.
+   */
+  alone?: () => boolean;
+  /**
+   * Whether this coordinator may acknowledge a write now (default: always). A coordinator that was paused or cut off
+   * for longer than half its lease must not: another one may have taken it for gone and written in one phase. Such a
+   * write fails as an unknown outcome.
+   */
+  mayAcknowledge?: () => boolean;
+  /** Refuses reads and writes while this coordinator may not serve (it joins the cluster); default: never. */
+  admission?: () => KvError | undefined;
   /** Delay of the repairs of `readRepair: 'background'`, in ms (default 1000). */
   backgroundRepairDelayMs?: number;
   /** Timers of the delayed background repairs (default: the process's). */
@@ -103,10 +120,10 @@ export const READ_QUORUM_DEFAULT = 2;
 /** Default deadline of one replica request: the internal API's (`NODE_TIMEOUT_MS`). */
 export const REPLICA_TIMEOUT_MS_DEFAULT = NODE_TIMEOUT_MS_DEFAULT;
 /**
- * Attempts of a write whose version a replica already exceeded (possible only if clocks misbehave or several
- * coordinators race); each attempt takes a version after the newest one seen.
+ * Keys remembered as having conflicted lately (a one-phase write found a newer version): their writes take two
+ * phases. Enough for the hot keys of a workload; a forgotten key costs at most one more conflict.
  */
-export const WRITE_ATTEMPTS_MAX = 3;
+export const CONFLICT_KEYS_MAX = 10_000;
 
 /**
  * The coordinator's logic: strict quorums over a key's preference list, read failover, blocking read repair and
@@ -132,7 +149,11 @@ export class Replicator {
   readonly timeoutMs: number;
   private readonly readRepair: ReadRepairMode;
   private readonly backgroundRepairDelayMs: number;
-  private readonly supersededWrites: 'retry' | 'acknowledge';
+  private readonly supersededWrites: 'refuse' | 'acknowledge';
+  private readonly alone: () => boolean;
+  private readonly mayAcknowledge: () => boolean;
+  private readonly admission: () => KvError | undefined;
+  private readonly conflicts = new Set<string>();
   private readonly timers: Timers;
   private readonly events: ReplicatorEvents;
 
@@ -159,7 +180,10 @@ export class Replicator {
     }
     this.events = options.events ?? {};
     this.backgroundRepairDelayMs = options.backgroundRepairDelayMs ?? 1000;
-    this.supersededWrites = options.supersededWrites ?? 'retry';
+    this.supersededWrites = options.supersededWrites ?? 'refuse';
+    this.alone = options.alone ?? (() => true);
+    this.mayAcknowledge = options.mayAcknowledge ?? (() => true);
+    this.admission = options.admission ?? (() => undefined);
     this.timers = options.timers ?? systemClock;
   }
 
@@ -189,28 +213,31 @@ export class Replicator {
   /**
    * Writes `value` (`null`: a tombstone) under `key` with a new version, to all N replicas; resolves once `w` have
    * acknowledged, while the others finish in the background (a hint is recorded for each one that fails).
+   *
+   * The version is chosen so that the write sorts after every write and read that completed before it started, whatever
+   * the coordinators' clocks say (docs/ARCHITECTURE.md, Several coordinators):
+   * - **one phase** (alone, and no conflict on this key lately): the version comes from this coordinator's clock and
+   *   the write is acknowledged only if `w` replicas hold exactly it. A replica holding a newer version means another
+   *   coordinator's write may have completed first: the write is then redone in two phases if its version reached no
+   *   replica at all, or fails as an unknown outcome otherwise (resending it under another version could make its
+   *   value appear twice);
+   * - **two phases** (other coordinators are active, or this key conflicted lately): the newest version of the key is
+   *   read from a read quorum first, the clock moves past it, and the write is acknowledged once `w` replicas hold its
+   *   version or a newer one (a newer one belongs to a concurrent write, which then follows this one).
    */
   async write(key: string, value: string | null, options?: WriteOptions): Promise<WriteResult> {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
+    this.admit();
     const replicas = this.ring.preferenceList(key, this.replicas);
-    for (let attempt = 1; ; attempt++) {
-      const request: WriteRequest = { key, value, version: this.versions.next() };
-      const outcome = await this.writeToReplicas(replicas, request, w, options?.requestId);
-      const newerSeen = outcome.newestSeen;
-      if (newerSeen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(newerSeen)) {
-        return { version: request.version, acks: outcome.acks };
-      }
-      if (attempt >= WRITE_ATTEMPTS_MAX) {
-        // Acknowledging would hide this write behind a version it cannot pass (a clock far ahead wrote it): a later
-        // read would not return it. Report the write as failed; its outcome is unknown to the client as usual.
-        this.events.quorumFailed?.('write', 0, w);
-        throw new QuorumError('write', 0, w, `replicas hold a newer version (${newerSeen}) that this coordinator's clock cannot pass`);
-      }
-      // A replica held a newer version than the one just issued: this write would be invisible. Observing that
-      // version makes the next one sort after it.
-      this.versions.observe(newerSeen);
-      this.events.versionRetried?.(key);
-    }
+    const requestId = options?.requestId;
+    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(replicas, key, value, w, requestId);
+    const request: WriteRequest = { key, value, version: this.versions.next() };
+    const { tally, complete } = await this.writeToReplicas(replicas, request, w, requestId);
+    const decision = this.decide(tally, false);
+    if (decision === 'acknowledge') return { version: request.version, acks: tally.acks };
+    if (decision === 'fail') throw this.writeFailed(tally);
+    if (decision === 'lapsed') throw this.lapsedWrite(tally);
+    return this.afterConflict(tally, complete, replicas, key, value, w, requestId);
   }
 
   /**
@@ -229,20 +256,36 @@ export class Replicator {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
     const n = entries.length;
     if (n === 0) return [];
-    const requests: WriteRequest[] = new Array(n);
-    const replicasOf: string[][] = new Array(n);
-    const byNode = new Map<string, number[]>();
-    let shared = true;
+    this.admit();
     const seen = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const { key, value } = entries[i];
+    for (const { key } of entries) {
       if (seen.has(key)) throw new TypeError(`writeMany: key ${JSON.stringify(key)} is given twice`);
       seen.add(key);
-      requests[i] = { key, value, version: this.versions.next() };
-      const replicas = this.ring.preferenceList(key, this.replicas);
-      replicasOf[i] = replicas;
-      if (i > 0 && shared && !sameMembers(replicas, replicasOf[0])) shared = false;
-      for (const nodeId of replicas) {
+    }
+    const twoPhases = this.supersededWrites === 'refuse' && entries.some(({ key }) => this.needsTwoPhases(key));
+    const results: (WriteResult | QuorumError | undefined)[] = new Array(n);
+    const replicasOf = entries.map(({ key }) => this.ring.preferenceList(key, this.replicas));
+    if (twoPhases) {
+      // Phase one of every entry at once: the transport batches the reads per node.
+      const newest = await Promise.all(
+        entries.map(({ key }, i) => this.newestVersion(replicasOf[i], key, options?.requestId).catch((error: unknown) => asQuorumError(error, w))),
+      );
+      newest.forEach((outcome, i) => {
+        if (outcome instanceof QuorumError) results[i] = outcome;
+        else if (outcome !== undefined && !this.versions.observe(outcome)) results[i] = this.aheadOfClock(outcome, w);
+      });
+    }
+    const requests: (WriteRequest | undefined)[] = entries.map(({ key, value }, i) =>
+      results[i] === undefined ? { key, value, version: this.versions.next() } : undefined,
+    );
+    const byNode = new Map<string, number[]>();
+    const sending: number[] = [];
+    let shared = true;
+    for (let i = 0; i < n; i++) {
+      if (requests[i] === undefined) continue;
+      if (sending.length > 0 && shared && !sameMembers(replicasOf[i], replicasOf[sending[0]])) shared = false;
+      sending.push(i);
+      for (const nodeId of replicasOf[i]) {
         let indexes = byNode.get(nodeId);
         if (indexes === undefined) {
           indexes = [];
@@ -252,9 +295,10 @@ export class Replicator {
       }
     }
     const counted = this.countedPredicate();
-    const tallies = requests.map((request, i) => new WriteTally(replicasOf[i], counted, request.version, w));
-    const results: (WriteResult | QuorumError | undefined)[] = new Array(n);
-    let unsettled = n;
+    const tallies = requests.map((request, i) => (request === undefined ? undefined : new WriteTally(replicasOf[i], counted, request.version, w)));
+    const everyReply = requests.map(() => deferred());
+    let unsettled = sending.length;
+    if (unsettled === 0) return results as (WriteResult | QuorumError)[];
 
     return new Promise((resolve) => {
       const settle = (i: number, result: WriteResult | QuorumError): void => {
@@ -263,47 +307,46 @@ export class Replicator {
         if (unsettled === 0) resolve(results as (WriteResult | QuorumError)[]);
       };
       const decided = (i: number): void => {
-        const tally = tallies[i];
-        if (tally.state === 'failed') {
-          settle(i, this.writeFailed(tally));
-          return;
+        const tally = tallies[i] as WriteTally;
+        const decision = this.decide(tally, twoPhases);
+        if (decision === 'acknowledge') settle(i, { version: tally.version, acks: tally.acks });
+        else if (decision === 'fail') settle(i, this.writeFailed(tally));
+        else if (decision === 'lapsed') settle(i, this.lapsedWrite(tally));
+        else {
+          const { key, value } = entries[i];
+          this.afterConflict(tally, everyReply[i].promise, replicasOf[i], key, value, w, options?.requestId).then(
+            (result) => settle(i, result),
+            (error: unknown) => settle(i, asQuorumError(error, w)),
+          );
         }
-        const seen = tally.newestSeen;
-        if (seen === undefined || this.supersededWrites === 'acknowledge' || this.versions.covers?.(seen)) {
-          settle(i, { version: tally.version, acks: tally.acks });
-          return;
-        }
-        // Rare (clocks): redo this one key on the single-key path, which retries with a newer version.
-        this.write(requests[i].key, requests[i].value, options).then(
-          (result) => settle(i, result),
-          (error: unknown) => settle(i, error instanceof QuorumError ? error : new QuorumError('write', 0, w, String(error))),
-        );
       };
       const onReply = (i: number, nodeId: string, reply: WriteReply | Error): void => {
-        const tally = tallies[i];
+        const tally = tallies[i] as WriteTally;
         const before = tally.state;
         if (reply instanceof Error) {
-          this.recordHint(nodeId, requests[i]);
+          this.recordHint(nodeId, requests[i] as WriteRequest);
           tally.fail(nodeId);
         } else {
           tally.ack(nodeId, reply.version);
         }
+        if (tally.complete) everyReply[i].resolve();
         if (before === 'pending' && tally.state !== 'pending') decided(i);
       };
-      for (let i = 0; i < n; i++) if (tallies[i].state === 'failed') decided(i);
-      if (unsettled === 0) return;
+      for (const i of sending) if ((tallies[i] as WriteTally).state === 'failed') decided(i);
       for (const [nodeId, indexes] of byNode) {
         // With one replica set for every key (three nodes), every node gets the same array: serialized once.
-        const group = shared && indexes.length === n ? requests : indexes.map((i) => requests[i]);
+        const group = shared && indexes.length === sending.length && sending.length === n
+          ? (requests as WriteRequest[])
+          : indexes.map((i) => requests[i] as WriteRequest);
         const sent = this.transport.writeMany
           ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId)
-          : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: Error) => error)));
+          : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: unknown) => asError(error))));
         sent.then(
           (replies) => {
             for (let j = 0; j < indexes.length; j++) onReply(indexes[j], nodeId, replies[j]);
           },
           (error: unknown) => {
-            const reason = error instanceof Error ? error : new Error(String(error));
+            const reason = asError(error);
             for (const i of indexes) onReply(i, nodeId, reason);
           },
         );
@@ -327,11 +370,8 @@ export class Replicator {
   /** Like {@link Replicator.get}, but returns tombstones as entries with `value: null`. */
   async read(key: string, options?: ReadOptions): Promise<ReplicaEntry | undefined> {
     const r = options?.r === undefined ? this.readQuorum : this.checkQuorum('r', options.r);
-    const preference = this.ring.preferenceList(key, this.replicas);
-    const health = this.health;
-    let order = health === undefined ? preference : health.order(preference);
-    // Replicas excluded from quorums are not asked: what they hold may be older than an acknowledged write.
-    if (health !== undefined && !health.allCounted) order = order.filter((nodeId) => health.isCounted(nodeId));
+    this.admit();
+    const order = this.readOrder(this.ring.preferenceList(key, this.replicas));
     const replies = await this.readFromReplicas(order, key, r, options?.requestId);
 
     let newest: ReplicaEntry | undefined;
@@ -339,7 +379,7 @@ export class Replicator {
       if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest.version) > 0)) newest = reply.entry;
     }
     if (newest === undefined) return undefined;
-    this.versions.observe(newest.version);
+    if (!this.versions.observe(newest.version)) this.events.versionIgnored?.(newest.version);
 
     const stale: string[] = [];
     let holders = 0;
@@ -366,6 +406,119 @@ export class Replicator {
     return newest;
   }
 
+  /**
+   * What a settled write tally means: `acknowledge`, `fail` (fewer than W acknowledgements: unknown outcome), or
+   * `conflict` (one phase only: W acknowledged, but some hold a newer version than this write's, so it may sort
+   * before a write that completed first).
+   */
+  private decide(tally: WriteTally, twoPhases: boolean): 'acknowledge' | 'fail' | 'conflict' | 'lapsed' {
+    if (tally.state === 'failed') return 'fail';
+    if (!this.mayAcknowledge()) return 'lapsed';
+    // Two phases: the version is past every write that completed before; a newer one is a concurrent write.
+    if (twoPhases || this.supersededWrites === 'acknowledge') return 'acknowledge';
+    // One phase: W replicas held exactly this version, so none of them held a newer one that completed earlier (a
+    // write quorum and this one share a replica).
+    return tally.placed >= tally.required ? 'acknowledge' : 'conflict';
+  }
+
+  /**
+   * A one-phase write found newer versions: once every replica has answered, redo it in two phases if its version
+   * reached none of them (it cannot have been seen), else report it as an unknown outcome.
+   */
+  private async afterConflict(
+    tally: WriteTally,
+    complete: Promise<void>,
+    replicas: readonly string[],
+    key: string,
+    value: string | null,
+    w: number,
+    requestId: string | undefined,
+  ): Promise<WriteResult> {
+    this.noteConflict(key);
+    if (tally.newestSeen !== undefined && !this.versions.observe(tally.newestSeen)) this.events.versionIgnored?.(tally.newestSeen);
+    await complete;
+    if (tally.placedAnywhere === 0 && tally.failedAll === 0) {
+      this.events.versionRetried?.(key);
+      return this.writeInTwoPhases(replicas, key, value, w, requestId);
+    }
+    this.events.quorumFailed?.('write', tally.placed, w);
+    throw new QuorumError(
+      'write',
+      tally.placed,
+      w,
+      'a newer write of this key through another coordinator reached the replicas first, and this one may be visible already',
+    );
+  }
+
+  /** A write in two phases: the newest version of the key from a read quorum first, then a version past it. */
+  private async writeInTwoPhases(
+    replicas: readonly string[],
+    key: string,
+    value: string | null,
+    w: number,
+    requestId: string | undefined,
+  ): Promise<WriteResult> {
+    const newest = await this.newestVersion(replicas, key, requestId);
+    if (newest !== undefined && !this.versions.observe(newest)) throw this.aheadOfClock(newest, w);
+    const request: WriteRequest = { key, value, version: this.versions.next() };
+    if (newest !== undefined && compareVersions(request.version, newest) <= 0) throw this.aheadOfClock(newest, w);
+    const { tally } = await this.writeToReplicas(replicas, request, w, requestId);
+    const decision = this.decide(tally, true);
+    if (decision === 'fail') throw this.writeFailed(tally);
+    if (decision === 'lapsed') throw this.lapsedWrite(tally);
+    return { version: request.version, acks: tally.acks };
+  }
+
+  /** A write this coordinator may not acknowledge: it was paused or cut off for longer than half its lease. */
+  private lapsedWrite(tally: WriteTally): QuorumError {
+    this.events.quorumFailed?.('write', tally.acks, tally.required);
+    return new QuorumError('write', 0, tally.required, "this coordinator's lease lapsed while the write ran (it was paused or cut off)");
+  }
+
+  /** @throws the admission's error when this coordinator may not serve now. */
+  private admit(): void {
+    const refused = this.admission();
+    if (refused !== undefined) throw refused;
+  }
+
+  /** The newest version (tombstones included) a read quorum of the key's counted replicas holds. */
+  private async newestVersion(replicas: readonly string[], key: string, requestId: string | undefined): Promise<string | undefined> {
+    const replies = await this.readFromReplicas(this.readOrder(replicas), key, this.readQuorum, requestId);
+    let newest: string | undefined;
+    for (const reply of replies) {
+      if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest) > 0)) newest = reply.entry.version;
+    }
+    return newest;
+  }
+
+  /** A key's version this coordinator's clock cannot pass: it is further ahead of its wall clock than allowed. */
+  private aheadOfClock(version: string, w: number): QuorumError {
+    this.events.versionIgnored?.(version);
+    this.events.quorumFailed?.('write', 0, w);
+    return new QuorumError('write', 0, w, `the key holds version ${version}, further ahead of this coordinator's clock than it may follow`);
+  }
+
+  /** Whether writes of `key` take two phases: other coordinators are active, or the key conflicted lately. */
+  private needsTwoPhases(key: string): boolean {
+    return !this.alone() || this.conflicts.has(key);
+  }
+
+  /** Remembers a key that conflicted, in a bounded set (oldest forgotten first). */
+  private noteConflict(key: string): void {
+    this.conflicts.delete(key);
+    this.conflicts.add(key);
+    if (this.conflicts.size > CONFLICT_KEYS_MAX) this.conflicts.delete(this.conflicts.values().next().value as string);
+  }
+
+  /** The order in which a key's replicas are read: counted ones only, healthy first, primary first among them. */
+  private readOrder(preference: readonly string[]): readonly string[] {
+    const health = this.health;
+    if (health === undefined) return preference;
+    const order = health.order(preference);
+    // Replicas excluded from quorums are not asked: what they hold may be older than an acknowledged write.
+    return health.allCounted ? order : order.filter((nodeId) => health.isCounted(nodeId));
+  }
+
   private checkQuorum(name: string, value: number): number {
     if (!Number.isInteger(value) || value < 1 || value > this.replicas) {
       throw new TypeError(`${name} must be an integer in 1..${this.replicas}, got ${value}`);
@@ -387,28 +540,33 @@ export class Replicator {
   }
 
   /**
-   * Sends the write to every replica; resolves once `w` acknowledged. When that became impossible, rejects once every
-   * counted replica answered or timed out, so that the error reports how many replicas did take the write. Replicas
+   * Sends the write to every replica; resolves with its tally once it settled (`w` acknowledged, or that became
+   * impossible once every counted replica answered or timed out), and `complete` once every replica answered. Replicas
    * that fail get a hint, also after the answer.
    */
-  private writeToReplicas(replicas: readonly string[], request: WriteRequest, w: number, requestId: string | undefined): Promise<WriteTally> {
+  private writeToReplicas(
+    replicas: readonly string[],
+    request: WriteRequest,
+    w: number,
+    requestId: string | undefined,
+  ): Promise<{ tally: WriteTally; complete: Promise<void> }> {
     const tally = new WriteTally(replicas, this.countedPredicate(), request.version, w);
-    if (tally.state === 'failed') return Promise.reject(this.writeFailed(tally));
-    return new Promise((resolve, reject) => {
-      const settle = (): void => {
-        if (tally.state === 'done') resolve(tally);
-        else reject(this.writeFailed(tally));
-      };
+    const everyReply = deferred();
+    return new Promise((resolve) => {
+      const settle = (): void => resolve({ tally, complete: everyReply.promise });
+      if (tally.state === 'failed') settle();
       for (const nodeId of replicas) {
         this.transport.write(nodeId, request, this.timeoutMs, requestId).then(
           (reply) => {
             const pending = tally.state === 'pending';
             if (tally.ack(nodeId, reply.version) !== 'pending' && pending) settle();
+            if (tally.complete) everyReply.resolve();
           },
           () => {
             this.recordHint(nodeId, request);
             const pending = tally.state === 'pending';
             if (tally.fail(nodeId) !== 'pending' && pending) settle();
+            if (tally.complete) everyReply.resolve();
           },
         );
       }
@@ -496,4 +654,21 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (const id of a) if (!b.includes(id)) return false;
   return true;
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
+function asQuorumError(thrown: unknown, w: number): QuorumError {
+  return thrown instanceof QuorumError ? thrown : new QuorumError('write', 0, w, String(thrown));
+}
+
+/** A promise and its resolver. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }

@@ -53,12 +53,9 @@ export interface Transport {
 export interface VersionSource {
   /** A version greater than every version this source issued or observed before. */
   next(): string;
-  /** Takes note of a version seen on a replica, so that later versions sort after it. */
-  observe(version: string): void;
   /**
-   * Optional: whether this source already issued or observed a version at least `version`. A write found behind such
-   * a version lost to a concurrent write of this same coordinator (last writer wins, nothing to fix); behind any other
-   * newer version, the clock is behind and the write is retried past it.
+   * Takes note of a version seen on a replica, so that later versions sort after it.
+   * @returns false when the version was too far ahead of the source's wall clock to follow (it was ignored).
    */
-  covers?(version: string): boolean;
+  observe(version: string): boolean;
 }

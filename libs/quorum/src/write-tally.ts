@@ -31,6 +31,12 @@ export class WriteTally {
   failures = 0;
   /** The newest version any replica (counted or not) reported holding, when newer than this write's. */
   newestSeen: string | undefined;
+  /** Replicas, counted or not, that reported holding exactly this version. */
+  placedAnywhere = 0;
+  /** Replicas, counted or not, that answered (holding this version or a newer one) or failed. */
+  answeredAll = 0;
+  /** Replicas, counted or not, that failed or did not answer in time (and so may or may not hold this version). */
+  failedAll = 0;
 
   /**
    * @param replicas the key's replicas the write goes to.
@@ -66,10 +72,21 @@ export class WriteTally {
     return this.counted.size < this.required;
   }
 
+  /** Replicas the write went to, counted or not. */
+  get replicaCount(): number {
+    return this.replicas.size;
+  }
+
+  /** Whether every replica, counted or not, has answered or failed. */
+  get complete(): boolean {
+    return this.answeredAll === this.replicas.size;
+  }
+
   /** A replica answered that it holds `heldVersion` for the key after the write. */
   ack(nodeId: string, heldVersion: string): TallyState {
     this.answer(nodeId);
     const order = compareVersions(heldVersion, this.version);
+    if (order === 0) this.placedAnywhere += 1;
     if (order > 0 && (this.newestSeen === undefined || compareVersions(heldVersion, this.newestSeen) > 0)) this.newestSeen = heldVersion;
     if (!this.counted.has(nodeId)) return this.currentState;
     check(order >= 0, `replica ${nodeId} acknowledged holding ${heldVersion}, older than the write's ${this.version}`);
@@ -83,6 +100,7 @@ export class WriteTally {
   /** A replica failed, or did not answer in time. */
   fail(nodeId: string): TallyState {
     this.answer(nodeId);
+    this.failedAll += 1;
     if (!this.counted.has(nodeId)) return this.currentState;
     this.failures += 1;
     return this.decide();
@@ -92,6 +110,7 @@ export class WriteTally {
     check(this.replicas.has(nodeId), `reply from ${nodeId}, which is not a replica of this write`);
     check(!this.answered.has(nodeId), `replica ${nodeId} answered twice`);
     this.answered.add(nodeId);
+    this.answeredAll += 1;
   }
 
   private decide(): TallyState {

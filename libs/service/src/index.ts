@@ -38,3 +38,5 @@ export {
   TokenCheck,
 } from './server-shell';
 export type { FastRoute, RequestContext, ServerShellOptions } from './server-shell';
+export { LOCK_FILE, LOCK_REFRESH_MS, LOCK_STALE_MS, lockDataDir } from './data-dir-lock';
+export type { DataDirLock } from './data-dir-lock';

@@ -3,8 +3,8 @@ export { ManagedProcess } from './cluster/managed-process';
 export type { ManagedProcessOptions } from './cluster/managed-process';
 export { TcpRelay } from './cluster/tcp-relay';
 export type { RelayMode } from './cluster/tcp-relay';
-export { TestCluster, entryPoint, freePort, repoRoot, waitForHealth, waitForPort } from './cluster/test-cluster';
-export type { TestClusterOptions, TestNode } from './cluster/test-cluster';
+export { TestCluster, TestProxy, entryPoint, freePort, repoRoot, waitForHealth, waitForPort } from './cluster/test-cluster';
+export type { StartProxyOptions, TestClusterOptions, TestNode } from './cluster/test-cluster';
 export { keepClusterFiles } from './cluster/test-cluster';
 
 // System tools: present, skipped with one line, or (CI=true) required.

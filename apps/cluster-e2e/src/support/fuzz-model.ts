@@ -99,8 +99,25 @@ function modelInternalOp(op: Json, maxValueBytes: number): Verdict<'write' | 're
     const value = modelValue(op[2], maxValueBytes);
     if (!value.ok) return refuse(value.code);
   }
-  return isVersion(op[op.length - 1]) ? ok('write') : refuse('KV_BAD_REQUEST');
+  const version = op[op.length - 1];
+  if (!isVersion(version)) return refuse('KV_BAD_REQUEST');
+  return versionFromTheFuture(version) === 'yes' ? refuse('KV_VERSION_TOO_NEW') : ok('write');
 }
+
+/**
+ * Whether a data node refuses a version as too far ahead of its clock (`MAX_CLOCK_SKEW_MS`, the default 60 s): `yes`
+ * or `no` when it is clear, `maybe` within a second of the bound (the node read its clock at another instant).
+ */
+export function versionFromTheFuture(version: string): 'yes' | 'no' | 'maybe' {
+  const aheadMs = Number.parseInt(version.slice(0, 12), 16) - Date.now();
+  if (aheadMs > MAX_CLOCK_SKEW_MS + CLOCK_READ_SLACK_MS) return 'yes';
+  return aheadMs > MAX_CLOCK_SKEW_MS - CLOCK_READ_SLACK_MS ? 'maybe' : 'no';
+}
+
+/** The data nodes' default bound on versions ahead of their clock. */
+const MAX_CLOCK_SKEW_MS = 60_000;
+/** How far apart the model's and the node's readings of the clock may be. */
+const CLOCK_READ_SLACK_MS = 1000;
 
 /** A batch body `{"ops": [...]}` within the operation limit, or the code of the whole request's refusal. */
 function modelOps(body: Buffer | undefined, opsMax: number): Verdict<Json[]> {
@@ -203,6 +220,8 @@ function checkInternalBatch(target: FuzzTarget, requestBody: Buffer | undefined,
     const shown = (): string => `operation ${i} ${JSON.stringify(op)?.slice(0, 120)}: got ${JSON.stringify(result)?.slice(0, 200)}`;
     if (!verdict.ok) {
       if (result?.error?.code !== verdict.code) problems.push(`${shown()}, expected ${verdict.code}`);
+    } else if (verdict.value === 'write' && result?.error?.code === 'KV_VERSION_TOO_NEW' && versionFromTheFuture(op[op.length - 1]) === 'maybe') {
+      // At the bound: either answer is right.
     } else if (verdict.value === 'read') {
       if (!(result === null || (Array.isArray(result) && isVersion(result[0])))) problems.push(`${shown()}, expected an entry or null`);
     } else {
@@ -241,6 +260,10 @@ function checkInternalKv(
     const raw = querystring.parse(queryText.split('#', 1)[0]).version;
     version = typeof raw === 'string' ? raw : undefined;
     rest = version !== undefined && isVersion(version) ? ok(undefined) : refuse('KV_BAD_REQUEST');
+  }
+  const future = method !== 'GET' && rest.ok && version !== undefined ? versionFromTheFuture(version) : 'no';
+  if (future === 'yes' || (future === 'maybe' && res.status === 409)) {
+    return key.ok && !(res.status === 409 && answer?.error?.code === 'KV_VERSION_TOO_NEW') ? [`${res.status} to a version from the future, expected 409 KV_VERSION_TOO_NEW`] : [];
   }
   const valid = key.ok && rest.ok;
   if (res.status === 200) {

@@ -211,6 +211,11 @@ function checkShape(route: FuzzRoute, ctx: OracleContext, body: Json): string | 
       const wrong = body.results.find((result: Json) => !isInternalResult(result));
       return wrong === undefined ? undefined : bad(`the result ${snippet(JSON.stringify(wrong))}`);
     }
+    case 'internal-other':
+      // The coordinators' routes (status, registration, refill records) answer a node's status.
+      return isObject(body) && body.status === 'ok' && typeof body.incarnation === 'string' && typeof body.filled === 'boolean'
+        ? undefined
+        : bad('no node status shape');
     default:
       return bad(`a success where none is possible (${route})`);
   }
@@ -243,7 +248,7 @@ function isInternalResult(result: Json): boolean {
     if (first === 0 || first === 1) return isVersion(second);
     return isVersion(first) && (second === null || typeof second === 'string');
   }
-  const opCodes: string[] = [ErrorCode.BadRequest, ErrorCode.InvalidKey, ErrorCode.TooLarge];
+  const opCodes: string[] = [ErrorCode.BadRequest, ErrorCode.InvalidKey, ErrorCode.TooLarge, ErrorCode.VersionTooNew];
   return checkErrorBody(undefined, result) === undefined && opCodes.includes(result.error.code);
 }
 

@@ -41,6 +41,8 @@ export type FaultPolicy = (nodeId: string, kind: 'read' | 'write') => NodeFault 
 export interface InMemoryClusterOptions {
   /** Virtual or real time (default: the system's). */
   clock?: Clock & Timers;
+  /** The nodes' `MAX_CLOCK_SKEW_MS` (default the data node's). */
+  maxClockSkewMs?: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export class InMemoryCluster {
 
   constructor(nodeIds: readonly string[], options: InMemoryClusterOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    for (const id of nodeIds) this.nodes.set(id, new InMemoryNode(id));
+    for (const id of nodeIds) this.nodes.set(id, new InMemoryNode(id, this.clock, options.maxClockSkewMs));
   }
 
   /** The node `id`. @throws TypeError if there is none. */
@@ -86,38 +88,51 @@ export class InMemoryCluster {
     this.policy = policy;
   }
 
-  /** A transport with one call per operation (each a batch of one, through the internal codec). */
-  transport(): Transport {
+  /**
+   * A transport with one call per operation (each a batch of one, through the internal codec). With `claim` (the
+   * `x-kv-coordinator` header of a coordinator), every call is admitted by the node's registry of coordinators.
+   */
+  transport(claim?: string): Transport {
     return {
       write: async (nodeId, request, timeoutMs) => {
         this.calls.write += 1;
-        const [result] = await this.exchange(nodeId, 'write', timeoutMs, [writeOpOf(request)]);
+        const [result] = await this.exchange(nodeId, 'write', timeoutMs, [writeOpOf(request)], claim);
         return decodeWriteResult(result);
       },
       read: async (nodeId, key, timeoutMs) => {
         this.calls.read += 1;
-        const [result] = await this.exchange(nodeId, 'read', timeoutMs, [readOpOf(key)]);
+        const [result] = await this.exchange(nodeId, 'read', timeoutMs, [readOpOf(key)], claim);
         return decodeReadResult(result);
       },
     };
   }
 
   /** A batch sender serving each batch as a data node's batch endpoint does, through the internal codec. */
-  batchSender(): BatchSender {
+  batchSender(claim?: string): BatchSender {
     return {
       send: (nodeId: string, batch: OutgoingBatch, timeoutMs: number): Promise<InternalOpResult[]> => {
         this.calls.batch += 1;
         const kind = batch.ops.some((op) => op[0] !== 'g') ? 'write' : 'read';
-        return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(batch.bytes())).then((answer) =>
+        return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(batch.bytes(), claim)).then((answer) =>
           decodeInternalResults(answer, batch.ops.length),
         );
       },
     };
   }
 
-  /** A health probe of a node, as a coordinator's prober does it: its incarnation, or a failure under a fault. */
-  probe(nodeId: string, timeoutMs = 1000): Promise<{ incarnation: string }> {
-    return this.call(nodeId, 'read', timeoutMs, async (node) => ({ incarnation: node.incarnation }));
+  /** A coordinator's status probe of a node (`GET /internal/status`), renewing its lease; fails under a fault. */
+  status(nodeId: string, claim?: string, timeoutMs = 1000): Promise<ReturnType<InMemoryNode['status']>> {
+    return this.call(nodeId, 'read', timeoutMs, async (node) => node.status(claim));
+  }
+
+  /** A coordinator registering with a node (`POST /internal/coordinators`); fails under a fault. */
+  register(nodeId: string, claim: string, timeoutMs = 1000): Promise<ReturnType<InMemoryNode['register']>> {
+    return this.call(nodeId, 'write', timeoutMs, async (node) => node.register(claim));
+  }
+
+  /** A coordinator telling a node that its refill is complete (`POST /internal/filled`); fails under a fault. */
+  markFilled(nodeId: string, incarnation: string, timeoutMs = 1000): Promise<void> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.markFilled(incarnation));
   }
 
   /**
@@ -129,8 +144,8 @@ export class InMemoryCluster {
     for (const [key, entry] of listed) yield [key, entry.version, entry.value];
   }
 
-  private exchange(nodeId: string, kind: 'read' | 'write', timeoutMs: number, ops: InternalOp[]): Promise<InternalOpResult[]> {
-    return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(encodeInternalBatch(ops))).then((answer) =>
+  private exchange(nodeId: string, kind: 'read' | 'write', timeoutMs: number, ops: InternalOp[], claim?: string): Promise<InternalOpResult[]> {
+    return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(encodeInternalBatch(ops), claim)).then((answer) =>
       decodeInternalResults(answer, ops.length),
     );
   }

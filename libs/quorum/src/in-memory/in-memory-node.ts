@@ -1,5 +1,6 @@
 import { decodeInternalBatch, encodeInternalResults } from '@kv/protocol';
-import { applyReplicaOps } from '../replica-ops';
+import { ReplicaService, type ReplicaStatus } from '../replica-service';
+import type { Clock } from '../time';
 import type { ReplicaEntry, WriteReply, WriteRequest } from '../transport';
 import { MemoryReplicaStore } from './memory-replica-store';
 
@@ -8,18 +9,31 @@ const VALUE_BYTES_MAX = 2 ** 30;
 
 /**
  * A data node in memory. It serves internal batches as a data node does: the body is decoded by the internal codec,
- * applied by the same `applyReplicaOps` with the same apply rule, and the answer encoded again; so tests on the
- * in-memory cluster exercise the wire format and the node's logic, not a copy of them.
+ * admitted and applied by the same `ReplicaService` (coordinator leases, the bound on future versions, the apply
+ * rule), and the answer encoded again; so tests on the in-memory cluster exercise the wire format and the node's
+ * logic, not a copy of them.
  */
 export class InMemoryNode {
   readonly store = new MemoryReplicaStore();
   private generation = 1;
+  private serviceNow: ReplicaService;
 
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    private readonly clock: Clock,
+    private readonly maxClockSkewMs?: number,
+  ) {
+    this.serviceNow = this.newService(true);
+  }
+
+  /** The node's logic (registry, filled, apply). */
+  get service(): ReplicaService {
+    return this.serviceNow;
+  }
 
   /** The identity of the node's data: a new one after each {@link InMemoryNode.wipe}, as a real node's directory. */
   get incarnation(): string {
-    return `${this.id}-${this.generation}`;
+    return this.serviceNow.incarnation;
   }
 
   /** Writes applied since creation (ignored ones are not counted). */
@@ -27,10 +41,23 @@ export class InMemoryNode {
     return this.store.applied;
   }
 
-  /** Serves one `POST /internal/batch` body; resolves with the encoded answer. */
-  async serveBatch(body: Uint8Array): Promise<Buffer> {
+  /** Serves one `POST /internal/batch` body from a coordinator presenting `claim`; resolves with the encoded answer. */
+  async serveBatch(body: Uint8Array, claim?: string): Promise<Buffer> {
+    this.serviceNow.admit(claim);
     const ops = decodeInternalBatch(body, { valueBytesMax: VALUE_BYTES_MAX, bodyBytesMax: VALUE_BYTES_MAX });
-    return encodeInternalResults(await applyReplicaOps(this.store, ops));
+    return encodeInternalResults(await this.serviceNow.apply(ops));
+  }
+
+  /** `GET /internal/status`. */
+  status(claim?: string): ReplicaStatus {
+    this.serviceNow.admit(claim);
+    return this.serviceNow.status();
+  }
+
+  /** `POST /internal/coordinators`: registers a coordinator; answers the live coordinators. */
+  register(claim: string): ReplicaStatus {
+    this.serviceNow.admit(claim, true);
+    return this.serviceNow.status();
   }
 
   /** Applies one write directly (for test set-up: a replica made stale or ahead on purpose). */
@@ -47,9 +74,31 @@ export class InMemoryNode {
     return this.store.dump();
   }
 
-  /** Forgets everything, as a node restarted on an empty disk would, and takes a new incarnation. */
+  /**
+   * Forgets everything, as a node restarted on an empty disk would: a new incarnation, not filled, and an empty
+   * registry of coordinators (a restarted process).
+   */
   wipe(): void {
     this.store.clear();
     this.generation += 1;
+    this.serviceNow = this.newService(false);
+  }
+
+  /** A restart with its data kept: the registry of coordinators is empty again. */
+  restart(): void {
+    this.serviceNow = this.newService(this.serviceNow.filled);
+  }
+
+  private newService(filled: boolean): ReplicaService {
+    return new ReplicaService({
+      nodeId: this.id,
+      store: this.store,
+      incarnation: `${this.id.replace(/[^0-9a-f]/g, '').padEnd(8, '0')}${this.generation.toString(16).padStart(8, '0')}`,
+      filled,
+      recordFilled: async () => undefined,
+      wall: this.clock,
+      monotonic: this.clock,
+      maxClockSkewMs: this.maxClockSkewMs,
+    });
   }
 }

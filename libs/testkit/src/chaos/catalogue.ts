@@ -18,6 +18,19 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
   { name: 'set/kill-and-partition', workload: 'set', nemeses: ['kill-node', 'cut-link', 'pause-node'] },
   { name: 'set/wipe-node', workload: 'set', nemeses: ['wipe-node', 'kill-node'] },
   {
+    name: 'register/proxies-2',
+    workload: 'register',
+    proxies: 2,
+    nemeses: ['kill-node', 'pause-node', 'cut-link', 'kill-proxy', 'pause-proxy', 'restart-proxy', 'proxy-clock-skew'],
+  },
+  {
+    name: 'register/proxies-3',
+    workload: 'register',
+    proxies: 3,
+    nemeses: ['kill-node', 'pause-node', 'reset-link', 'kill-proxy', 'kill-all-proxies', 'pause-proxy', 'proxy-clock-skew', 'wipe-node'],
+  },
+  { name: 'set/proxies-2', workload: 'set', proxies: 2, nemeses: ['kill-node', 'kill-proxy', 'pause-proxy', 'proxy-clock-skew'] },
+  {
     name: 'register/everything',
     workload: 'register',
     nemeses: ['kill-node', 'kill-all', 'pause-node', 'cut-link', 'cut-two-links', 'slow-link', 'reset-link', 'proxy-clock-back', 'wipe-node'],
@@ -30,5 +43,7 @@ export const CI_SCENARIOS: readonly string[] = [
   'register/resp-kill-node',
   'register/partition',
   'set/kill-and-partition',
+  'register/proxies-2',
+  'register/proxies-3',
   'register/everything',
 ];

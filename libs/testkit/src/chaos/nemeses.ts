@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TestCluster } from '../cluster/test-cluster';
 import type { Random } from './random';
 
@@ -23,6 +25,11 @@ export const NEMESIS_NAMES = [
   'reset-link',
   'proxy-clock-back',
   'wipe-node',
+  'kill-proxy',
+  'kill-all-proxies',
+  'pause-proxy',
+  'restart-proxy',
+  'proxy-clock-skew',
 ] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
@@ -30,6 +37,92 @@ export type NemesisName = (typeof NEMESIS_NAMES)[number];
 const CLOCK_STEP_BACK_MS_MAX = 3_600_000;
 /** Latency added by `slow-link`, at most: past the proxy's node timeout (1 s) sometimes. */
 const SLOW_LINK_MS_MAX = 1500;
+/** How far a proxy's clock is set ahead or behind by `proxy-clock-skew`, at most (well within MAX_CLOCK_SKEW_MS). */
+export const PROXY_CLOCK_SKEW_MS_MAX = 5000;
+
+/** The clock offset file of a proxy, which its `TEST_CLOCK_OFFSET_FILE` names (the scenario sets it). */
+export function clockOffsetFile(cluster: TestCluster, proxyName: string): string {
+  return path.join(cluster.dir, `${proxyName}.clock-offset`);
+}
+
+/** Starts every proxy that is not running, and resumes paused ones. */
+async function restartStoppedProxies(cluster: TestCluster): Promise<void> {
+  for (const proxy of cluster.proxies) proxy.process.resume();
+  await Promise.all(cluster.proxies.filter((proxy) => !proxy.process.running).map((proxy) => cluster.startProxy({}, {}, proxy.name)));
+}
+
+/** kill -9 of one proxy; heal restarts it (its floor and hints are on its disk). */
+function killProxy(): Nemesis {
+  return {
+    name: 'kill-proxy',
+    async start(cluster, random) {
+      const proxy = random.pick(cluster.proxies);
+      await proxy.process.kill('SIGKILL');
+      return `kill -9 ${proxy.name}`;
+    },
+    heal: restartStoppedProxies,
+  };
+}
+
+/** kill -9 of every proxy at once; heal restarts them. */
+function killAllProxies(): Nemesis {
+  return {
+    name: 'kill-all-proxies',
+    async start(cluster) {
+      await Promise.all(cluster.proxies.map((proxy) => proxy.process.kill('SIGKILL')));
+      return 'kill -9 of every proxy';
+    },
+    heal: restartStoppedProxies,
+  };
+}
+
+/** SIGSTOP of one proxy (its sockets stay open; its lease lapses on the nodes); heal sends SIGCONT. */
+function pauseProxy(): Nemesis {
+  return {
+    name: 'pause-proxy',
+    async start(cluster, random) {
+      const proxy = random.pick(cluster.proxies);
+      proxy.process.pause();
+      return `SIGSTOP ${proxy.name}`;
+    },
+    heal: restartStoppedProxies,
+  };
+}
+
+/** A graceful restart (SIGTERM, then start) of one proxy; nothing to heal. */
+function restartProxy(): Nemesis {
+  return {
+    name: 'restart-proxy',
+    async start(cluster, random) {
+      const proxy = random.pick(cluster.proxies);
+      await cluster.restartProxy({}, false, { ready: false }, proxy.name);
+      return `restart ${proxy.name}`;
+    },
+    heal: restartStoppedProxies,
+  };
+}
+
+/**
+ * Sets every proxy's clock to a random offset within {@link PROXY_CLOCK_SKEW_MS_MAX} either way, while they run
+ * (their offset files); one ahead and one behind whenever there are two. Heal leaves the clocks as they are: a later
+ * skew steps them again, back or forth.
+ */
+function proxyClockSkew(): Nemesis {
+  return {
+    name: 'proxy-clock-skew',
+    async start(cluster, random) {
+      const offsets = cluster.proxies.map((_, i) => {
+        const magnitude = random.between(100, PROXY_CLOCK_SKEW_MS_MAX);
+        return i % 2 === 0 ? magnitude : -magnitude;
+      });
+      cluster.proxies.forEach((proxy, i) => writeFileSync(clockOffsetFile(cluster, proxy.name), `${offsets[i]}\n`));
+      return `proxy clocks set to ${cluster.proxies.map((proxy, i) => `${proxy.name} ${offsets[i] > 0 ? '+' : ''}${offsets[i]} ms`).join(', ')}`;
+    },
+    async heal() {
+      // The clocks stay where they are.
+    },
+  };
+}
 
 /** Restarts every data node that is not running, and resumes paused ones. */
 async function restartStopped(cluster: TestCluster): Promise<void> {
@@ -120,9 +213,7 @@ function proxyClockBack(): Nemesis {
       await cluster.restartProxy({ TEST_CLOCK_OFFSET_MS: String(offset) }, kill);
       return `${kill ? 'kill -9' : 'stop'} and restart the proxy with its clock ${offset} ms off`;
     },
-    async heal(cluster) {
-      if (!cluster.proxy.running) await cluster.startProxy();
-    },
+    heal: restartStoppedProxies,
   };
 }
 
@@ -160,6 +251,16 @@ export function nemesisByName(name: NemesisName): Nemesis {
       return proxyClockBack();
     case 'wipe-node':
       return wipeNode();
+    case 'kill-proxy':
+      return killProxy();
+    case 'kill-all-proxies':
+      return killAllProxies();
+    case 'pause-proxy':
+      return pauseProxy();
+    case 'restart-proxy':
+      return restartProxy();
+    case 'proxy-clock-skew':
+      return proxyClockSkew();
   }
 }
 
@@ -167,5 +268,5 @@ export function nemesisByName(name: NemesisName): Nemesis {
 export async function healAll(cluster: TestCluster): Promise<void> {
   for (const node of cluster.nodes) node.relay.heal();
   await restartStopped(cluster);
-  if (!cluster.proxy.running) await cluster.startProxy();
+  await restartStoppedProxies(cluster);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NodeClient, encodeKey } from '@kv/protocol';
 import { checkConvergence, type ConvergenceCheckResult, type ReplicaState } from '../checker/check-convergence';
@@ -31,6 +34,8 @@ export interface ScenarioOptions {
   keys?: number;
   /** Register workload: share of writes. */
   writeRatio?: number;
+  /** Proxies, each a coordinator of its own; clients spread their operations over them (default 1). */
+  proxies?: number;
   /** `?r=` of the workload's reads (weakened runs use 1). */
   readQuorum?: number;
   writeQuorum?: number;
@@ -121,10 +126,18 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const [faultMin, faultMax] = options.faultMs ?? [500, 2000];
   const [quietMin, quietMax] = options.quietMs ?? [300, 1500];
   const token = options.nodeEnv?.CLUSTER_TOKEN;
+  const proxies = options.proxies ?? 1;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kv-cluster-'));
   const cluster = await TestCluster.start({
+    dir,
+    proxies,
     resp: options.protocol === 'resp',
     nodeEnv: options.nodeEnv,
     proxyEnv: { HEALTH_INTERVAL_MS: '200', ...options.proxyEnv },
+    // Each proxy's wall clock follows an offset file, so that nemeses can step it while it runs.
+    proxyEnvs: Array.from({ length: proxies }, (_, i) => ({
+      TEST_CLOCK_OFFSET_FILE: path.join(dir, `${proxies === 1 ? 'proxy' : `proxy${i + 1}`}.clock-offset`),
+    })),
   });
   const faults: string[] = [];
   let keep = false;
@@ -135,6 +148,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       options.workload === 'register'
         ? runRegisterWorkload({
             proxyUrl: cluster.proxyUrl,
+            proxyUrls: () => cluster.proxyUrls,
             protocol: options.protocol,
             respPort: () => cluster.respPort,
             random: workloadRandom,
@@ -149,7 +163,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         : undefined;
     const set =
       options.workload === 'set'
-        ? runSetWorkload({ proxyUrl: cluster.proxyUrl, random: workloadRandom, clients: options.clients ?? 6, stop, prefix })
+        ? runSetWorkload({
+            proxyUrl: cluster.proxyUrl,
+            proxyUrls: () => cluster.proxyUrls,
+            random: workloadRandom,
+            clients: options.clients ?? 6,
+            stop,
+            prefix,
+          })
         : undefined;
 
     const end = performance.now() + options.durationMs;
@@ -172,7 +193,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const setResult = set === undefined ? undefined : await set;
     await healAll(cluster);
     log('  healed; waiting for hints');
-    const delivered = await hintsDelivered(cluster.proxyUrl, options.convergenceTimeoutMs ?? 15_000);
+    const delivered = (
+      await Promise.all(cluster.proxyUrls.map((url) => hintsDelivered(url, options.convergenceTimeoutMs ?? 15_000)))
+    ).every(Boolean);
     if (!delivered) log('  hints still pending at the deadline');
 
     const result: ScenarioResult = {
@@ -200,7 +223,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       let id = history.length;
       for (const key of keys) {
         const op: Operation = { id: id++, process: finalProcess, key, kind: 'read', value: null, outcome: 'unknown', invokedAt: performance.now(), completedAt: Infinity };
-        const res = await request(cluster.proxyUrl, 'GET', `/kv/${encodeKey(key)}`, undefined, {}, 10_000);
+        const res = await request(workloadRandom.pick(cluster.proxyUrls), 'GET', `/kv/${encodeKey(key)}`, undefined, {}, 10_000);
         op.completedAt = performance.now();
         if (res.status === 200 || res.status === 404) {
           op.outcome = 'ok';

@@ -19,6 +19,11 @@ export interface StopSignal {
 export interface RegisterWorkloadOptions {
   proxyUrl: string;
   /**
+   * Every proxy's URL, read at each operation (ports may move when a proxy restarts): each HTTP operation goes to one
+   * of them at random, so that the history mixes all the coordinators. Default: `proxyUrl` only.
+   */
+  proxyUrls?: () => readonly string[];
+  /**
    * How clients reach the proxy (default `http`): `resp` sends GET, SET and DEL over the Redis protocol, one
    * connection per client (ioredis), with `CLIENT KV-QUORUM` for `readQuorum`/`writeQuorum`.
    */
@@ -61,15 +66,19 @@ interface RegisterClient {
   close(): void;
 }
 
-function httpClient(options: RegisterWorkloadOptions): RegisterClient {
+function httpClient(options: RegisterWorkloadOptions, random: Random): RegisterClient {
   const query = (name: 'r' | 'w', value: number | undefined): string => (value === undefined ? '' : `?${name}=${value}`);
   const path = (key: string): string => `/kv/${encodeKey(key)}`;
+  const proxy = (): string => {
+    const urls = options.proxyUrls?.() ?? [];
+    return urls.length === 0 ? options.proxyUrl : random.pick(urls);
+  };
   return {
-    read: (key) => request(options.proxyUrl, 'GET', path(key) + query('r', options.readQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS),
+    read: (key) => request(proxy(), 'GET', path(key) + query('r', options.readQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS),
     write: (key, value) =>
       value === null
-        ? request(options.proxyUrl, 'DELETE', path(key) + query('w', options.writeQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
-        : request(options.proxyUrl, 'PUT', path(key) + query('w', options.writeQuorum), { value }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS),
+        ? request(proxy(), 'DELETE', path(key) + query('w', options.writeQuorum), undefined, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS)
+        : request(proxy(), 'PUT', path(key) + query('w', options.writeQuorum), { value }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS),
     close: () => undefined,
   };
 }
@@ -133,7 +142,7 @@ export async function runRegisterWorkload(options: RegisterWorkloadOptions): Pro
   let nextId = 0;
 
   const client = async (process: number, random: Random): Promise<void> => {
-    const connection = options.protocol === 'resp' ? respClient(options) : httpClient(options);
+    const connection = options.protocol === 'resp' ? respClient(options) : httpClient(options, random.fork());
     try {
       await runClient(process, random, connection);
     } finally {
@@ -188,6 +197,8 @@ export async function runRegisterWorkload(options: RegisterWorkloadOptions): Pro
 /** Options of {@link runSetWorkload}. */
 export interface SetWorkloadOptions {
   proxyUrl: string;
+  /** Every proxy's URL, read at each insert: each goes to one of them at random (default: `proxyUrl` only). */
+  proxyUrls?: () => readonly string[];
   random: Random;
   clients: number;
   headers?: Record<string, string>;
@@ -210,9 +221,11 @@ export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWo
   const inserts: Operation[] = [];
   const prefix = options.prefix ?? 'set';
   let nextId = 0;
-  const client = async (process: number): Promise<void> => {
+  const client = async (process: number, random: Random): Promise<void> => {
     for (let seq = 0; !options.stop.stopped; seq++) {
       const element = `${prefix}-${process}-${seq}`;
+      const urls = options.proxyUrls?.() ?? [];
+      const proxyUrl = urls.length === 0 ? options.proxyUrl : random.pick(urls);
       const op: Operation = {
         id: nextId++,
         process,
@@ -225,7 +238,7 @@ export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWo
       };
       let answered = true;
       try {
-        const res = await request(options.proxyUrl, 'PUT', `/kv/${encodeKey(element)}`, { value: element }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
+        const res = await request(proxyUrl, 'PUT', `/kv/${encodeKey(element)}`, { value: element }, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
         op.completedAt = performance.now();
         op.outcome = res.status === 200 ? 'ok' : unknownOutcome(res.status) ? 'unknown' : 'fail';
         if (res.status === 200) op.version = res.body.version;
@@ -237,7 +250,7 @@ export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWo
       if (!answered) await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
     }
   };
-  await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
+  await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i, options.random.fork())));
   return {
     inserts,
     finalRead: async () => {

@@ -113,54 +113,102 @@ async function startOnFreePort(proc: ManagedProcess, ready: () => Promise<void>,
 export interface TestClusterOptions {
   /** Data nodes (default 3). */
   nodes?: number;
+  /** Proxies (default 1): each a coordinator of its own (its own `DATA_DIR`, a clock id generated there). */
+  proxies?: number;
   /** Environment of every data node (e.g. `WAL_SYNC`, `CLUSTER_TOKEN`). */
   nodeEnv?: Record<string, string>;
-  /** Environment of the proxy (e.g. `REPLICAS`, `AUTH_TOKEN`, test-only settings). */
+  /** Environment of every proxy (e.g. `REPLICAS`, `AUTH_TOKEN`, test-only settings). */
   proxyEnv?: Record<string, string>;
+  /** Environment of each proxy in turn, on top of `proxyEnv` (e.g. a clock offset for one of them). */
+  proxyEnvs?: readonly Record<string, string>[];
   /** Directory for data and logs (default: a new temp directory, removed by `stop` unless it is told to keep it). */
   dir?: string;
   /**
-   * Whether the proxy reaches the data nodes through relays (default true). Benchmarks turn them off: a relay copies
+   * Whether the proxies reach the data nodes through relays (default true). Benchmarks turn them off: a relay copies
    * every byte once more in the test process.
    */
   relays?: boolean;
   /**
-   * Whether the proxy also serves RESP, on a free port (default false): sets `RESP_PORT`, which `proxyEnv` may
-   * also set to a port of its own choosing. {@link TestCluster.respPort} tells the port.
+   * Whether the proxies also serve RESP, each on a free port (default false): sets `RESP_PORT`, which `proxyEnv` may
+   * also set to a port of its own choosing. {@link TestProxy.respPort} tells the port.
    */
   resp?: boolean;
+  /** Whether starting waits until every proxy is ready (`/health/ready`: joined, W nodes reachable); default true. */
+  waitReady?: boolean;
 }
 
+/** One proxy of a test cluster. */
+export class TestProxy {
+  constructor(
+    readonly name: string,
+    readonly process: ManagedProcess,
+    public port: number,
+    readonly dataDir: string,
+  ) {}
+
+  /** Its base URL. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Its RESP port (its `RESP_PORT`), or undefined when it serves no RESP. */
+  get respPort(): number | undefined {
+    const raw = this.process.env.RESP_PORT;
+    return raw === undefined || raw === '' ? undefined : Number(raw);
+  }
+}
+
+/** Options of starting a proxy. */
+export interface StartProxyOptions {
+  /** Wait until it is ready (joined, W nodes reachable), not only live (default true). */
+  ready?: boolean;
+}
+
+/** Time allowed for a proxy to become ready: a lease of the others (a few seconds) plus refills of new nodes. */
+const READY_TIMEOUT_MS = 30_000;
+
 /**
- * A kv cluster of real processes for tests: data nodes and a proxy from the built entry points, on free loopback
- * ports, each data node behind a {@link TcpRelay} so that links can fail. Every process is stopped by
- * {@link TestCluster.stop} and killed if the test process exits first.
+ * A kv cluster of real processes for tests: data nodes and proxies from the built entry points, on free loopback
+ * ports, each data node behind a {@link TcpRelay} (shared by the proxies) so that links can fail. Every process is
+ * stopped by {@link TestCluster.stop} and killed if the test process exits first.
  */
 export class TestCluster {
   readonly nodes: TestNode[];
-  readonly proxy: ManagedProcess;
+  readonly proxies: TestProxy[];
   readonly dir: string;
-  proxyPort: number;
 
-  private constructor(dir: string, nodes: TestNode[], proxy: ManagedProcess, proxyPort: number) {
+  private constructor(dir: string, nodes: TestNode[], proxies: TestProxy[]) {
     this.dir = dir;
     this.nodes = nodes;
-    this.proxy = proxy;
-    this.proxyPort = proxyPort;
+    this.proxies = proxies;
   }
 
-  /** The proxy's base URL. */
+  /** The first proxy's process. */
+  get proxy(): ManagedProcess {
+    return this.proxies[0].process;
+  }
+
+  /** The first proxy's port. */
+  get proxyPort(): number {
+    return this.proxies[0].port;
+  }
+
+  /** The first proxy's base URL. */
   get proxyUrl(): string {
-    return `http://127.0.0.1:${this.proxyPort}`;
+    return this.proxies[0].url;
   }
 
-  /** The proxy's RESP port (its `RESP_PORT`), or undefined when it serves no RESP. */
+  /** Every proxy's base URL. */
+  get proxyUrls(): string[] {
+    return this.proxies.map((proxy) => proxy.url);
+  }
+
+  /** The first proxy's RESP port (its `RESP_PORT`), or undefined when it serves no RESP. */
   get respPort(): number | undefined {
-    const raw = this.proxy.env.RESP_PORT;
-    return raw === undefined || raw === '' ? undefined : Number(raw);
+    return this.proxies[0].respPort;
   }
 
-  /** Starts the data nodes, their relays and the proxy, and waits until all are healthy. */
+  /** Starts the data nodes, their relays and the proxies, and waits until all are healthy (and the proxies ready). */
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kv-cluster-'));
     mkdirSync(dir, { recursive: true });
@@ -181,28 +229,37 @@ export class TestCluster {
       });
       nodes.push({ id, port, relay, process: proc, dataDir, url: `http://127.0.0.1:${port}` });
     }
-    const proxyPort = await freePort();
-    const respEnv: Record<string, string> = options.resp === true ? { RESP_PORT: String(await freePort()) } : {};
-    const proxy = new ManagedProcess({
-      name: 'proxy',
-      script: proxyScript,
-      logFile: path.join(dir, 'proxy.log'),
-      env: {
-        PORT: String(proxyPort),
-        HOST: '127.0.0.1',
-        NODES: nodes.map((node) => `${node.id}=http://127.0.0.1:${options.relays === false ? node.port : node.relay.port}`).join(','),
-        DATA_DIR: path.join(dir, 'proxy'),
-        HEALTH_INTERVAL_MS: '200',
-        NODE_TIMEOUT_MS: '1000',
-        LOG_LEVEL: 'info',
-        ...respEnv,
-        ...options.proxyEnv,
-      },
-    });
-    const cluster = new TestCluster(dir, nodes, proxy, proxyPort);
+    const nodesEnv = nodes.map((node) => `${node.id}=http://127.0.0.1:${options.relays === false ? node.port : node.relay.port}`).join(',');
+    const proxies: TestProxy[] = [];
+    const count = options.proxies ?? 1;
+    for (let i = 0; i < count; i++) {
+      const name = count === 1 ? 'proxy' : `proxy${i + 1}`;
+      const port = await freePort();
+      const respEnv: Record<string, string> = options.resp === true ? { RESP_PORT: String(await freePort()) } : {};
+      const dataDir = path.join(dir, name);
+      const proc = new ManagedProcess({
+        name,
+        script: proxyScript,
+        logFile: path.join(dir, `${name}.log`),
+        env: {
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          NODES: nodesEnv,
+          DATA_DIR: dataDir,
+          HEALTH_INTERVAL_MS: '200',
+          NODE_TIMEOUT_MS: '1000',
+          LOG_LEVEL: 'info',
+          ...respEnv,
+          ...options.proxyEnv,
+          ...options.proxyEnvs?.[i],
+        },
+      });
+      proxies.push(new TestProxy(name, proc, port, dataDir));
+    }
+    const cluster = new TestCluster(dir, nodes, proxies);
     try {
       await Promise.all(nodes.map((node) => cluster.startNode(node)));
-      await cluster.startProxy();
+      await Promise.all(proxies.map((_, i) => cluster.startProxy({}, { ready: options.waitReady ?? true }, i)));
     } catch (error) {
       await cluster.stop({ keepFiles: true });
       throw error;
@@ -217,6 +274,13 @@ export class TestCluster {
     return node;
   }
 
+  /** The proxy at index `i` (default the first) or named `name`. */
+  proxyAt(which: number | string = 0): TestProxy {
+    const proxy = typeof which === 'number' ? this.proxies[which] : this.proxies.find((p) => p.name === which);
+    if (proxy === undefined) throw new TypeError(`no proxy ${which}`);
+    return proxy;
+  }
+
   /**
    * Starts a data node (again) and waits for its health. A free port can be taken by another process between the
    * moment it was found and the moment the node binds it: then the node moves to another port (its relay follows).
@@ -227,7 +291,7 @@ export class TestCluster {
       () => waitForHealth(`${node.url}/health`),
       async () => {
         if (this.proxy.env.NODES !== undefined && !this.proxy.env.NODES.includes(`:${node.relay.port}`)) {
-          throw new Error(`${node.id} lost its port and the proxy reaches it directly: restart the cluster`);
+          throw new Error(`${node.id} lost its port and the proxies reach it directly: restart the cluster`);
         }
         node.port = await freePort();
         node.url = `http://127.0.0.1:${node.port}`;
@@ -258,32 +322,35 @@ export class TestCluster {
   }
 
   /**
-   * Starts the proxy (again), with `env` overriding its environment, and waits for its health (and for its RESP port
-   * when it has one). A port taken meanwhile moves the proxy to other free ports (HTTP and RESP both: the log does not
-   * say which one was taken).
+   * Starts a proxy (again), with `env` overriding its environment, and waits for its health, its RESP port when it has
+   * one, and (unless told not to) its readiness. A port taken meanwhile moves the proxy to other free ports (HTTP and
+   * RESP both: the log does not say which one was taken).
    */
-  async startProxy(env: Record<string, string> = {}): Promise<void> {
-    Object.assign(this.proxy.env, env);
+  async startProxy(env: Record<string, string> = {}, options: StartProxyOptions = {}, which: number | string = 0): Promise<void> {
+    const proxy = this.proxyAt(which);
+    Object.assign(proxy.process.env, env);
     await startOnFreePort(
-      this.proxy,
+      proxy.process,
       async () => {
-        await waitForHealth(`${this.proxyUrl}/health`);
-        const respPort = this.respPort;
+        await waitForHealth(`${proxy.url}/health`);
+        const respPort = proxy.respPort;
         if (respPort !== undefined) await waitForPort(respPort);
+        if (options.ready !== false) await waitForHealth(`${proxy.url}/health/ready`, READY_TIMEOUT_MS);
       },
       async () => {
-        this.proxyPort = await freePort();
-        this.proxy.env.PORT = String(this.proxyPort);
-        if (this.respPort !== undefined) this.proxy.env.RESP_PORT = String(await freePort());
+        proxy.port = await freePort();
+        proxy.process.env.PORT = String(proxy.port);
+        if (proxy.respPort !== undefined) proxy.process.env.RESP_PORT = String(await freePort());
       },
     );
   }
 
-  /** Restarts the proxy (SIGTERM, or SIGKILL when `kill`), with `env` overriding its environment. */
-  async restartProxy(env: Record<string, string> = {}, kill = false): Promise<void> {
-    if (kill) await this.proxy.kill('SIGKILL');
-    else await this.proxy.stop();
-    await this.startProxy(env);
+  /** Restarts a proxy (SIGTERM, or SIGKILL when `kill`), with `env` overriding its environment. */
+  async restartProxy(env: Record<string, string> = {}, kill = false, options: StartProxyOptions = {}, which: number | string = 0): Promise<void> {
+    const proxy = this.proxyAt(which);
+    if (kill) await proxy.process.kill('SIGKILL');
+    else await proxy.process.stop();
+    await this.startProxy(env, options, which);
   }
 
   /** The last `lines` lines of a process's log (for failure reports). */
@@ -298,7 +365,7 @@ export class TestCluster {
    * (keep it when a test failed, to read the logs).
    */
   async stop(options: { keepFiles?: boolean } = {}): Promise<void> {
-    const processes = [this.proxy, ...this.nodes.map((node) => node.process)];
+    const processes = [...this.proxies.map((proxy) => proxy.process), ...this.nodes.map((node) => node.process)];
     for (const proc of processes) proc.resume();
     await Promise.all(processes.map((proc) => proc.stop(5000)));
     await Promise.all(this.nodes.map((node) => node.relay.stop()));

@@ -1,0 +1,181 @@
+import { ErrorCode, isKvError, KvError, type LiveCoordinator } from '@kv/protocol';
+import type { CoordinatorClaim } from './coordinator-registry';
+import type { Clock, Timers } from './time';
+
+/** Registers this coordinator with one data node (`POST /internal/coordinators`); resolves with its live list. */
+export type Register = (nodeId: string) => Promise<readonly LiveCoordinator[]>;
+
+/** Options of {@link CoordinatorPresence}. */
+export interface CoordinatorPresenceOptions {
+  claim: CoordinatorClaim;
+  nodeIds: readonly string[];
+  register: Register;
+  /** A monotonic clock: leases are durations. */
+  monotonic: Clock;
+  timers: Timers;
+  /** Reported when joining meets a live duplicate and keeps trying, and when the lease lapsed. */
+  events?: {
+    joined?(others: readonly string[], waitedMs: number): void;
+    duplicateSeen?(nodeId: string): void;
+    lapsed?(): void;
+  };
+}
+
+/** Pause between registration attempts while a majority cannot be reached, in ms. */
+export const JOIN_RETRY_MS = 250;
+/** How long a coordinator meeting a live duplicate of its id keeps trying, in leases (the other may have just died). */
+export const DUPLICATE_WAIT_LEASES = 2;
+
+/** Thrown by {@link CoordinatorPresence.join} when another live coordinator uses this clock id. */
+export class DuplicateCoordinatorError extends Error {
+  constructor(
+    readonly clockId: string,
+    readonly nodeId: string,
+  ) {
+    super(`another running coordinator uses the clock id ${clockId} (data node ${nodeId} hears from it): give each proxy its own PROXY_ID`);
+    this.name = 'DuplicateCoordinatorError';
+  }
+}
+
+/**
+ * The coordinator's side of leases (docs/ARCHITECTURE.md, Several coordinators): joining the cluster's registry of
+ * coordinators, knowing whether others are live, and whether this coordinator may write in one phase.
+ *
+ * - {@link CoordinatorPresence.join}: registers with a majority of the data nodes, learns the other live
+ *   coordinators, and waits for the longest of their leases before it resolves (so that each of them learns of this
+ *   one before it completes a write).
+ * - {@link CoordinatorPresence.observeRound}: every round of status probes (a majority answered) renews the view.
+ * - {@link CoordinatorPresence.alone}: true only while joined, the last round is less than half a lease old, and it
+ *   listed no other live coordinator.
+ */
+export class CoordinatorPresence {
+  private readonly others = new Map<string, number>();
+  private joinedAtLeastOnce = false;
+  private joinedNow = false;
+  private lastRoundMs = Number.NEGATIVE_INFINITY;
+  private joining: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: CoordinatorPresenceOptions) {}
+
+  get claim(): CoordinatorClaim {
+    return this.options.claim;
+  }
+
+  /** Whether this coordinator is registered and may serve (false while it joins or rejoins). */
+  get joined(): boolean {
+    return this.joinedNow;
+  }
+
+  /** Ids of the other coordinators believed live. */
+  otherIds(): string[] {
+    this.expire();
+    return [...this.others.keys()];
+  }
+
+  /**
+   * Whether this coordinator's view is fresh: joined, and a round of probes that a majority answered (which renews its
+   * lease on those nodes) less than half a lease ago. A coordinator that was paused or cut off for longer is not, and
+   * must not acknowledge writes: others may take it for gone.
+   */
+  fresh(): boolean {
+    return this.joinedNow && this.options.monotonic.now() - this.lastRoundMs < this.options.claim.leaseMs / 2;
+  }
+
+  /**
+   * Whether this coordinator knows it is the only one: its view is fresh and lists no other live coordinator.
+   */
+  alone(): boolean {
+    if (!this.fresh()) return false;
+    this.expire();
+    return this.others.size === 0;
+  }
+
+  /**
+   * Joins (or rejoins) the registry; resolves once this coordinator may serve. Retries while no majority of the data
+   * nodes answers.
+   * @throws DuplicateCoordinatorError when a live coordinator with the same clock id is still heard from after
+   *   {@link DUPLICATE_WAIT_LEASES} leases.
+   */
+  join(): Promise<void> {
+    if (this.joining === undefined) {
+      this.joinedNow = false;
+      this.joining = this.joinOnce().finally(() => {
+        this.joining = undefined;
+      });
+    }
+    return this.joining;
+  }
+
+  /** A data node refused a request because this coordinator's lease lapsed there: register again, in the background. */
+  lapsed(): void {
+    if (this.stopped || this.joining !== undefined || !this.joinedAtLeastOnce) return;
+    this.options.events?.lapsed?.();
+    this.join().catch(() => undefined);
+  }
+
+  /** Takes a round of status probes: the live coordinators each node listed, `answered` of the nodes answering. */
+  observeRound(answered: number, lists: readonly (readonly LiveCoordinator[])[]): void {
+    const now = this.options.monotonic.now();
+    this.learn(lists, now);
+    if (answered > this.options.nodeIds.length / 2) this.lastRoundMs = now;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async joinOnce(): Promise<void> {
+    const { monotonic, timers, claim, nodeIds } = this.options;
+    const started = monotonic.now();
+    for (;;) {
+      if (this.stopped) throw new KvError(ErrorCode.Unavailable, 'the coordinator is stopping');
+      const outcomes = await Promise.allSettled(nodeIds.map((nodeId) => this.options.register(nodeId)));
+      const lists: (readonly LiveCoordinator[])[] = [];
+      let duplicateAt: string | undefined;
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'fulfilled') lists.push(outcome.value);
+        else if (isKvError(outcome.reason, ErrorCode.DuplicateCoordinator)) duplicateAt = nodeIds[i];
+      });
+      if (duplicateAt !== undefined) {
+        this.options.events?.duplicateSeen?.(duplicateAt);
+        if (monotonic.now() - started >= DUPLICATE_WAIT_LEASES * claim.leaseMs) throw new DuplicateCoordinatorError(claim.clockId, duplicateAt);
+      } else if (lists.length > nodeIds.length / 2) {
+        const now = monotonic.now();
+        this.learn(lists, now);
+        this.lastRoundMs = now;
+        let waitMs = 0;
+        for (const list of lists) for (const other of list) if (other.id !== claim.clockId) waitMs = Math.max(waitMs, other.leaseMs);
+        // Every other live coordinator learns of this one within its lease (through its next probes) before this one
+        // completes a write.
+        if (waitMs > 0) await sleep(timers, waitMs);
+        this.joinedNow = true;
+        this.joinedAtLeastOnce = true;
+        this.options.events?.joined?.(this.otherIds(), waitMs);
+        return;
+      }
+      await sleep(timers, duplicateAt !== undefined ? Math.max(JOIN_RETRY_MS, claim.leaseMs / 4) : JOIN_RETRY_MS);
+    }
+  }
+
+  private learn(lists: readonly (readonly LiveCoordinator[])[], now: number): void {
+    for (const list of lists) {
+      for (const other of list) {
+        if (other.id === this.options.claim.clockId) continue;
+        // Live for up to its lease after the node last heard from it.
+        const until = now - other.seenMsAgo + other.leaseMs;
+        if ((this.others.get(other.id) ?? Number.NEGATIVE_INFINITY) < until) this.others.set(other.id, until);
+      }
+    }
+    this.expire();
+  }
+
+  private expire(): void {
+    const now = this.options.monotonic.now();
+    for (const [id, until] of this.others) if (until < now) this.others.delete(id);
+  }
+}
+
+function sleep(timers: Timers, ms: number): Promise<void> {
+  return new Promise((resolve) => timers.setTimeout(resolve, ms));
+}
