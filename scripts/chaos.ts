@@ -3,23 +3,26 @@
 // line per scenario and a final line `chaos: <trials> trials, <ops> ops, <violations> violations`. Exits 1 on any
 // violation. Needs the built apps (`npm run build`); the seed of each trial is printed and --seed replays it.
 //
-// usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--json FILE] [--report FILE]
+// usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--proxies N] [--json FILE] [--report FILE]
+// --proxies N runs every scenario with N proxies (clients spread over them) and adds the proxies' faults to its own:
+// kill, pause and restart of proxies, and their clocks stepped apart.
 // --report writes a Markdown summary (docs/chaos-last-run.md is the one docs/reliability.md links to).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { SCENARIOS, Random, runScenario, summarize, type ScenarioResult } from '@kv/testkit';
+import { SCENARIOS, Random, runScenario, summarize, type NemesisName, type ScenarioResult, type ScenarioTemplate } from '@kv/testkit';
 
 interface Args {
   minutes: number;
   seed: number | undefined;
   scenario: string | undefined;
   trialSeconds: number;
+  proxies: number | undefined;
   json: string | undefined;
   report: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { minutes: 10, seed: undefined, scenario: undefined, trialSeconds: 30, json: undefined, report: undefined };
+  const args: Args = { minutes: 10, seed: undefined, scenario: undefined, trialSeconds: 30, proxies: undefined, json: undefined, report: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = inline ?? argv[++i];
@@ -36,6 +39,9 @@ function parseArgs(argv: string[]): Args {
       case '--trial-seconds':
         args.trialSeconds = Number(value);
         break;
+      case '--proxies':
+        args.proxies = Number(value);
+        break;
       case '--json':
         args.json = value;
         break;
@@ -43,7 +49,9 @@ function parseArgs(argv: string[]): Args {
         args.report = value;
         break;
       case '--help':
-        process.stdout.write('usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--json FILE] [--report FILE]\n');
+        process.stdout.write(
+          'usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--proxies N] [--json FILE] [--report FILE]\n',
+        );
         process.exit(0);
         break;
       default:
@@ -51,11 +59,22 @@ function parseArgs(argv: string[]): Args {
         process.exit(2);
     }
   }
-  if (!(args.minutes > 0) || !(args.trialSeconds > 0) || (args.seed !== undefined && !Number.isInteger(args.seed))) {
-    process.stderr.write('chaos: --minutes and --trial-seconds must be positive, --seed an integer\n');
+  const badProxies = args.proxies !== undefined && !(Number.isInteger(args.proxies) && args.proxies >= 1 && args.proxies <= 9);
+  if (!(args.minutes > 0) || !(args.trialSeconds > 0) || (args.seed !== undefined && !Number.isInteger(args.seed)) || badProxies) {
+    process.stderr.write('chaos: --minutes and --trial-seconds must be positive, --seed an integer, --proxies 1..9\n');
     process.exit(2);
   }
   return args;
+}
+
+/** The faults of proxies, added to every scenario run with several. */
+const PROXY_NEMESES: readonly NemesisName[] = ['kill-proxy', 'pause-proxy', 'restart-proxy', 'proxy-clock-skew'];
+
+/** A scenario run with `proxies` proxies (when given): its own faults plus those of the proxies. */
+function withProxies(template: ScenarioTemplate, proxies: number | undefined): ScenarioTemplate {
+  if (proxies === undefined) return template;
+  const nemeses = proxies > 1 ? [...new Set([...template.nemeses, ...PROXY_NEMESES])] : template.nemeses;
+  return { ...template, name: `${template.name}@${proxies}p`, proxies, nemeses };
 }
 
 async function main(): Promise<void> {
@@ -72,7 +91,7 @@ async function main(): Promise<void> {
   // With --seed and a single scenario, the first trial uses the seed itself, so a printed trial seed replays exactly.
   let first = true;
   for (let trial = 0; Date.now() < deadline || trial === 0; trial++) {
-    const template = scenarios[trial % scenarios.length];
+    const template = withProxies(scenarios[trial % scenarios.length], args.proxies);
     const seed = first && args.seed !== undefined && scenarios.length === 1 ? args.seed : master.int(0x7fffffff);
     first = false;
     const result = await runScenario({

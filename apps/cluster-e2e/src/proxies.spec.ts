@@ -1,5 +1,17 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { HistoryRecorder, TestCluster, checkRegister, entryPoint, formatReport, freePort, keepClusterFiles, request } from '@kv/testkit';
+import {
+  HistoryRecorder,
+  TestCluster,
+  checkRegister,
+  entryPoint,
+  formatReport,
+  freePort,
+  keepClusterFiles,
+  request,
+  requireTool,
+} from '@kv/testkit';
 
 // Several proxies against the same data nodes: they serve one store, refuse a duplicate clock id, never share a data
 // directory, and stay linearizable together whatever their clocks say. The weakened twin (two proxies issuing equal
@@ -61,6 +73,28 @@ test('a proxy whose clock is seconds ahead and one seconds behind: a later write
   }
   const result = checkRegister(merged(recorder, behind));
   expect(formatReport(result)).toMatch(/^register: VALID /);
+});
+
+// The same with real clocks shifted by libfaketime (Debian's faketime), the way an operator's machines would differ.
+// The library is preloaded into the proxy itself (the faketime command would fork, and signals would miss the proxy).
+const faketime = requireTool('faketime', 'faketime', 'faketime clock-skew e2e');
+const libfaketime = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']
+  .map((dir) => path.join(dir, 'faketime', 'libfaketimeMT.so.1'))
+  .find((file) => existsSync(file));
+(faketime ? test : test.skip)('proxies under faketime, one 20 s ahead and one 15 s behind, stay linearizable together', async () => {
+  if (libfaketime === undefined) throw new Error('faketime is installed but libfaketimeMT.so.1 was not found');
+  const shifted = (offset: string): Record<string, string> => ({ LD_PRELOAD: libfaketime, FAKETIME: offset });
+  const c = (cluster = await TestCluster.start({ proxies: 2, proxyEnvs: [shifted('+20s'), shifted('-15s')] }));
+  const ahead = new HistoryRecorder(c.proxyUrls[0], 0);
+  const behind = new HistoryRecorder(c.proxyUrls[1], 1);
+  for (let i = 0; i < 10; i++) {
+    expect(await ahead.write('faked', `ahead-${i}`)).toBe(200);
+    expect(await behind.write('faked', `behind-${i}`)).toBe(200);
+    expect(await ahead.read('faked')).toBe(`behind-${i}`);
+  }
+  // The clocks were really shifted: the first version of the proxy ahead is about 20 s in the future.
+  expect(Number.parseInt((ahead.history[0].version as string).slice(0, 12), 16)).toBeGreaterThan(Date.now() + 10_000);
+  expect(formatReport(checkRegister(merged(ahead, behind)))).toMatch(/^register: VALID /);
 });
 
 test('a second proxy with the same PROXY_ID is refused: it exits with code 2 and one line naming the id', async () => {

@@ -121,6 +121,7 @@ export interface TestClusterOptions {
   proxyEnv?: Record<string, string>;
   /** Environment of each proxy in turn, on top of `proxyEnv` (e.g. a clock offset for one of them). */
   proxyEnvs?: readonly Record<string, string>[];
+
   /** Directory for data and logs (default: a new temp directory, removed by `stop` unless it is told to keep it). */
   dir?: string;
   /**
