@@ -21,6 +21,9 @@ interface WrkResult {
   errors: number;
 }
 
+/** Time for every worker of a proxy to join (each waits the others' lease) before it is measured. */
+const WORKERS_SETTLE_MS = 5000;
+
 interface Row {
   system: string;
   conns: number;
@@ -236,7 +239,14 @@ async function main(): Promise<void> {
         put: wrk('kv-put.lua', cluster.proxyUrl, conns[0]),
         get: wrk('kv-get.lua', cluster.proxyUrl, conns[0]),
       });
-      await cluster.restartProxy({ TEST_EXPRESS_DATA_ROUTES: 'false' });
+      // Two worker processes sharing the proxy's port (PROXY_WORKERS=2), each a coordinator: they know of each other,
+      // so writes take two phases. The second worker takes connections a lease after the first (a few seconds).
+      await cluster.restartProxy({ TEST_EXPRESS_DATA_ROUTES: 'false', PROXY_WORKERS: '2' });
+      await new Promise((resolve) => setTimeout(resolve, WORKERS_SETTLE_MS));
+      for (const c of conns) {
+        rows.push({ system: 'kv, 2 proxy workers (PROXY_WORKERS=2)', conns: c, put: wrk('kv-put.lua', cluster.proxyUrl, c), get: wrk('kv-get.lua', cluster.proxyUrl, c) });
+      }
+      await cluster.restartProxy({ PROXY_WORKERS: '1' });
       bulk = kvBench(cluster.proxyUrl, ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1']);
       const respPort = cluster.respPort;
       if (withResp && respPort !== undefined) {
@@ -330,6 +340,8 @@ of different runs: the machine may be shared and noisy.
 
 - **kv**: a local cluster of the built apps, 1 proxy and 3 data nodes on loopback, \`WAL_SYNC=always\` (every write
   acknowledged only after \`fdatasync\` on 2 of its 3 replicas), N=3, W=2, R=2, blocking read repair, logs at \`warn\`.
+  A lone proxy writes in one phase; with \`PROXY_WORKERS=2\` (two coordinators on one port) writes take two phases (a
+  read of the newest version first), as with any number of proxies (docs/ARCHITECTURE.md, Several coordinators).
 - **etcd**: 3 members on loopback (Raft, fsync per commit), through its v3 JSON gateway on the leader.
 - **bare Node server**: \`scripts/bench/bare-node-server.js\`, a Node http server that parses each JSON body into a Map
   and answers: no framework, no replication, no disk. The ceiling of any Node HTTP front end on this machine.
