@@ -91,7 +91,7 @@ test('a node that was down during writes receives them from hints, without any r
   for (let i = 0; i < 60; i++) {
     const key = `hinted-${i}`;
     const res = await request(c.proxyUrl, 'PUT', `/kv/${key}`, { value: `v${i}` });
-    expect(res.status).toBe(200);
+    if (res.status !== 200) throw new Error(`PUT ${key}: ${res.status} ${JSON.stringify(res.body)}`);
     written.set(key, res.body.version);
   }
   const metrics = await request(c.proxyUrl, 'GET', '/metrics');

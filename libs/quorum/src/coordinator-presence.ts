@@ -44,15 +44,17 @@ export class DuplicateCoordinatorError extends Error {
  * - {@link CoordinatorPresence.join}: registers with a majority of the data nodes, learns the other live
  *   coordinators, and waits for the longest of their leases before it resolves (so that each of them learns of this
  *   one before it completes a write).
- * - {@link CoordinatorPresence.observeRound}: every round of status probes (a majority answered) renews the view.
- * - {@link CoordinatorPresence.alone}: true only while joined, the last round is less than half a lease old, and it
- *   listed no other live coordinator.
+ * - {@link CoordinatorPresence.observe}: every answered status probe renews this coordinator's lease on that node and
+ *   the view of the others.
+ * - {@link CoordinatorPresence.alone}: true only while joined, a majority of the nodes renewed the lease less than half a
+ *   lease ago, and no node listed another live coordinator.
  */
 export class CoordinatorPresence {
   private readonly others = new Map<string, number>();
   private joinedAtLeastOnce = false;
   private joinedNow = false;
-  private lastRoundMs = Number.NEGATIVE_INFINITY;
+  /** When the last answered probe of each node was sent (monotonic ms): the node renewed the lease after that. */
+  private readonly renewedMs = new Map<string, number>();
   private joining: Promise<void> | undefined;
   private stopped = false;
 
@@ -74,12 +76,17 @@ export class CoordinatorPresence {
   }
 
   /**
-   * Whether this coordinator's view is fresh: joined, and a round of probes that a majority answered (which renews its
-   * lease on those nodes) less than half a lease ago. A coordinator that was paused or cut off for longer is not, and
-   * must not acknowledge writes: others may take it for gone.
+   * Whether this coordinator's view is fresh: joined, and a majority of the data nodes answered a probe (which renews
+   * its lease there) sent less than half a lease ago. A coordinator that was paused or cut off for longer is not, and
+   * must not acknowledge writes: others may take it for gone. Each node counts on its own, so a node that is slow to
+   * answer (or down) does not hold back the renewals of the others.
    */
   fresh(): boolean {
-    return this.joinedNow && this.options.monotonic.now() - this.lastRoundMs < this.options.claim.leaseMs / 2;
+    if (!this.joinedNow) return false;
+    const since = this.options.monotonic.now() - this.options.claim.leaseMs / 2;
+    let renewed = 0;
+    for (const sentMs of this.renewedMs.values()) if (sentMs > since) renewed++;
+    return renewed > this.options.nodeIds.length / 2;
   }
 
   /**
@@ -114,11 +121,13 @@ export class CoordinatorPresence {
     this.join().catch(() => undefined);
   }
 
-  /** Takes a round of status probes: the live coordinators each node listed, `answered` of the nodes answering. */
-  observeRound(answered: number, lists: readonly (readonly LiveCoordinator[])[]): void {
-    const now = this.options.monotonic.now();
-    this.learn(lists, now);
-    if (answered > this.options.nodeIds.length / 2) this.lastRoundMs = now;
+  /**
+   * Takes a node's answer to a status probe sent at `sentMs` (monotonic): the node renewed this coordinator's lease
+   * no earlier than that, and listed the coordinators it hears from.
+   */
+  observe(nodeId: string, sentMs: number, live: readonly LiveCoordinator[]): void {
+    this.learn([live], this.options.monotonic.now());
+    if ((this.renewedMs.get(nodeId) ?? Number.NEGATIVE_INFINITY) < sentMs) this.renewedMs.set(nodeId, sentMs);
   }
 
   stop(): void {
@@ -130,11 +139,15 @@ export class CoordinatorPresence {
     const started = monotonic.now();
     for (;;) {
       if (this.stopped) throw new KvError(ErrorCode.Unavailable, 'the coordinator is stopping');
+      const sentMs = monotonic.now();
       const outcomes = await Promise.allSettled(nodeIds.map((nodeId) => this.options.register(nodeId)));
       const lists: (readonly LiveCoordinator[])[] = [];
       let duplicateAt: string | undefined;
       outcomes.forEach((outcome, i) => {
-        if (outcome.status === 'fulfilled') lists.push(outcome.value);
+        if (outcome.status === 'fulfilled') {
+          lists.push(outcome.value);
+          this.renewedMs.set(nodeIds[i], sentMs);
+        }
         else if (isKvError(outcome.reason, ErrorCode.DuplicateCoordinator)) duplicateAt = nodeIds[i];
       });
       if (duplicateAt !== undefined) {
@@ -143,7 +156,6 @@ export class CoordinatorPresence {
       } else if (lists.length > nodeIds.length / 2) {
         const now = monotonic.now();
         this.learn(lists, now);
-        this.lastRoundMs = now;
         let waitMs = 0;
         for (const list of lists) for (const other of list) if (other.id !== claim.clockId) waitMs = Math.max(waitMs, other.leaseMs);
         // Every other live coordinator learns of this one within its lease (through its next probes) before this one

@@ -168,8 +168,11 @@ export class Coordinator {
       nodeIds: options.nodeIds,
       health: this.health,
       probe: async (nodeId) => {
+        const sentMs = monotonic.now();
         try {
-          return await options.probe(nodeId);
+          const answer = await options.probe(nodeId);
+          this.presence.observe(nodeId, sentMs, answer.coordinators);
+          return answer;
         } catch (error) {
           this.noteRefusal(nodeId, error);
           throw error;
@@ -179,7 +182,6 @@ export class Coordinator {
       timers: options.timers,
       observe: async (nodeId, answer) => this.membership.observe(nodeId, answer),
       onObserveError: (nodeId, error) => events.nodeStateNotRecorded?.(nodeId, error),
-      onRound: (answers) => this.presence.observeRound(answers.length, answers.map((answer) => answer.coordinators)),
     });
     this.replayer = new HintReplayer({
       hints: options.hints,

@@ -30,8 +30,6 @@ export interface HealthProberOptions {
   observe?: (nodeId: string, answer: ProbeAnswer) => Promise<void>;
   /** Called when `observe` failed (the node is then reported down until the next probe). */
   onObserveError?: (nodeId: string, error: unknown) => void;
-  /** Called after each round over every node with the answers of those that answered. */
-  onRound?: (answers: readonly ProbeAnswer[]) => void;
 }
 
 /**
@@ -59,8 +57,7 @@ export class HealthProber {
 
   /** Probes every node once (skipping those whose previous probe is still running). */
   async checkAll(): Promise<void> {
-    const answers = await Promise.all(this.options.nodeIds.map((nodeId) => this.check(nodeId)));
-    this.options.onRound?.(answers.filter((answer): answer is ProbeAnswer => answer !== undefined));
+    await Promise.all(this.options.nodeIds.map((nodeId) => this.check(nodeId)));
   }
 
   /**

@@ -52,6 +52,30 @@ export async function waitForHealth(url: string, timeoutMs = 20_000): Promise<vo
   throw new Error(`${url} not healthy within ${timeoutMs} ms (${last})`);
 }
 
+/**
+ * Polls a proxy's `/cluster` until every node is up and counts toward quorums (none is being refilled), for at most
+ * `timeoutMs`. A new cluster's nodes all start with new data directories, which the first proxy refills (from each
+ * other, so at once); a test that stops a node before that finished would find another one still refilling.
+ */
+export async function waitForSettled(url: string, token: string | undefined, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const res = await fetch(`${url}/cluster`, { headers, signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { nodes?: { id: string; status: string; state?: string }[] };
+      const nodes = body.nodes ?? [];
+      if (res.status === 200 && nodes.length > 0 && nodes.every((node) => node.status === 'up' && node.state !== 'refilling')) return;
+      last = `status ${res.status}: ${nodes.map((node) => `${node.id} ${node.status}${node.state === 'refilling' ? ' refilling' : ''}`).join(', ')}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url}/cluster: nodes not all up and counted within ${timeoutMs} ms (${last})`);
+}
+
 /** Resolves once `port` on 127.0.0.1 accepts a TCP connection; polls for at most `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -209,7 +233,10 @@ export class TestCluster {
     return this.proxies[0].respPort;
   }
 
-  /** Starts the data nodes, their relays and the proxies, and waits until all are healthy (and the proxies ready). */
+  /**
+   * Starts the data nodes, their relays and the proxies, and waits until all are healthy (and, unless `waitReady` is
+   * false, the proxies ready and every node counted toward quorums).
+   */
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kv-cluster-'));
     mkdirSync(dir, { recursive: true });
@@ -261,6 +288,10 @@ export class TestCluster {
     try {
       await Promise.all(nodes.map((node) => cluster.startNode(node)));
       await Promise.all(proxies.map((_, i) => cluster.startProxy({}, { ready: options.waitReady ?? true }, i)));
+      if (options.waitReady ?? true) {
+        const token = options.proxyEnv?.AUTH_TOKEN ?? options.proxyEnvs?.[0]?.AUTH_TOKEN;
+        await waitForSettled(proxies[0].url, token, READY_TIMEOUT_MS);
+      }
     } catch (error) {
       await cluster.stop({ keepFiles: true });
       throw error;
