@@ -41,6 +41,7 @@ describe('proxy configuration', () => {
     [{ NODES, READ_QUORUM: '3', REPLICAS: '2' }, 'READ_QUORUM=3 must be <= REPLICAS=2'],
     [{ NODES: 'node1=http://a:1', REPLICAS: '3', WRITE_QUORUM: '1', READ_QUORUM: '1' }, 'REPLICAS=3 must be <= the number of NODES (1)'],
     [{ NODES, NODE_TIMEOUT_MS: '0' }, 'NODE_TIMEOUT_MS=0 must be an integer in 1..600000'],
+    [{ NODES, HEALTH_INTERVAL_MS: '100001' }, 'HEALTH_INTERVAL_MS=100001 must be an integer in 10..100000'],
     [{ NODES, LOG_LEVEL: 'loud' }, 'LOG_LEVEL=loud must be one of'],
     [{ NODES, RESP_PORT: '6379x' }, 'RESP_PORT=6379x must be an integer in 0..65535'],
     [{ NODES, RESP_IDLE_TIMEOUT_MS: '-1' }, 'RESP_IDLE_TIMEOUT_MS=-1 must be an integer in 0..86400000'],

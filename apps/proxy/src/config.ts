@@ -63,9 +63,10 @@ export const PROXY_SETTINGS = {
   }),
   healthIntervalMs: setting({
     env: 'HEALTH_INTERVAL_MS',
-    parse: parse.integer(10, 3_600_000),
+    // The lease is the larger of 2 s and three intervals, and data nodes accept leases up to 300 s.
+    parse: parse.integer(10, 100_000),
     default: HEALTH_INTERVAL_MS_DEFAULT,
-    describe: 'how often data nodes are probed, in ms',
+    describe: "how often data nodes are probed, in ms (a proxy's lease is three of them, at least 2 s)",
   }),
   dataDir: setting({ env: 'DATA_DIR', parse: parse.text, default: './data/proxy', describe: "the proxy's durable state (clock floor, hints)" }),
   clusterToken: setting<string | undefined>({

@@ -206,6 +206,12 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
       joined: (others, waitedMs) => logger.info('joined the cluster', { otherProxies: others, waitedMs, leaseMs }),
       duplicateSeen: (nodeId) => logger.warn('a data node hears from another running proxy with this PROXY_ID; waiting for it to go', { node: nodeId }),
       leaseLapsed: () => logger.warn("this proxy's lease lapsed on a data node (it was paused or cut off): registering again"),
+      clockIdTaken: (error) => {
+        // Another process serves with this clock id now: equal versions for different values must never be issued.
+        process.stderr.write(`proxy: ${error.message}\n`);
+        logger.error('another running proxy took this PROXY_ID while this one was away: exiting', { err: error });
+        void flushLogger(logger).finally(() => process.exit(EXIT_CONFIG_ERROR));
+      },
     },
   });
   metrics.watch(coordinator.health);

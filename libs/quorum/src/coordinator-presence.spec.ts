@@ -13,7 +13,7 @@ interface Fixture {
   registrations: string[];
 }
 
-function fixture(): Fixture {
+function fixture(taken: DuplicateCoordinatorError[] = []): Fixture {
   const clock = new VirtualClock(0);
   const answers = new Map<string, readonly LiveCoordinator[] | Error>(NODES.map((id) => [id, []]));
   const registrations: string[] = [];
@@ -28,6 +28,7 @@ function fixture(): Fixture {
       if (answer instanceof Error) throw answer;
       return answer ?? [];
     },
+    events: { clockIdTaken: (error) => taken.push(error) },
   });
   return { clock, presence, answers, registrations };
 }
@@ -127,5 +128,28 @@ describe('CoordinatorPresence', () => {
     await f.clock.advance(LEASE_MS);
     expect(f.presence.joined).toBe(true);
     expect(f.presence.otherIds()).toEqual(['pb']);
+  });
+
+  test('told of a duplicate after it joined, it stops serving, and reports the clock id taken if the other stays', async () => {
+    const taken: DuplicateCoordinatorError[] = [];
+    const f = fixture(taken);
+    await f.clock.run(f.presence.join());
+    for (const id of NODES) f.answers.set(id, new KvError(ErrorCode.DuplicateCoordinator, 'pa is live with another incarnation'));
+    f.presence.duplicate();
+    expect(f.presence.joined).toBe(false);
+    await f.clock.advance(2 * LEASE_MS + 1000);
+    expect(taken).toHaveLength(1);
+    expect(taken[0].clockId).toBe('pa');
+    expect(f.presence.joined).toBe(false);
+  });
+
+  test('told of a duplicate that is gone by the time it registers again, it serves again', async () => {
+    const taken: DuplicateCoordinatorError[] = [];
+    const f = fixture(taken);
+    await f.clock.run(f.presence.join());
+    f.presence.duplicate();
+    await f.clock.advance(JOIN_RETRY_MS);
+    expect(f.presence.joined).toBe(true);
+    expect(taken).toEqual([]);
   });
 });

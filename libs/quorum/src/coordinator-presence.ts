@@ -13,11 +13,15 @@ export interface CoordinatorPresenceOptions {
   /** A monotonic clock: leases are durations. */
   monotonic: Clock;
   timers: Timers;
-  /** Reported when joining meets a live duplicate and keeps trying, and when the lease lapsed. */
+  /**
+   * Reported when joining meets a live duplicate and keeps trying, when the lease lapsed, and when a rejoin gave up
+   * because another running coordinator took this clock id (the coordinator must then stop serving: exit).
+   */
   events?: {
     joined?(others: readonly string[], waitedMs: number): void;
     duplicateSeen?(nodeId: string): void;
     lapsed?(): void;
+    clockIdTaken?(error: DuplicateCoordinatorError): void;
   };
 }
 
@@ -118,7 +122,23 @@ export class CoordinatorPresence {
   lapsed(): void {
     if (this.stopped || this.joining !== undefined || !this.joinedAtLeastOnce) return;
     this.options.events?.lapsed?.();
-    this.join().catch(() => undefined);
+    this.rejoin();
+  }
+
+  /**
+   * A data node refused a request because another process registered this clock id while this one was away (paused
+   * or cut off for longer than its lease): stop serving and register again; if the other is still live after
+   * {@link DUPLICATE_WAIT_LEASES} leases, report `clockIdTaken`.
+   */
+  duplicate(): void {
+    if (this.stopped || this.joining !== undefined || !this.joinedAtLeastOnce) return;
+    this.rejoin();
+  }
+
+  private rejoin(): void {
+    this.join().catch((error: unknown) => {
+      if (error instanceof DuplicateCoordinatorError) this.options.events?.clockIdTaken?.(error);
+    });
   }
 
   /**

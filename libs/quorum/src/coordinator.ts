@@ -1,6 +1,6 @@
 import { ErrorCode, isKvError, KvError } from '@kv/protocol';
 import { ClockFloor } from './clock-floor';
-import { CoordinatorPresence, type Register } from './coordinator-presence';
+import { CoordinatorPresence, type DuplicateCoordinatorError, type Register } from './coordinator-presence';
 import type { CoordinatorClaim } from './coordinator-registry';
 import { CoordinatorVersions } from './coordinator-versions';
 import { HealthProber, type Probe } from './health-prober';
@@ -46,6 +46,11 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   duplicateSeen?(nodeId: string): void;
   /** This coordinator's lease lapsed on a data node; it registers again. */
   leaseLapsed?(): void;
+  /**
+   * Another running coordinator took this clock id while this one was away, and stayed: this one no longer serves
+   * and should exit.
+   */
+  clockIdTaken?(error: DuplicateCoordinatorError): void;
 }
 
 /** Options of {@link Coordinator.open}. */
@@ -125,7 +130,7 @@ export class Coordinator {
       register: (nodeId) => options.register(nodeId),
       monotonic,
       timers: options.timers,
-      events: { joined: events.joined, duplicateSeen: events.duplicateSeen, lapsed: events.leaseLapsed },
+      events: { joined: events.joined, duplicateSeen: events.duplicateSeen, lapsed: events.leaseLapsed, clockIdTaken: events.clockIdTaken },
     });
     const assumeAlone = options.unsafe?.assumeAlone === true;
     this.replicator = new Replicator({
@@ -245,11 +250,13 @@ export class Coordinator {
   }
 
   /**
-   * Takes note of a request a node refused: another incarnation (probe it now), or a lapsed lease (register again).
+   * Takes note of a request a node refused: another incarnation (probe it now), a lapsed lease (register again), or
+   * this clock id registered by another process meanwhile (stop serving, register again, give up if it stays).
    */
   noteRefusal(nodeId: string, error: unknown): void {
     if (isKvError(error, ErrorCode.NodeChanged)) this.probeNow(nodeId);
     else if (isKvError(error, ErrorCode.CoordinatorLapsed)) this.presence.lapsed();
+    else if (isKvError(error, ErrorCode.DuplicateCoordinator)) this.presence.duplicate();
   }
 
   /** The state of a data node as this coordinator sees it. */

@@ -127,6 +127,16 @@ describe('errors in Redis shape', () => {
     ]);
   });
 
+  test.each([
+    [ErrorCode.NotReady, 'this proxy has not joined the cluster yet'],
+    [ErrorCode.Overloaded, 'too many requests in flight'],
+    [ErrorCode.Unavailable, 'the coordinator is stopping'],
+  ])('%s, a refusal that passes with time, is TRYAGAIN too', async (code, message) => {
+    const backend = new MemoryBackend();
+    backend.failures.set('k', new KvError(code, message));
+    expect(await run([['GET', 'k']], { backend })).toEqual([{ error: `TRYAGAIN kv: ${message}` }]);
+  });
+
   test('an object with a code is mapped too; anything else is an internal error without details', async () => {
     const backend = new MemoryBackend();
     backend.failures.set('bad', Object.assign(new Error('key must be well-formed'), { code: 'KV_INVALID_KEY' }));

@@ -8,7 +8,10 @@ import { reply, type Reply } from './reply';
 export const RespErrorPrefix = {
   /** A request that is wrong or refused (bad key, value too large, unsupported option, unknown command). */
   Err: 'ERR',
-  /** Retry later: a quorum was missed. For a write the outcome is unknown (Redis Cluster sends it when a slot is busy). */
+  /**
+   * Retry later: a quorum was missed (for a write the outcome is unknown), or the proxy cannot serve yet (Redis Cluster
+   * sends it when a slot is busy).
+   */
   TryAgain: 'TRYAGAIN',
   /** Authentication is required first. */
   NoAuth: 'NOAUTH',
@@ -63,17 +66,22 @@ export function kvError(message: string): Reply {
 /**
  * The RESP error of anything a backend threw: a `KvError` or an object with a string `code` (`KV_*`).
  * `KV_QUORUM_FAILED` is `-TRYAGAIN kv: <message>` (the message says how many replicas answered, and for a write that
- * the outcome is unknown); `KV_UNAUTHORIZED` is `-NOAUTH`; the request errors (`KV_BAD_REQUEST`, `KV_INVALID_KEY`,
+ * the outcome is unknown); so are the refusals that pass with time (`KV_NOT_READY`: the proxy has not joined the
+ * cluster yet; `KV_OVERLOADED`; `KV_UNAVAILABLE`), counted as `unavailable`; `KV_UNAUTHORIZED` is `-NOAUTH`; the request errors (`KV_BAD_REQUEST`, `KV_INVALID_KEY`,
  * `KV_TOO_LARGE`, `KV_NOT_FOUND`) are `-ERR kv: <message>`; anything else is `-ERR kv: internal error`, without
  * details (they go to the log).
  * @returns the reply, and whether it is an internal error (to log) or a quorum failure (to count).
  */
-export function errorReplyOf(thrown: unknown): { reply: Reply; kind: 'request' | 'quorum' | 'internal' } {
+export function errorReplyOf(thrown: unknown): { reply: Reply; kind: 'request' | 'quorum' | 'unavailable' | 'internal' } {
   const code = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown }).code : undefined;
   const message = thrown instanceof Error ? thrown.message : typeof thrown === 'object' && thrown !== null ? String((thrown as { message?: unknown }).message ?? '') : '';
   switch (code) {
     case ErrorCode.QuorumFailed:
       return { reply: reply.error(`${RespErrorPrefix.TryAgain} ${KV} ${message}`), kind: 'quorum' };
+    case ErrorCode.NotReady:
+    case ErrorCode.Overloaded:
+    case ErrorCode.Unavailable:
+      return { reply: reply.error(`${RespErrorPrefix.TryAgain} ${KV} ${message}`), kind: 'unavailable' };
     case ErrorCode.Unauthorized:
       return { reply: authRequired, kind: 'request' };
     case ErrorCode.BadRequest:
