@@ -29,6 +29,9 @@ function replicaOf(s: ReplicaStore, nodeId: string, filled = true): ReplicaServi
     wall: { now: () => Date.now() },
     monotonic: { now: () => monotonicMs },
     maxClockSkewMs: 60_000,
+    keys: [],
+    persistMap: async () => undefined,
+    persistStream: async () => undefined,
   });
 }
 let server: http.Server;
@@ -141,7 +144,7 @@ describe('cluster token', () => {
   });
 
   test('health and metrics need no token', async () => {
-    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, incarnation: INCARNATION, filled: true } }));
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, incarnation: INCARNATION, filled: true } }));
     const metrics = await call('GET', '/metrics', undefined, {});
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kv_keys');

@@ -2,12 +2,17 @@ import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
 import {
   COORDINATOR_HEADER,
+  EPOCH_HEADER,
   ErrorCode,
   INCARNATION_HEADER,
   INTERNAL_BATCH_MEDIA_TYPE,
   INTERNAL_ENTRIES_MEDIA_TYPE,
+  InternalQuery,
   InternalRoutes,
   KvError,
+  parseRanges,
+  validateBallot,
+  validateClusterMap,
   decodeInternalBatch,
   decodeWriteResult,
   decodeKey,
@@ -23,6 +28,8 @@ import {
   type InternalOp,
   type InternalEntry,
   type InternalWriteResponse,
+  type MapResponse,
+  type StreamProgress,
   type NodeHealthResponse,
   type NodeStatusResponse,
 } from '@kv/protocol';
@@ -65,6 +72,10 @@ export interface DatanodeApp {
   express: express.Express;
 }
 
+/** Largest body of the map routes: a map of the most members, with room to spare. */
+const MAP_BODY_BYTES_MAX = 256 * 1024;
+/** Largest body of `POST /internal/stream`. */
+const STREAM_BODY_BYTES_MAX = 1024;
 /** Largest body of `POST /internal/filled`: an incarnation. */
 const FILLED_BODY_BYTES_MAX = 1024;
 /** Bytes of entry lines written at once by `GET /internal/entries`. */
@@ -126,6 +137,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
       token.require(req);
       checkIncarnation(req);
       replica.admit(req.headers[COORDINATOR_HEADER]);
+      replica.admitEpoch(req.headers[EPOCH_HEADER]);
       const ops = decodeInternalBatch(await readBody(req, batchBodyBytesMax), limits);
       batchOps.observe(ops.length);
       try {
@@ -147,6 +159,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     keys: store.stats().keys,
     incarnation: replica.incarnation,
     filled: replica.filled,
+    bytes: store.stats().liveBytes,
   });
   app.get(InternalRoutes.health, (_req, res) => {
     sendJson(res, 200, JSON.stringify(health()));
@@ -157,7 +170,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.post(InternalRoutes.coordinators, (req: Request, res: Response) => {
     token.require(req);
     replica.admit(req.headers[COORDINATOR_HEADER], true);
-    const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs };
+    const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs, epoch: replica.acceptor.epoch };
     sendJson(res, 200, JSON.stringify(body));
   });
 
@@ -165,15 +178,65 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   app.get(InternalRoutes.status, (req: Request, res: Response) => {
     token.require(req);
     replica.admit(req.headers[COORDINATOR_HEADER]);
-    const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs };
+    const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs, epoch: replica.acceptor.epoch };
     sendJson(res, 200, JSON.stringify(body));
+  });
+
+  // The cluster map and its Paxos rounds: served to coordinators of any epoch (that is how they catch up), and across
+  // incarnations (the map belongs to the cluster, and a new incarnation learns it again from the proposers).
+  const mapBody = async (req: Request): Promise<Record<string, unknown>> => {
+    const body = parseJsonBody(await readBody(req, MAP_BODY_BYTES_MAX), MAP_BODY_BYTES_MAX) as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KvError(ErrorCode.BadRequest, 'body must be a JSON object');
+    return body as Record<string, unknown>;
+  };
+  app.get(InternalRoutes.map, (req: Request, res: Response) => {
+    token.require(req);
+    const body: MapResponse = { map: replica.map };
+    sendJson(res, 200, JSON.stringify(body));
+  });
+  app.post(InternalRoutes.mapPrepare, async (req: Request, res: Response) => {
+    token.require(req);
+    const body = await mapBody(req);
+    const epoch = body.epoch;
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) throw new KvError(ErrorCode.BadRequest, 'epoch must be a positive integer');
+    sendJson(res, 200, JSON.stringify(await replica.prepare(epoch, validateBallot(body.ballot))));
+  });
+  app.post(InternalRoutes.mapAccept, async (req: Request, res: Response) => {
+    token.require(req);
+    const body = await mapBody(req);
+    sendJson(res, 200, JSON.stringify(await replica.accept(validateBallot(body.ballot), validateClusterMap(body.map))));
+  });
+  app.post(InternalRoutes.mapCommit, async (req: Request, res: Response) => {
+    token.require(req);
+    const body = await mapBody(req);
+    const before = replica.acceptor.epoch;
+    const epoch = await replica.commit(validateClusterMap(body.map));
+    if (epoch > before) logger.info('cluster map committed', { epoch, before });
+    sendJson(res, 200, JSON.stringify({ epoch }));
   });
 
   app.use('/internal', (req: Request, _res: Response, next: () => void) => {
     token.require(req);
     checkIncarnation(req);
     replica.admit(req.headers[COORDINATOR_HEADER]);
+    replica.admitEpoch(req.headers[EPOCH_HEADER]);
     next();
+  });
+
+  // Streaming progress of a membership change: the ranges this node received in full, and recording one more.
+  app.get(InternalRoutes.stream, (req: Request, res: Response) => {
+    const change = req.query[InternalQuery.change];
+    if (typeof change !== 'string' || change.length === 0 || change.length > 64) throw new KvError(ErrorCode.BadRequest, 'change=<id> is required');
+    sendJson(res, 200, JSON.stringify(replica.streamProgress(change)));
+  });
+  app.post(InternalRoutes.stream, async (req: Request, res: Response) => {
+    const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; range: unknown }>;
+    if (typeof body !== 'object' || body === null || typeof body.change !== 'string' || body.change.length === 0 || body.change.length > 64) {
+      throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "range": <index>}');
+    }
+    if (typeof body.range !== 'number' || !Number.isSafeInteger(body.range) || body.range < 0) throw new KvError(ErrorCode.BadRequest, 'range must be a non-negative integer');
+    const progress: StreamProgress = await replica.recordStream(body.change, body.range);
+    sendJson(res, 200, JSON.stringify(progress));
   });
 
   // A coordinator completed this node's refill: from now on it counts toward quorums.
@@ -189,11 +252,20 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // Every entry, tombstones included, one line each: what a proxy streams to refill a node that lost its disk.
   // Written as the client reads it (backpressure), so memory stays flat whatever the number of keys.
+  // With ?ranges=, only the entries whose keys hash into those ranges: what a membership change streams.
   app.get(InternalRoutes.entries, async (req, res) => {
+    const rangesQuery = req.query[InternalQuery.ranges];
+    if (rangesQuery !== undefined && typeof rangesQuery !== 'string') throw new KvError(ErrorCode.BadRequest, 'ranges must be given once');
+    const lines: Iterable<readonly [string, string, string | null]> =
+      rangesQuery === undefined
+        ? (function* all() {
+            for (const entry of store.allEntries()) yield [entry.key, entry.version, entry.value] as const;
+          })()
+        : replica.entriesIn(parseRanges(rangesQuery));
     res.writeHead(200, { 'content-type': INTERNAL_ENTRIES_MEDIA_TYPE });
     let buffered = '';
-    for (const entry of store.allEntries()) {
-      buffered += encodeEntryLine(entry.key, entry.version, entry.value);
+    for (const [key, version, value] of lines) {
+      buffered += encodeEntryLine(key, version, value);
       if (buffered.length < ENTRIES_CHUNK_BYTES) continue;
       const more = res.write(buffered);
       buffered = '';
@@ -290,6 +362,11 @@ function routeOf(url: string): string {
     InternalRoutes.status,
     InternalRoutes.coordinators,
     InternalRoutes.filled,
+    InternalRoutes.map,
+    InternalRoutes.mapPrepare,
+    InternalRoutes.mapAccept,
+    InternalRoutes.mapCommit,
+    InternalRoutes.stream,
   ];
   return known.includes(path) ? path : 'unmatched';
 }

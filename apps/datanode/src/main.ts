@@ -17,6 +17,7 @@ import {
 import { Histogram } from 'prom-client';
 import { createApp } from './app';
 import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
+import { loadClusterState } from './cluster-state';
 import { loadIncarnation } from './incarnation';
 
 startProcess('datanode', DATANODE_SETTINGS, async () => {
@@ -55,9 +56,18 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   });
   logger.info('recovered', { recovery: store.recovery, keys: store.size, incarnation: identity.incarnation, filled: identity.filled });
   if (!identity.filled) logger.warn('new data directory: this node counts toward quorums once a proxy has refilled it', { incarnation: identity.incarnation });
+  const clusterState = await loadClusterState(config.dataDir);
+  logger.info('cluster map', { epoch: clusterState.mapState.committed?.epoch ?? 0 });
   const replica = new ReplicaService({
     nodeId: config.nodeId,
     store,
+    keys: (function* keys() {
+      for (const entry of store.allEntries()) yield entry.key;
+    })(),
+    mapState: clusterState.mapState,
+    persistMap: clusterState.persistMap,
+    streamProgress: clusterState.streamProgress,
+    persistStream: clusterState.persistStream,
     incarnation: identity.incarnation,
     filled: identity.filled,
     recordFilled: identity.recordFilled,

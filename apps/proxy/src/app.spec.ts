@@ -49,6 +49,8 @@ async function startProxy(options: { authToken?: string; expressDataRoutes?: boo
       writeQuorum: 2,
       readQuorum: 2,
       vnodes: 128,
+      epoch: 1,
+      change: null,
     }),
     logger: createLogger({ service: 'proxy', stream: new PassThrough() }),
     registry,
@@ -265,6 +267,8 @@ describe('operations routes', () => {
       writeQuorum: 2,
       readQuorum: 2,
       vnodes: 128,
+      epoch: 1,
+      change: null,
     });
     await call('PUT', '/kv/a', { value: 'v' });
     const metrics = await call('GET', '/metrics');

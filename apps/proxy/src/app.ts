@@ -1,6 +1,17 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
-import { ErrorCode, KvError, PublicRoutes, type ClusterResponse, type HealthResponse, type ReadyResponse } from '@kv/protocol';
+import {
+  ErrorCode,
+  KvError,
+  PublicRoutes,
+  parseJsonBody,
+  type ClusterChangePlan,
+  type ClusterChangeRequest,
+  type ClusterChangeStarted,
+  type ClusterResponse,
+  type HealthResponse,
+  type ReadyResponse,
+} from '@kv/protocol';
 import {
   HttpMetrics,
   TokenCheck,
@@ -23,6 +34,8 @@ export interface ProxyAppDeps {
   api: PublicApi;
   /** The cluster's membership, health and quorum settings, for `GET /cluster`. */
   cluster: () => ClusterResponse;
+  /** Plans or starts a membership change (`POST /cluster/changes`), from a checked request. */
+  changeCluster?: (request: { add: { id: string; url: string }[]; remove: string[]; dryRun: boolean }) => Promise<ClusterChangePlan | ClusterChangeStarted>;
   /** Whether this proxy can serve (joined, at least W data nodes reachable), for `GET /health/ready`. */
   ready: () => ReadyResponse & { ready: boolean };
   /** The text of `GET /metrics` (default: `registry`'s; a worker serves every worker's, aggregated). */
@@ -42,6 +55,38 @@ export interface ProxyAppDeps {
 export interface ProxyApp {
   listener: http.RequestListener;
   express: express.Express;
+}
+
+/** Largest body of `POST /cluster/changes`. */
+const CHANGE_BODY_BYTES_MAX = 64 * 1024;
+/** Most nodes one change may add or remove. */
+const CHANGE_NODES_MAX = 64;
+
+/**
+ * Checks a `POST /cluster/changes` body: `add` (ids and http(s) URLs), `remove` (ids), `dryRun`; no other field.
+ * @throws KvError `KV_BAD_REQUEST` naming what is wrong.
+ */
+export function parseChangeRequest(body: unknown): { add: { id: string; url: string }[]; remove: string[]; dryRun: boolean } {
+  const bad = (message: string): KvError => new KvError(ErrorCode.BadRequest, message);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be {"add": [{"id", "url"}], "remove": ["id"], "dryRun": bool}');
+  const raw = body as Record<string, unknown> & ClusterChangeRequest;
+  for (const field of Object.keys(raw)) if (!['add', 'remove', 'dryRun'].includes(field)) throw bad(`unknown field ${JSON.stringify(field)}: expected add, remove, dryRun`);
+  const idOk = (id: unknown): id is string => typeof id === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(id);
+  const add = raw.add ?? [];
+  const remove = raw.remove ?? [];
+  if (!Array.isArray(add) || add.length > CHANGE_NODES_MAX) throw bad(`add must be an array of at most ${CHANGE_NODES_MAX} {"id", "url"}`);
+  if (!Array.isArray(remove) || remove.length > CHANGE_NODES_MAX) throw bad(`remove must be an array of at most ${CHANGE_NODES_MAX} ids`);
+  const added = add.map((entry: unknown, i: number) => {
+    const node = entry as { id?: unknown; url?: unknown } | null;
+    if (typeof node !== 'object' || node === null || !idOk(node.id)) throw bad(`add[${i}].id must be 1..64 of letters, digits, "_", "." or "-"`);
+    if (typeof node.url !== 'string' || !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(node.url)) throw bad(`add[${i}].url must be an http(s) URL`);
+    return { id: node.id, url: node.url.replace(/\/+$/, '') };
+  });
+  remove.forEach((id: unknown, i: number) => {
+    if (!idOk(id)) throw bad(`remove[${i}] must be a node id`);
+  });
+  if (raw.dryRun !== undefined && typeof raw.dryRun !== 'boolean') throw bad('dryRun must be true or false');
+  return { add: added, remove: remove as string[], dryRun: raw.dryRun === true };
 }
 
 const KV_PREFIX = '/kv/';
@@ -118,6 +163,14 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   app.get(PublicRoutes.cluster, (_req, res) => {
     sendJson(res, 200, JSON.stringify(deps.cluster()));
   });
+  app.post(PublicRoutes.clusterChanges, async (req: Request, res: Response) => {
+    token.require(req);
+    const change = deps.changeCluster;
+    if (change === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this proxy runs with fixed members');
+    const request = parseChangeRequest(parseJsonBody(await readBody(req, CHANGE_BODY_BYTES_MAX), CHANGE_BODY_BYTES_MAX));
+    const answer = await change(request);
+    sendJson(res, answer.dryRun ? 200 : 202, JSON.stringify(answer));
+  });
   const metricsText = deps.metricsText;
   app.get(
     PublicRoutes.metrics,
@@ -148,6 +201,6 @@ const notFoundListener: http.RequestListener = (_req, res) => {
 /** The route pattern of a path, for metrics labels. */
 function routeOf(url: string): string {
   const path = url.split('?', 1)[0];
-  const known: readonly string[] = [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.cluster, PublicRoutes.metrics];
+  const known: readonly string[] = [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.cluster, PublicRoutes.clusterChanges, PublicRoutes.metrics];
   return known.includes(path) ? path : 'unmatched';
 }

@@ -1,6 +1,9 @@
 import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
 import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
+
+/** Default streaming rate of membership changes: 8 MiB/s (see docs/benchmarks.md, Membership changes). */
+export const STREAM_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
 import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 /** One data node of `NODES`. */
@@ -67,6 +70,12 @@ export const PROXY_SETTINGS = {
     parse: parse.integer(10, 100_000),
     default: HEALTH_INTERVAL_MS_DEFAULT,
     describe: "how often data nodes are probed, in ms (a proxy's lease is three of them, at least 2 s)",
+  }),
+  streamBytesPerS: setting({
+    env: 'STREAM_BYTES_PER_S',
+    parse: parse.integer(1024, 10 * 1024 * 1024 * 1024),
+    default: STREAM_BYTES_PER_S_DEFAULT,
+    describe: 'how fast a membership change copies data to the nodes gaining ranges, in bytes per second',
   }),
   dataDir: setting({ env: 'DATA_DIR', parse: parse.text, default: './data/proxy', describe: "the proxy's durable state (clock floor, hints)" }),
   clusterToken: setting<string | undefined>({

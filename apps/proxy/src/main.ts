@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { NodeClient, type ClusterResponse, type ReadyResponse } from '@kv/protocol';
+import {
+  ErrorCode,
+  KvError,
+  NodeClient,
+  type ClusterChangePlan,
+  type ClusterChangeStarted,
+  type ClusterMap,
+  type ClusterResponse,
+  type ReadyResponse,
+} from '@kv/protocol';
 import {
   BatchingTransport,
   Coordinator,
@@ -139,14 +148,40 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   const header = formatCoordinatorClaim(claim);
 
   const nodeIds = config.nodes.map((node) => node.id);
-  const clients = new Map(
-    config.nodes.map((node) => {
-      const client = new NodeClient({ baseUrl: node.url, token: config.clusterToken, timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX });
-      if (!config.testLoneCoordinator) client.presentAs(header);
-      return [node.id, client];
-    }),
-  );
-  const client = (nodeId: string): NodeClient => clients.get(nodeId) as NodeClient;
+  const newClient = (url: string): NodeClient => {
+    const client = new NodeClient({ baseUrl: url, token: config.clusterToken, timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX });
+    if (!config.testLoneCoordinator) client.presentAs(header);
+    return client;
+  };
+  // The data nodes' clients: those of NODES first, then of every member of the cluster map (docs/ARCHITECTURE.md, The
+  // cluster map and membership changes); a member's client is made when a map naming it is first seen.
+  const clients = new Map(config.nodes.map((node) => [node.id, newClient(node.url)]));
+  const urls = new Map(config.nodes.map((node) => [node.id, node.url]));
+  let epochInUse = 0;
+  const clientFor = (nodeId: string, url: string): NodeClient => {
+    const known = clients.get(nodeId);
+    if (known !== undefined && urls.get(nodeId) === url) return known;
+    known?.close();
+    const made = newClient(url);
+    made.useEpoch(epochInUse);
+    clients.set(nodeId, made);
+    urls.set(nodeId, url);
+    return made;
+  };
+  const client = (nodeId: string): NodeClient => {
+    const known = clients.get(nodeId);
+    if (known === undefined) throw new KvError(ErrorCode.Unavailable, `data node ${nodeId} is not a member known to this proxy`);
+    return known;
+  };
+  const seed: ClusterMap = {
+    epoch: 1,
+    members: config.nodes.map((node) => ({ id: node.id, url: node.url, state: 'active' })),
+    vnodes: config.vnodes,
+    replicas: config.replicas,
+    writeQuorum: config.writeQuorum,
+    readQuorum: config.readQuorum,
+    transition: null,
+  };
   const hints = await DurableHintStore.open(path.join(dataDir, 'hints'), { hintsMax: config.hintsMax });
   const metrics = new ProxyMetrics(registry, hints);
   const probeTimeoutMs = Math.min(config.healthIntervalMs, config.nodeTimeoutMs);
@@ -169,6 +204,40 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
     markFilled: (nodeId, incarnation) => client(nodeId).markFilled(incarnation, { timeoutMs: config.nodeTimeoutMs }),
     entries: (nodeId) => client(nodeId).entries({ idleMs: Math.max(config.nodeTimeoutMs, REFILL_IDLE_MS_MIN) }),
     expectIncarnation: (nodeId, incarnation) => client(nodeId).expectIncarnation(incarnation),
+    clusterMap: {
+      seed,
+      streamBytesPerS: config.streamBytesPerS,
+      membersChanged: (map) => {
+        epochInUse = map.epoch;
+        for (const member of map.members) clientFor(member.id, member.url);
+        for (const member of map.members) client(member.id).useEpoch(map.epoch);
+      },
+      probeNew: async (url) => {
+        const probe = newClient(url);
+        try {
+          const health = await probe.health({ timeoutMs: config.nodeTimeoutMs });
+          return { nodeId: health.nodeId, keys: health.keys };
+        } finally {
+          probe.close();
+        }
+      },
+      holdings: async (nodeId) => {
+        const health = await client(nodeId).health({ timeoutMs: config.nodeTimeoutMs });
+        return { keys: health.keys, bytes: health.bytes ?? 0 };
+      },
+      peers: {
+        readMap: (nodeId) => client(nodeId).readMap({ timeoutMs: config.nodeTimeoutMs }),
+        prepare: (nodeId, epoch, ballot) => client(nodeId).prepare(epoch, ballot, { timeoutMs: config.nodeTimeoutMs }),
+        accept: (nodeId, ballot, map) => client(nodeId).accept(ballot, map, { timeoutMs: config.nodeTimeoutMs }),
+        commit: (nodeId, map) => {
+          const member = map.members.find((m) => m.id === nodeId);
+          return (member === undefined ? client(nodeId) : clientFor(nodeId, member.url)).commitMap(map, { timeoutMs: config.nodeTimeoutMs });
+        },
+        rangeEntries: (nodeId, ranges) => client(nodeId).entries({ ranges, idleMs: Math.max(config.nodeTimeoutMs, REFILL_IDLE_MS_MIN) }),
+        streamedRanges: async (nodeId, change) => (await client(nodeId).streamProgress(change, { timeoutMs: config.nodeTimeoutMs })).ranges,
+        recordStreamed: (nodeId, change, index) => client(nodeId).recordStream(change, index, { timeoutMs: config.nodeTimeoutMs }),
+      },
+    },
     stable,
     hints,
     clock,
@@ -206,6 +275,19 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
       joined: (others, waitedMs) => logger.info('joined the cluster', { otherProxies: others, waitedMs, leaseMs }),
       duplicateSeen: (nodeId) => logger.warn('a data node hears from another running proxy with this PROXY_ID; waiting for it to go', { node: nodeId }),
       leaseLapsed: () => logger.warn("this proxy's lease lapsed on a data node (it was paused or cut off): registering again"),
+      mapAdopted: (map) => {
+        metrics.clusterEpoch(map.epoch);
+        logger.info('cluster map in use', {
+          epoch: map.epoch,
+          members: map.members.map((member) => (member.state === 'active' ? member.id : `${member.id} (${member.state})`)),
+          change: map.transition === null ? null : { id: map.transition.id, phase: map.transition.phase },
+        });
+      },
+      changeStalled: (error) => logger.warn('membership change stalled; it resumes at the next turn', { err: error }),
+      rangeStreamed: (change, index, target, keys, bytes) => {
+        metrics.rangeStreamed(keys, bytes);
+        logger.info('range streamed', { change, range: index, node: target, keys, bytes });
+      },
       clockIdTaken: (error) => {
         // Another process serves with this clock id now: equal versions for different values must never be issued.
         process.stderr.write(`proxy: ${error.message}\n`);
@@ -217,25 +299,63 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   metrics.watch(coordinator.health);
   refused = (nodeId, error) => coordinator.noteRefusal(nodeId, error);
 
-  const clusterView = (): ClusterResponse => ({
-    nodes: config.nodes.map((node) => ({
-      id: node.id,
-      url: node.url,
-      status: coordinator.health.isUp(node.id) ? 'up' : 'down',
-      state: coordinator.stateOf(node.id),
-    })),
-    replicas: config.replicas,
-    writeQuorum: config.writeQuorum,
-    readQuorum: config.readQuorum,
-    vnodes: config.vnodes,
-  });
+  const clusterView = (): ClusterResponse => {
+    const map = coordinator.map ?? seed;
+    const transition = map.transition;
+    const progress = coordinator.changeProgress;
+    return {
+      nodes: map.members.map((member) => ({
+        id: member.id,
+        url: member.url,
+        status: coordinator.health.isUp(member.id) ? 'up' : 'down',
+        state: coordinator.stateOf(member.id),
+        member: member.state,
+      })),
+      replicas: map.replicas,
+      writeQuorum: map.writeQuorum,
+      readQuorum: map.readQuorum,
+      vnodes: map.vnodes,
+      epoch: coordinator.map?.epoch ?? 0,
+      change:
+        transition === null
+          ? null
+          : {
+              id: transition.id,
+              phase: transition.phase,
+              add: [...transition.add],
+              remove: [...transition.remove],
+              progress:
+                progress === undefined || progress.change !== transition.id
+                  ? null
+                  : { rangesDone: progress.rangesDone, rangesTotal: progress.rangesTotal, keysStreamed: progress.keysStreamed, bytesStreamed: progress.bytesStreamed },
+            },
+    };
+  };
+  const changeCluster = async (request: { add: { id: string; url: string }[]; remove: string[]; dryRun: boolean }): Promise<ClusterChangePlan | ClusterChangeStarted> => {
+    const answer = await coordinator.changeMembership({ add: request.add, remove: request.remove }, request.dryRun);
+    if (!answer.dryRun) {
+      logger.warn('membership change started', { change: answer.change, epoch: answer.epoch, add: request.add, remove: request.remove });
+      return { dryRun: false, epoch: answer.epoch, change: answer.change };
+    }
+    const plan = answer.plan;
+    return {
+      dryRun: true,
+      epoch: plan.map.epoch,
+      members: plan.map.members.map((member) => ({ ...member })),
+      ranges: plan.ranges.map((range) => ({ ...range, from: [...range.from], to: [...range.to] })),
+      keys: plan.keys,
+      bytes: plan.bytes,
+      share: plan.share,
+    };
+  };
   const ready = (): ReadyResponse & { ready: boolean } => {
-    const nodesUp = nodeIds.filter((id) => coordinator.health.isUp(id) && coordinator.health.isCounted(id)).length;
+    const memberIds = (coordinator.map ?? seed).members.map((member) => member.id);
+    const nodesUp = memberIds.filter((id) => coordinator.health.isUp(id) && coordinator.health.isCounted(id)).length;
     return {
       ready: coordinator.presence.joined && nodesUp >= config.writeQuorum,
       status: 'ready',
       nodesUp,
-      nodes: nodeIds.length,
+      nodes: memberIds.length,
       writeQuorum: config.writeQuorum,
       joined: coordinator.presence.joined,
     };
@@ -244,6 +364,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   const { listener } = createApp({
     api,
     cluster: clusterView,
+    changeCluster,
     ready,
     authToken: config.authToken,
     logger,

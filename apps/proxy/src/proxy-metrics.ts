@@ -12,6 +12,10 @@ export class ProxyMetrics {
   readonly versionIgnored: () => void;
   /** Records one batch sent to a data node. */
   readonly batchSent: (nodeId: string, ops: number) => void;
+  /** Records the epoch of the cluster map in use. */
+  readonly clusterEpoch: (epoch: number) => void;
+  /** Records a range of a membership change copied to a node gaining it. */
+  readonly rangeStreamed: (keys: number, bytes: number) => void;
   private health: NodeHealth | undefined;
 
   constructor(registry: Registry, hints: HintStore) {
@@ -84,6 +88,21 @@ export class ProxyMetrics {
       registers: [registry],
     });
     this.versionIgnored = () => versionsIgnored.inc();
+    const epoch = new Gauge({
+      name: 'kv_cluster_epoch',
+      help: 'Epoch of the cluster map this proxy uses (grows with every committed membership change)',
+      aggregator: 'max',
+      registers: [registry],
+    });
+    this.clusterEpoch = (value) => epoch.set(value);
+    const streamedRanges = new Counter({ name: 'kv_stream_ranges_total', help: 'Ranges of membership changes copied to a node gaining them, by this proxy', registers: [registry] });
+    const streamedKeys = new Counter({ name: 'kv_stream_keys_total', help: 'Entries streamed to nodes gaining ranges, by this proxy', registers: [registry] });
+    const streamedBytes = new Counter({ name: 'kv_stream_bytes_total', help: 'Bytes of entries streamed to nodes gaining ranges, by this proxy', registers: [registry] });
+    this.rangeStreamed = (keys, bytes) => {
+      streamedRanges.inc();
+      streamedKeys.inc(keys);
+      streamedBytes.inc(bytes);
+    };
     const refilling = new Gauge({
       name: 'kv_node_refilling',
       aggregator: 'max',

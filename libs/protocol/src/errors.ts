@@ -49,6 +49,16 @@ export const ErrorCode = {
    * balancer should route around it; the request was not carried out.
    */
   NotReady: 'KV_NOT_READY',
+  /**
+   * Internal API only: the request's cluster map epoch is older than the data node's; the answer carries the node's
+   * map, and the coordinator redoes the operation under it.
+   */
+  StaleEpoch: 'KV_STALE_EPOCH',
+  /** A membership change is refused: it would leave fewer members than N, names an unknown or duplicate id, a node
+   * that does not answer or holds data, or nothing at all. */
+  ChangeRefused: 'KV_CHANGE_REFUSED',
+  /** A membership change is refused because another one is in progress (or won the same epoch). */
+  ChangeInProgress: 'KV_CHANGE_IN_PROGRESS',
 } as const;
 
 /** One of the `KV_*` codes of {@link ErrorCode}. */
@@ -75,6 +85,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   [ErrorCode.DuplicateCoordinator]: 409,
   [ErrorCode.CoordinatorLapsed]: 409,
   [ErrorCode.NotReady]: 503,
+  [ErrorCode.StaleEpoch]: 409,
+  [ErrorCode.ChangeRefused]: 400,
+  [ErrorCode.ChangeInProgress]: 409,
 });
 
 /**

@@ -91,6 +91,10 @@ export type {
   BatchSetResult,
   ClusterNode,
   ClusterResponse,
+  ClusterChange,
+  ClusterChangePlan,
+  ClusterChangeRequest,
+  ClusterChangeStarted,
   DeleteResponse,
   GetResponse,
   HealthResponse,
@@ -98,7 +102,7 @@ export type {
   PutResponse,
   ReadyResponse,
 } from './public-messages';
-export { COORDINATOR_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export { COORDINATOR_HEADER, EPOCH_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
 export type {
   InternalBatchRequest,
   InternalBatchResponse,
@@ -118,6 +122,7 @@ export type {
   LiveCoordinator,
   NodeHealthResponse,
   NodeStatusResponse,
+  StreamProgress,
 } from './internal-messages';
 
 // Versions
@@ -147,3 +152,30 @@ export { CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from 
 export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions } from './kv-client';
 export { NODE_CLIENT_SOCKETS_MAX_DEFAULT, NODE_TIMEOUT_MS_DEFAULT, NodeClient } from './node-client';
 export type { NodeClientOptions } from './node-client';
+
+// The cluster map
+export {
+  CLUSTER_MEMBERS_MAX,
+  CLUSTER_VNODES_MAX,
+  compareBallots,
+  formatRanges,
+  newRingMembers,
+  oldRingMembers,
+  parseRanges,
+  RANGES_PER_REQUEST_MAX,
+  validateBallot,
+  validateClusterMap,
+} from './cluster-map';
+export type {
+  AcceptRequest,
+  Ballot,
+  ClusterMap,
+  ClusterMember,
+  ClusterTransition,
+  MapResponse,
+  MemberState,
+  PaxosReply,
+  PrepareRequest,
+  TransitionPhase,
+  WireRange,
+} from './cluster-map';

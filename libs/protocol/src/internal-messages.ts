@@ -85,6 +85,8 @@ export interface NodeHealthResponse {
   incarnation: string;
   /** False while the node holds a new incarnation that no coordinator has refilled yet (it must not count). */
   filled: boolean;
+  /** Bytes of the live keys and values it holds (UTF-8), for the estimates of a membership change. */
+  bytes?: number;
 }
 
 /** A coordinator a data node heard from within its lease. */
@@ -103,6 +105,8 @@ export interface NodeStatusResponse extends NodeHealthResponse {
   coordinators: LiveCoordinator[];
   /** The node's `MAX_CLOCK_SKEW_MS`: versions further ahead of its clock are refused. */
   maxClockSkewMs: number;
+  /** The epoch of the cluster map the node stores (0 before the cluster was seeded). */
+  epoch: number;
 }
 
 /** `POST /internal/filled` request body: the incarnation that a refill has completed for. */
@@ -133,12 +137,26 @@ export const InternalRoutes = {
   coordinators: '/internal/coordinators',
   /** A coordinator tells a node that its refill is complete ({@link FilledRequest}). */
   filled: '/internal/filled',
+  /** The node's cluster map (`MapResponse`). */
+  map: '/internal/map',
+  /** Paxos phase one for the next map (`PrepareRequest` → `PaxosReply`). */
+  mapPrepare: '/internal/map/prepare',
+  /** Paxos phase two (`AcceptRequest` → `PaxosReply`). */
+  mapAccept: '/internal/map/accept',
+  /** A chosen map: the node stores it if newer (`{"map"}`). */
+  mapCommit: '/internal/map/commit',
+  /** Which ranges of a change this node has received in full (`StreamProgress`), and recording one (POST). */
+  stream: '/internal/stream',
 } as const;
 
 /** Query parameters of the internal API. */
 export const InternalQuery = {
   /** The version of `DELETE /internal/kv/{key}?version=...` (a version needs no percent-encoding). */
   version: 'version',
+  /** Hash ranges of `GET /internal/entries?ranges=<start>-<end>,...` (see `formatRanges`). */
+  ranges: 'ranges',
+  /** The membership change of `GET /internal/stream?change=<id>`. */
+  change: 'change',
 } as const;
 
 /** Header carrying the request id from the proxy to the data nodes (and back in responses). */
@@ -155,3 +173,16 @@ export const INCARNATION_HEADER = 'x-kv-incarnation';
  * of live coordinators from it (see `docs/ARCHITECTURE.md`, Several coordinators).
  */
 export const COORDINATOR_HEADER = 'x-kv-coordinator';
+
+/**
+ * Header of every internal request of a coordinator: the epoch of its cluster map. A data node with a newer map refuses
+ * the request (`KV_STALE_EPOCH`, with its map); a node with an older one serves it and says so in its status.
+ */
+export const EPOCH_HEADER = 'x-kv-epoch';
+
+/** Ranges of a change that a node received in full: `GET /internal/stream?change=<id>` answer, `POST` body. */
+export interface StreamProgress {
+  change: string;
+  /** Indexes of the change's ranges (in the order the plan lists them). */
+  ranges: number[];
+}

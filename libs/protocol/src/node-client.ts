@@ -5,6 +5,8 @@ import { ClientOptions, RequestOptions, requestOptions } from './request-options
 import { decodeEntryLine, decodeInternalResults, encodeInternalBatch } from './internal-codec';
 import {
   COORDINATOR_HEADER,
+  EPOCH_HEADER,
+  type StreamProgress,
   INCARNATION_HEADER,
   type InternalEntryLine,
   InternalEntry,
@@ -20,6 +22,17 @@ import { encodeKey, validateKey } from './key';
 import { isErrorBody } from './error-body';
 import { RESPONSE_BYTES_MAX_DEFAULT, SOCKET_IDLE_MS_DEFAULT } from './limits';
 import { validateVersion } from './version';
+import {
+  formatRanges,
+  validateClusterMap,
+  type AcceptRequest,
+  type Ballot,
+  type ClusterMap,
+  type MapResponse,
+  type PaxosReply,
+  type PrepareRequest,
+  type WireRange,
+} from './cluster-map';
 
 /** Default deadline of one request to a data node: the proxy's `NODE_TIMEOUT_MS` (docs/configuration.md#proxy). */
 export const NODE_TIMEOUT_MS_DEFAULT = 1000;
@@ -167,8 +180,9 @@ export class NodeClient {
    * deadline).
    * @throws KvError for an error answer or a line that is not an entry (`KV_INTERNAL`), `KV_UNAVAILABLE`.
    */
-  async *entries(options: { idleMs?: number } = {}): AsyncGenerator<InternalEntryLine> {
-    const stream = await this.endpoint.stream(InternalRoutes.entries, options.idleMs ?? this.timeoutMs);
+  async *entries(options: { idleMs?: number; ranges?: readonly WireRange[] } = {}): AsyncGenerator<InternalEntryLine> {
+    const path = options.ranges === undefined ? InternalRoutes.entries : `${InternalRoutes.entries}?${InternalQuery.ranges}=${formatRanges(options.ranges)}`;
+    const stream = await this.endpoint.stream(path, options.idleMs ?? this.timeoutMs);
     let rest = '';
     const chunks = stream[Symbol.asyncIterator]();
     for (;;) {
@@ -193,6 +207,58 @@ export class NodeClient {
     } catch (error) {
       throw this.endpoint.malformed((error as Error).message);
     }
+  }
+
+  /**
+   * Sends the epoch of the caller's cluster map with every later request (`x-kv-epoch`): a node with a newer map
+   * refuses them with `KV_STALE_EPOCH`. `undefined` stops sending it.
+   */
+  useEpoch(epoch: number | undefined): void {
+    if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) throw new TypeError('epoch must be a non-negative integer');
+    this.endpoint.setHeader(EPOCH_HEADER, epoch === undefined ? undefined : String(epoch));
+  }
+
+  /** The cluster map the node stores (`GET /internal/map`), null before the cluster was seeded. */
+  async readMap(options: RequestOptions = {}): Promise<ClusterMap | null> {
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: InternalRoutes.map })) as Partial<MapResponse>;
+    if (answer === null || typeof answer !== 'object' || !('map' in answer)) throw this.endpoint.malformed('a map answer without "map"');
+    try {
+      return answer.map === null || answer.map === undefined ? null : validateClusterMap(answer.map);
+    } catch (error) {
+      throw this.endpoint.malformed((error as Error).message);
+    }
+  }
+
+  /** Paxos phase one for the map of `epoch` (`POST /internal/map/prepare`). */
+  async prepare(epoch: number, ballot: Ballot, options: RequestOptions = {}): Promise<PaxosReply> {
+    const body: PrepareRequest = { epoch, ballot };
+    return (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.mapPrepare, body: JSON.stringify(body) })) as PaxosReply;
+  }
+
+  /** Paxos phase two (`POST /internal/map/accept`). */
+  async accept(ballot: Ballot, map: ClusterMap, options: RequestOptions = {}): Promise<PaxosReply> {
+    const body: AcceptRequest = { ballot, map };
+    return (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.mapAccept, body: JSON.stringify(body) })) as PaxosReply;
+  }
+
+  /** A chosen map (`POST /internal/map/commit`); resolves with the epoch the node stores afterwards. */
+  async commitMap(map: ClusterMap, options: RequestOptions = {}): Promise<number> {
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.mapCommit, body: JSON.stringify({ map }) })) as { epoch?: unknown };
+    if (typeof answer?.epoch !== 'number') throw this.endpoint.malformed('a commit answer without "epoch"');
+    return answer.epoch;
+  }
+
+  /** The ranges of membership change `change` the node received in full (`GET /internal/stream`). */
+  async streamProgress(change: string, options: RequestOptions = {}): Promise<StreamProgress> {
+    const path = `${InternalRoutes.stream}?${InternalQuery.change}=${encodeURIComponent(change)}`;
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path })) as Partial<StreamProgress>;
+    if (!Array.isArray(answer?.ranges)) throw this.endpoint.malformed('a stream answer without "ranges"');
+    return { change, ranges: answer.ranges };
+  }
+
+  /** Records on the node that it received range `range` of `change` in full (`POST /internal/stream`). */
+  async recordStream(change: string, range: number, options: RequestOptions = {}): Promise<void> {
+    await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.stream, body: JSON.stringify({ change, range }) });
   }
 
   /**

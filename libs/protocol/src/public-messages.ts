@@ -88,6 +88,8 @@ export interface ClusterNode {
    * (a node restarted on an empty data directory).
    */
   state?: 'ready' | 'refilling';
+  /** Its part in the cluster map: `active`, or `joining` / `leaving` during a membership change. */
+  member?: 'active' | 'joining' | 'leaving';
 }
 
 /** `GET /cluster` success (200). */
@@ -101,6 +103,59 @@ export interface ClusterResponse {
   readQuorum: number;
   /** Virtual nodes per data node on the ring. */
   vnodes: number;
+  /** The epoch of the cluster map in use (grows with every committed change; 0 before the map is loaded). */
+  epoch: number;
+  /** The membership change in progress, or null. */
+  change: ClusterChange | null;
+}
+
+/** A membership change in progress, as `GET /cluster` shows it. */
+export interface ClusterChange {
+  id: string;
+  /** `copy`: ranges are streamed to the nodes gaining them; `read-new`: reads use the new owners. */
+  phase: 'copy' | 'read-new';
+  /** Ids being added, and removed. */
+  add: string[];
+  remove: string[];
+  /**
+   * Streaming progress as this proxy knows it: ranges (per node gaining them) copied and in all, entries and bytes
+   * streamed; null when another proxy drives the change (ask it) or nothing is streamed in this phase.
+   */
+  progress: { rangesDone: number; rangesTotal: number; keysStreamed: number; bytesStreamed: number } | null;
+}
+
+/** `POST /cluster/changes` request body. */
+export interface ClusterChangeRequest {
+  /** Nodes to add: their ids (`NODE_ID`) and URLs. */
+  add?: { id: string; url: string }[];
+  /** Ids of members to remove. */
+  remove?: string[];
+  /** Only plan the change (default false). */
+  dryRun?: boolean;
+}
+
+/** `POST /cluster/changes` answer of a dry run (200): the plan. */
+export interface ClusterChangePlan {
+  dryRun: true;
+  /** The epoch the change would start at. */
+  epoch: number;
+  /** Members as they would be during the change. */
+  members: { id: string; url: string; state: 'active' | 'joining' | 'leaving' }[];
+  /** Ranges of the hash circle that move, from their old owners to the nodes gaining them, with estimates. */
+  ranges: { start: number; end: number; from: string[]; to: string[]; keys: number; bytes: number }[];
+  /** Estimated entries and bytes to stream in all, and the share of the circle whose owners change (0..1). */
+  keys: number;
+  bytes: number;
+  share: number;
+}
+
+/** `POST /cluster/changes` answer of a change started (202). */
+export interface ClusterChangeStarted {
+  dryRun: false;
+  /** The epoch it started at. */
+  epoch: number;
+  /** Its id, as `GET /cluster` shows it under `change`. */
+  change: string;
 }
 
 /** `GET /health` success (200) of the proxy. */
@@ -134,6 +189,8 @@ export const PublicRoutes = {
   health: '/health',
   ready: '/health/ready',
   cluster: '/cluster',
+  /** Membership changes (`ClusterChangeRequest`). */
+  clusterChanges: '/cluster/changes',
   metrics: '/metrics',
 } as const;
 

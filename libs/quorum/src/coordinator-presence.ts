@@ -62,7 +62,17 @@ export class CoordinatorPresence {
   private joining: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly options: CoordinatorPresenceOptions) {}
+  private nodeIds: readonly string[];
+
+  constructor(private readonly options: CoordinatorPresenceOptions) {
+    this.nodeIds = options.nodeIds;
+  }
+
+  /** The data nodes holding the registry from now on (the members of a new cluster map). */
+  setNodeIds(nodeIds: readonly string[]): void {
+    this.nodeIds = [...nodeIds];
+    for (const id of [...this.renewedMs.keys()]) if (!nodeIds.includes(id)) this.renewedMs.delete(id);
+  }
 
   get claim(): CoordinatorClaim {
     return this.options.claim;
@@ -90,7 +100,7 @@ export class CoordinatorPresence {
     const since = this.options.monotonic.now() - this.options.claim.leaseMs / 2;
     let renewed = 0;
     for (const sentMs of this.renewedMs.values()) if (sentMs > since) renewed++;
-    return renewed > this.options.nodeIds.length / 2;
+    return renewed > this.nodeIds.length / 2;
   }
 
   /**
@@ -155,10 +165,11 @@ export class CoordinatorPresence {
   }
 
   private async joinOnce(): Promise<void> {
-    const { monotonic, timers, claim, nodeIds } = this.options;
+    const { monotonic, timers, claim } = this.options;
     const started = monotonic.now();
     for (;;) {
       if (this.stopped) throw new KvError(ErrorCode.Unavailable, 'the coordinator is stopping');
+      const nodeIds = this.nodeIds;
       const sentMs = monotonic.now();
       const outcomes = await Promise.allSettled(nodeIds.map((nodeId) => this.options.register(nodeId)));
       const lists: (readonly LiveCoordinator[])[] = [];

@@ -1,4 +1,9 @@
-import { ErrorCode, isKvError, KvError } from '@kv/protocol';
+import { ErrorCode, isKvError, KvError, type ClusterMap } from '@kv/protocol';
+import { ChangeDriver, type ChangeProgress, type StreamPeers } from './change-driver';
+import { planChange, startChange, type ChangePlan, type ChangeRequest } from './cluster-change';
+import { ClusterMapKeeper } from './cluster-map-keeper';
+import { MapProposer, type MapPeers } from './map-proposer';
+import { mapPlacement } from './placement';
 import { ClockFloor } from './clock-floor';
 import { CoordinatorPresence, type DuplicateCoordinatorError, type Register } from './coordinator-presence';
 import type { CoordinatorClaim } from './coordinator-registry';
@@ -46,6 +51,12 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   duplicateSeen?(nodeId: string): void;
   /** This coordinator's lease lapsed on a data node; it registers again. */
   leaseLapsed?(): void;
+  /** A newer cluster map is in use. */
+  mapAdopted?(map: ClusterMap): void;
+  /** Driving a membership change stopped short (it is resumed at the next turn). */
+  changeStalled?(error: unknown): void;
+  /** A range of a membership change was copied to a node gaining it. */
+  rangeStreamed?(change: string, index: number, target: string, keys: number, bytes: number): void;
   /**
    * Another running coordinator took this clock id while this one was away, and stayed: this one no longer serves
    * and should exit.
@@ -95,8 +106,42 @@ export interface CoordinatorOptions {
    * versions seen on replicas, and acknowledges writes found behind a newer version; `readRepair: 'background'`;
    * `assumeAlone` writes in one phase even when other coordinators are live.
    */
-  unsafe?: { unsafeClock?: boolean; readRepair?: ReadRepairMode; backgroundRepairDelayMs?: number; assumeAlone?: boolean };
+  unsafe?: {
+    unsafeClock?: boolean;
+    readRepair?: ReadRepairMode;
+    backgroundRepairDelayMs?: number;
+    assumeAlone?: boolean;
+    /** Membership changes move through their phases without streaming. */
+    skipStreaming?: boolean;
+  };
+  /**
+   * The cluster map (docs/ARCHITECTURE.md, The cluster map and membership changes). When given, the members and
+   * where keys live come from the map the data nodes hold, `nodeIds` and `ring` only seed a brand-new cluster, and
+   * membership can change at run time. Without it the members are fixed.
+   */
+  clusterMap?: ClusterMapOptions;
 }
+
+/** How a coordinator keeps the cluster map and changes membership. */
+export interface ClusterMapOptions {
+  /** The map acceptors and the streaming endpoints of the data nodes. */
+  peers: MapPeers & StreamPeers;
+  /** The map of a brand-new cluster (epoch 1), from the configuration. */
+  seed: ClusterMap;
+  /** Called with each newer map before it is used: reach its members (new URLs), send its epoch. */
+  membersChanged(map: ClusterMap): void;
+  /** Asks a node that is not a member yet who it is and what it holds (a change adding it). */
+  probeNew(url: string): Promise<{ nodeId: string; keys: number }>;
+  /** What a member holds, for a dry run's estimates. */
+  holdings(nodeId: string): Promise<{ keys: number; bytes: number }>;
+  /** Streaming rate, bytes per second (`STREAM_BYTES_PER_S`). */
+  streamBytesPerS: number;
+  /** Random source (change ids, back-offs); default Math.random. */
+  random?: () => number;
+}
+
+/** What a change request came to: a dry run's plan, or the epoch the change started at. */
+export type ChangeAnswer = { readonly dryRun: true; readonly plan: ChangePlan } | { readonly dryRun: false; readonly epoch: number; readonly change: string };
 
 /**
  * The coordinator core of a proxy, apart from any server: versions with the durable clock floor, the registry of
@@ -116,8 +161,17 @@ export class Coordinator {
   private readonly floorTask: PeriodicTask;
   private started = false;
   private joinedPromise: Promise<void> | undefined;
+  private readonly keeper: ClusterMapKeeper | undefined;
+  private readonly proposer: MapProposer | undefined;
+  private readonly driver: ChangeDriver | undefined;
+  private readonly changeTask: PeriodicTask | undefined;
+  private driving: Promise<unknown> | undefined;
+  private readonly mapOptions: ClusterMapOptions | undefined;
 
-  private constructor(options: CoordinatorOptions, versions: CoordinatorVersions) {
+  private constructor(
+    private readonly options: CoordinatorOptions,
+    versions: CoordinatorVersions,
+  ) {
     const events = options.events ?? {};
     const timeoutMs = options.timeoutMs;
     const monotonic = options.monotonic ?? options.clock;
@@ -153,7 +207,8 @@ export class Coordinator {
       events,
     });
     const refiller = new Refiller({
-      ring: options.ring,
+      // A node refilled is given every key whose writes go to it (during a change: as an old or a new owner).
+      ring: options.clusterMap === undefined ? options.ring : { preferenceList: (key) => [...this.replicator.placement.writeSet(key).targets] },
       replicas: this.replicator.replicas,
       transport: options.transport,
       timeoutMs,
@@ -162,6 +217,10 @@ export class Coordinator {
     this.membership = new NodeMembership({
       nodeIds: options.nodeIds,
       health: this.health,
+      joinsEmpty: (nodeId) => {
+        const transition = this.keeper?.map?.transition;
+        return transition !== undefined && transition !== null && transition.phase === 'copy' && transition.add.includes(nodeId);
+      },
       refiller,
       expectIncarnation: options.expectIncarnation,
       markFilled: options.markFilled,
@@ -187,6 +246,9 @@ export class Coordinator {
       timers: options.timers,
       observe: async (nodeId, answer) => this.membership.observe(nodeId, answer),
       onObserveError: (nodeId, error) => events.nodeStateNotRecorded?.(nodeId, error),
+      onAnswer: (nodeId, answer) => {
+        if (answer.epoch !== undefined) this.keeper?.observeEpoch(nodeId, answer.epoch);
+      },
     });
     this.replayer = new HintReplayer({
       hints: options.hints,
@@ -201,6 +263,132 @@ export class Coordinator {
     this.floorTask = new PeriodicTask(options.timers, FLOOR_ADVANCE_INTERVAL_MS, () => versions.advanceFloor(), (error) =>
       events.floorWriteFailed?.(error),
     );
+    const mapOptions = options.clusterMap;
+    this.mapOptions = mapOptions;
+    if (mapOptions !== undefined) {
+      const proposer = new MapProposer({ proposerId: options.claim.clockId, peers: mapOptions.peers, timers: options.timers, random: mapOptions.random });
+      this.proposer = proposer;
+      const keeper = new ClusterMapKeeper({ seedIds: options.nodeIds, seed: mapOptions.seed, peers: mapOptions.peers, proposer, timers: options.timers });
+      this.keeper = keeper;
+      keeper.onChange((map) => this.useMap(map));
+      this.driver = new ChangeDriver({
+        proposer,
+        peers: mapOptions.peers,
+        transport: options.transport,
+        writeQuorum: options.writeQuorum ?? 2,
+        bytesPerS: mapOptions.streamBytesPerS,
+        clock: monotonic,
+        timers: options.timers,
+        timeoutMs: timeoutMs ?? 1000,
+        unsafeSkipStreaming: options.unsafe?.skipStreaming,
+        joinersCounted: (ids) =>
+          ids.every((id) => this.membership.incarnationOf(id) !== undefined && this.membership.stateOf(id) === 'ready' && this.health.isCounted(id)),
+        events: {
+          rangeStreamed: (task, target, keys, bytes) => events.rangeStreamed?.(keeper.map?.transition?.id ?? '', task.index, target, keys, bytes),
+        },
+      });
+      this.changeTask = new PeriodicTask(options.timers, options.healthIntervalMs ?? HEALTH_INTERVAL_MS_DEFAULT, async () => this.driveChange());
+    }
+  }
+
+  /** The cluster map in use (undefined without one, or before it is loaded). */
+  get map(): ClusterMap | undefined {
+    return this.keeper?.map;
+  }
+
+  /** The progress of the membership change this coordinator drives, if it drives one. */
+  get changeProgress(): ChangeProgress | undefined {
+    return this.driver?.progress;
+  }
+
+  /**
+   * Plans (`dryRun`) or starts a membership change: validated against the map in use, then proposed as the next epoch;
+   * the driver (the live coordinator with the smallest clock id) streams and completes it in the background.
+   * @throws KvError `KV_CHANGE_REFUSED` (nothing to do, an unknown or duplicate id, a node that does not answer or is
+   *   not the node named, fewer than N members left), `KV_CHANGE_IN_PROGRESS` (another change runs, or won the epoch),
+   *   `KV_NOT_READY` (no map yet), `KV_UNAVAILABLE` (no majority of the members answered).
+   */
+  async changeMembership(request: ChangeRequest, dryRun: boolean): Promise<ChangeAnswer> {
+    const mapOptions = this.mapOptions;
+    const keeper = this.keeper;
+    const proposer = this.proposer;
+    if (mapOptions === undefined || keeper === undefined || proposer === undefined) {
+      throw new KvError(ErrorCode.ChangeRefused, 'this coordinator runs with fixed members (no cluster map)');
+    }
+    const map = keeper.map;
+    if (map === undefined) throw notJoined();
+    startChange(map, request, 'check');
+    for (const { id, url } of request.add) {
+      let answer: { nodeId: string; keys: number };
+      try {
+        answer = await mapOptions.probeNew(url);
+      } catch (error) {
+        throw new KvError(ErrorCode.ChangeRefused, `node ${id} at ${url} does not answer: ${(error as Error).message}`);
+      }
+      if (answer.nodeId !== id) throw new KvError(ErrorCode.ChangeRefused, `${url} is node ${answer.nodeId}, not ${id}`);
+    }
+    if (dryRun) {
+      const holdings = new Map<string, { keys: number; bytes: number }>();
+      await Promise.all(
+        map.members.map(async (member) => {
+          const held = await mapOptions.holdings(member.id).catch(() => undefined);
+          if (held !== undefined) holdings.set(member.id, held);
+        }),
+      );
+      return { dryRun: true, plan: planChange(map, request, holdings) };
+    }
+    const random = mapOptions.random ?? Math.random;
+    const changeId = `c${map.epoch + 1}-${Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0')}`;
+    const proposed = startChange(map, request, changeId);
+    let outcome;
+    try {
+      outcome = await proposer.propose(map, proposed);
+    } catch (error) {
+      throw new KvError(ErrorCode.Unavailable, (error as Error).message, { cause: error });
+    }
+    keeper.adopt(outcome.map);
+    if (outcome.outcome === 'lost') {
+      throw new KvError(ErrorCode.ChangeInProgress, `another change took epoch ${outcome.map.epoch} first; look at the cluster and try again`);
+    }
+    void this.driveChange();
+    return { dryRun: false, epoch: outcome.map.epoch, change: changeId };
+  }
+
+  /** Switches to a newer map: its members are probed and registered with, and keys are placed by it. */
+  private useMap(map: ClusterMap): void {
+    this.mapOptions?.membersChanged(map);
+    const ids = map.members.map((member) => member.id);
+    const tracked = new Set(this.health.statusAll().map((status) => status.id));
+    for (const id of ids) if (!tracked.has(id)) this.health.add(id);
+    for (const { id } of this.health.statusAll()) if (!ids.includes(id)) this.health.remove(id);
+    this.prober.setNodeIds(ids);
+    this.presence.setNodeIds(ids);
+    this.membership.setNodeIds(ids);
+    this.replicator.setPlacement(mapPlacement(map));
+    this.options.events?.mapAdopted?.(map);
+    for (const id of ids) if (this.membership.stateOf(id) === 'refilling') this.probeNow(id);
+  }
+
+  /** Whether this coordinator drives membership changes: the live one with the smallest clock id. */
+  private isDriver(): boolean {
+    const own = this.presence.claim.clockId;
+    return this.presence.otherIds().every((other) => own < other);
+  }
+
+  /** Drives the change in progress, if any and if this coordinator is the driver; one drive at a time. */
+  private async driveChange(): Promise<void> {
+    const map = this.keeper?.map;
+    const driver = this.driver;
+    if (map === undefined || map.transition === null || driver === undefined || this.driving !== undefined) return;
+    if (!this.presence.joined || !this.isDriver()) return;
+    const keeper = this.keeper as ClusterMapKeeper;
+    this.driving = driver
+      .drive(map, (next) => keeper.adopt(next))
+      .catch((error: unknown) => this.options.events?.changeStalled?.(error))
+      .finally(() => {
+        this.driving = undefined;
+      });
+    await this.driving;
   }
 
   /**
@@ -228,11 +416,13 @@ export class Coordinator {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.joinedPromise = this.presence.join();
+    const keeper = this.keeper;
+    this.joinedPromise = keeper === undefined ? this.presence.join() : keeper.load().then(() => this.presence.join());
     this.joinedPromise.catch(() => undefined);
     await this.prober.start();
     this.replayer.start();
     this.floorTask.start();
+    this.changeTask?.start();
   }
 
   /**
@@ -257,6 +447,7 @@ export class Coordinator {
     if (isKvError(error, ErrorCode.NodeChanged)) this.probeNow(nodeId);
     else if (isKvError(error, ErrorCode.CoordinatorLapsed)) this.presence.lapsed();
     else if (isKvError(error, ErrorCode.DuplicateCoordinator)) this.presence.duplicate();
+    else if (isKvError(error, ErrorCode.StaleEpoch)) this.keeper?.observeEpoch(nodeId, this.keeper.epoch + 1);
   }
 
   /** The state of a data node as this coordinator sees it. */
@@ -270,6 +461,9 @@ export class Coordinator {
    */
   async stop(): Promise<void> {
     this.presence.stop();
+    this.keeper?.stop();
+    await this.changeTask?.stop();
+    await this.driving;
     await this.prober.stop();
     await this.floorTask.stop();
     await this.membership.stop();

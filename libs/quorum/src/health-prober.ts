@@ -11,6 +11,8 @@ export interface ProbeAnswer {
   readonly filled: boolean;
   /** The coordinators the node heard from within their lease. */
   readonly coordinators: readonly LiveCoordinator[];
+  /** The epoch of the cluster map the node stores, when it keeps one. */
+  readonly epoch?: number;
 }
 
 /** Probes one node; resolves with its answer when it is healthy, rejects otherwise (within about the probe deadline). */
@@ -28,6 +30,8 @@ export interface HealthProberOptions {
    * `NodeMembership`); a rejection means the coordinator could not record what it learned.
    */
   observe?: (nodeId: string, answer: ProbeAnswer) => Promise<void>;
+  /** Receives every successful probe's answer, first thing (e.g. the node's map epoch). */
+  onAnswer?: (nodeId: string, answer: ProbeAnswer) => void;
   /** Called when `observe` failed (the node is then reported down until the next probe). */
   onObserveError?: (nodeId: string, error: unknown) => void;
 }
@@ -39,9 +43,16 @@ export interface HealthProberOptions {
 export class HealthProber {
   private readonly running = new Set<string>();
   private readonly task: PeriodicTask;
+  private nodeIds: readonly string[];
 
   constructor(private readonly options: HealthProberOptions) {
+    this.nodeIds = options.nodeIds;
     this.task = new PeriodicTask(options.timers, options.intervalMs, () => this.checkAll());
+  }
+
+  /** The nodes to probe from now on (a new cluster map). */
+  setNodeIds(nodeIds: readonly string[]): void {
+    this.nodeIds = [...nodeIds];
   }
 
   /** Probes every node once now, then every interval. */
@@ -57,7 +68,7 @@ export class HealthProber {
 
   /** Probes every node once (skipping those whose previous probe is still running). */
   async checkAll(): Promise<void> {
-    await Promise.all(this.options.nodeIds.map((nodeId) => this.check(nodeId)));
+    await Promise.all(this.nodeIds.map((nodeId) => this.check(nodeId)));
   }
 
   /**
@@ -72,6 +83,7 @@ export class HealthProber {
       let answer: ProbeAnswer;
       try {
         answer = await this.options.probe(nodeId);
+        this.options.onAnswer?.(nodeId, answer);
       } catch {
         health.report(nodeId, false);
         return undefined;

@@ -37,6 +37,11 @@ export interface NodeMembershipOptions {
   expectIncarnation(nodeId: string, incarnation: string): void;
   /** Tells a node that its refill for `incarnation` is complete (`POST /internal/filled`); it records it durably. */
   markFilled(nodeId: string, incarnation: string): Promise<void>;
+  /**
+   * Whether a node joins the cluster in a membership change's `copy` phase: it owns nothing yet that a read relies on,
+   * and streaming brings it its ranges, so it is counted (for writes) without a refill. Default: never.
+   */
+  joinsEmpty?(nodeId: string): boolean;
   clock: Clock;
   timers: Timers;
   events?: NodeMembershipEvents;
@@ -60,9 +65,17 @@ export class NodeMembership {
   private retryTimer: unknown;
   private stopped = false;
   private readonly events: NodeMembershipEvents;
+  private nodeIds: readonly string[];
 
   constructor(private readonly options: NodeMembershipOptions) {
     this.events = options.events ?? {};
+    this.nodeIds = options.nodeIds;
+  }
+
+  /** The members changed (a new cluster map): nodes no longer members are forgotten. */
+  setNodeIds(nodeIds: readonly string[]): void {
+    this.nodeIds = [...nodeIds];
+    for (const id of [...this.known.keys()]) if (!nodeIds.includes(id)) this.known.delete(id);
   }
 
   /** The state of a node (`ready` until a probe says otherwise). */
@@ -121,7 +134,8 @@ export class NodeMembership {
     let pending = false;
     for (const [nodeId, state] of this.known) {
       if (state.filled || this.stopped) continue;
-      const peers = this.options.nodeIds.filter((id) => id !== nodeId && this.stateOf(id) === 'ready');
+      const joining = this.options.joinsEmpty?.(nodeId) === true;
+      const peers = joining ? [] : this.nodeIds.filter((id) => id !== nodeId && this.stateOf(id) === 'ready');
       if (!health.isUp(nodeId) || peers.some((peer) => !health.isUp(peer))) {
         // Every peer that counts must be read in full: one that is down may hold the only copy of a write.
         pending = true;

@@ -1,11 +1,20 @@
 import {
   ErrorCode,
   KvError,
+  isInvalidOp,
+  type Ballot,
+  type ClusterMap,
+  type InternalEntryLine,
   type InternalOpResult,
   type LiveCoordinator,
+  type PaxosReply,
   type ParsedInternalOp,
+  type StreamProgress,
 } from '@kv/protocol';
+import type { HashRange } from '@kv/ring';
 import { CoordinatorRegistry, parseCoordinatorClaim } from './coordinator-registry';
+import { KeyIndex } from './key-index';
+import { EMPTY_ACCEPTOR_STATE, MapAcceptor, type AcceptorState } from './map-acceptor';
 import { applyReplicaOps, type ReplicaStore } from './replica-ops';
 import type { Clock } from './time';
 
@@ -28,6 +37,16 @@ export interface ReplicaServiceOptions {
   monotonic: Clock;
   /** Versions further ahead of `wall` are refused (default {@link MAX_CLOCK_SKEW_MS_DEFAULT}). */
   maxClockSkewMs?: number;
+  /** Every key the store holds, tombstones included, to index them at start. */
+  keys: Iterable<string>;
+  /** The stored cluster map and Paxos state (default: none yet). */
+  mapState?: AcceptorState;
+  /** Makes the map and Paxos state durable (before the node answers). */
+  persistMap(state: AcceptorState): Promise<void>;
+  /** The streaming progress stored (default: none). */
+  streamProgress?: StreamProgress | null;
+  /** Makes the streaming progress durable. */
+  persistStream(progress: StreamProgress): Promise<void>;
 }
 
 /** What a data node tells a coordinator's probe. */
@@ -37,6 +56,8 @@ export interface ReplicaStatus {
   filled: boolean;
   coordinators: LiveCoordinator[];
   maxClockSkewMs: number;
+  /** The epoch of the stored cluster map (0: none yet). */
+  epoch: number;
 }
 
 /**
@@ -46,11 +67,18 @@ export interface ReplicaStatus {
  */
 export class ReplicaService {
   readonly registry: CoordinatorRegistry;
+  readonly acceptor: MapAcceptor;
+  readonly index = new KeyIndex();
   private filledNow: boolean;
+  private stream: StreamProgress | null;
+  private streamWrites: Promise<void> = Promise.resolve();
   readonly maxClockSkewMs: number;
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.registry = new CoordinatorRegistry(options.monotonic);
+    this.acceptor = new MapAcceptor(options.mapState ?? EMPTY_ACCEPTOR_STATE, options.persistMap);
+    for (const key of options.keys) this.index.add(key);
+    this.stream = options.streamProgress ?? null;
     this.filledNow = options.filled;
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS_DEFAULT;
     if (!Number.isInteger(this.maxClockSkewMs) || this.maxClockSkewMs < 1) {
@@ -94,9 +122,82 @@ export class ReplicaService {
     }
   }
 
+  /**
+   * Refuses a request made under an older cluster map than this node's (`x-kv-epoch`): the coordinator must take the
+   * newer map and redo the operation. A request without an epoch (a tool) passes.
+   * @throws KvError `KV_BAD_REQUEST` for a malformed epoch, `KV_STALE_EPOCH`.
+   */
+  admitEpoch(header: string | string[] | undefined): void {
+    if (header === undefined) return;
+    const epoch = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : Number.NaN;
+    if (Number.isNaN(epoch)) throw new KvError(ErrorCode.BadRequest, 'x-kv-epoch must be a non-negative integer');
+    if (epoch < this.acceptor.epoch) {
+      throw new KvError(ErrorCode.StaleEpoch, `node ${this.options.nodeId} has the cluster map of epoch ${this.acceptor.epoch}, newer than ${epoch}`);
+    }
+  }
+
   /** Applies one decoded internal batch (see `applyReplicaOps`), refusing versions too far in the future. */
-  apply(ops: readonly ParsedInternalOp[]): Promise<InternalOpResult[]> {
-    return applyReplicaOps(this.options.store, ops, { versionMsMax: this.options.wall.now() + this.maxClockSkewMs });
+  async apply(ops: readonly ParsedInternalOp[]): Promise<InternalOpResult[]> {
+    const results = await applyReplicaOps(this.options.store, ops, { versionMsMax: this.options.wall.now() + this.maxClockSkewMs });
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      if (!isInvalidOp(op) && op[0] !== 'g') {
+        const result = results[i];
+        if (Array.isArray(result) && result[0] === 1) this.index.add(op[1]);
+      }
+    }
+    return results;
+  }
+
+  /** Every entry (tombstones included) whose key hashes into one of `ranges`, as `[key, version, value]`. */
+  *entriesIn(ranges: readonly HashRange[]): IterableIterator<InternalEntryLine> {
+    for (const range of ranges) {
+      for (const key of this.index.keysIn(range)) {
+        const entry = this.options.store.getEntry(key);
+        if (entry !== undefined) yield [key, entry.version, entry.value];
+      }
+    }
+  }
+
+  /** The ranges of `change` this node has received in full. */
+  streamProgress(change: string): StreamProgress {
+    return this.stream !== null && this.stream.change === change ? { change, ranges: [...this.stream.ranges] } : { change, ranges: [] };
+  }
+
+  /** Records durably that range `range` of `change` was received in full (only the latest change is kept). */
+  recordStream(change: string, range: number): Promise<StreamProgress> {
+    const next = this.streamWrites.then(async () => {
+      const current = this.streamProgress(change);
+      if (!current.ranges.includes(range)) current.ranges.push(range);
+      await this.options.persistStream(current);
+      this.stream = current;
+      return this.streamProgress(change);
+    });
+    this.streamWrites = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  /** The stored cluster map, or null. */
+  get map(): ClusterMap | null {
+    return this.acceptor.map;
+  }
+
+  /** Paxos phase one (see `MapAcceptor`). */
+  prepare(epoch: number, ballot: Ballot): Promise<PaxosReply> {
+    return this.acceptor.prepare(epoch, ballot);
+  }
+
+  /** Paxos phase two (see `MapAcceptor`). */
+  accept(ballot: Ballot, map: ClusterMap): Promise<PaxosReply> {
+    return this.acceptor.accept(ballot, map);
+  }
+
+  /** A chosen map (see `MapAcceptor`); resolves with the epoch now stored. */
+  commit(map: ClusterMap): Promise<number> {
+    return this.acceptor.commit(map);
   }
 
   /** What a coordinator's probe learns. */
@@ -107,6 +208,7 @@ export class ReplicaService {
       filled: this.filledNow,
       coordinators: this.registry.live(),
       maxClockSkewMs: this.maxClockSkewMs,
+      epoch: this.acceptor.epoch,
     };
   }
 

@@ -1,5 +1,6 @@
 import { compareVersions, NODE_TIMEOUT_MS_DEFAULT, type KvError } from '@kv/protocol';
 import type { HintStore } from './hint-store';
+import { ringPlacement, type Placement, type PreferenceLists, type WriteSet } from './placement';
 import type { NodeHealth } from './node-health';
 import { QuorumError } from './quorum-error';
 import { ReadTally, type ReadReply } from './read-tally';
@@ -8,10 +9,7 @@ import { systemClock } from './system-clock';
 import type { Timers } from './time';
 import type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
 
-/** The part of a hash ring the replicator needs: a key's preference list (replicas, primary first). */
-export interface PreferenceLists {
-  preferenceList(key: string, n: number): string[];
-}
+export type { PreferenceLists } from './placement';
 
 /** How a read brings stale replicas up to date. */
 export type ReadRepairMode = 'blocking' | 'background';
@@ -34,7 +32,10 @@ export interface ReplicatorEvents {
 
 /** Options of {@link Replicator}. */
 export interface ReplicatorOptions {
-  ring: PreferenceLists;
+  /** Where keys live: a fixed ring (N replicas per key), unless `placement` is given. */
+  ring?: PreferenceLists;
+  /** Where keys live, from a cluster map (see `mapPlacement`); replaced with {@link Replicator.setPlacement}. */
+  placement?: Placement;
   transport: Transport;
   versions: VersionSource;
   /** Orders replicas for reads (up first); writes go to all replicas whatever their health. */
@@ -138,7 +139,7 @@ export const CONFLICT_KEYS_MAX = 10_000;
  *   and it may appear later (hints deliver it); once a read returned it, it stays.
  */
 export class Replicator {
-  private ring: PreferenceLists;
+  private currentPlacement!: Placement;
   private readonly transport: Transport;
   private readonly versions: VersionSource;
   private readonly health: NodeHealth | undefined;
@@ -159,7 +160,6 @@ export class Replicator {
 
   /** @throws TypeError on nonsense settings (W or R outside 1..N, N < 1, timeout <= 0). */
   constructor(options: ReplicatorOptions) {
-    this.ring = options.ring;
     this.transport = options.transport;
     this.versions = options.versions;
     this.health = options.health;
@@ -170,6 +170,9 @@ export class Replicator {
     }
     this.writeQuorum = this.checkQuorum('writeQuorum', options.writeQuorum ?? Math.min(WRITE_QUORUM_DEFAULT, this.replicas));
     this.readQuorum = this.checkQuorum('readQuorum', options.readQuorum ?? Math.min(READ_QUORUM_DEFAULT, this.replicas));
+    if (options.placement !== undefined) this.currentPlacement = options.placement;
+    else if (options.ring !== undefined) this.currentPlacement = ringPlacement(options.ring, this.replicas);
+    else throw new TypeError('a replicator needs a ring or a placement');
     this.timeoutMs = options.timeoutMs ?? REPLICA_TIMEOUT_MS_DEFAULT;
     if (!(this.timeoutMs > 0) || !Number.isFinite(this.timeoutMs)) {
       throw new TypeError(`timeoutMs must be a positive number, got ${this.timeoutMs}`);
@@ -187,9 +190,22 @@ export class Replicator {
     this.timers = options.timers ?? systemClock;
   }
 
-  /** Replaces the ring (membership change); requests already started keep the preference lists they computed. */
-  setRing(ring: PreferenceLists): void {
-    this.ring = ring;
+  /**
+   * Replaces the placement (a newer cluster map); requests already started keep the replicas they computed (a data node
+   * of a newer epoch refuses them, see docs/ARCHITECTURE.md, The cluster map and membership changes).
+   */
+  setPlacement(placement: Placement): void {
+    this.currentPlacement = placement;
+  }
+
+  /** Where keys live now. */
+  get placement(): Placement {
+    return this.currentPlacement;
+  }
+
+  /** The epoch of the cluster map the placement comes from (0: a fixed ring). */
+  get epoch(): number {
+    return this.currentPlacement.epoch;
   }
 
   /**
@@ -228,7 +244,7 @@ export class Replicator {
   async write(key: string, value: string | null, options?: WriteOptions): Promise<WriteResult> {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
     this.admit();
-    const replicas = this.ring.preferenceList(key, this.replicas);
+    const replicas = this.currentPlacement.writeSet(key);
     const requestId = options?.requestId;
     if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(replicas, key, value, w, requestId);
     const request: WriteRequest = { key, value, version: this.versions.next() };
@@ -264,11 +280,11 @@ export class Replicator {
     }
     const twoPhases = this.supersededWrites === 'refuse' && entries.some(({ key }) => this.needsTwoPhases(key));
     const results: (WriteResult | QuorumError | undefined)[] = new Array(n);
-    const replicasOf = entries.map(({ key }) => this.ring.preferenceList(key, this.replicas));
+    const replicasOf = entries.map(({ key }) => this.currentPlacement.writeSet(key));
     if (twoPhases) {
       // Phase one of every entry at once: the transport batches the reads per node.
       const newest = await Promise.all(
-        entries.map(({ key }, i) => this.newestVersion(replicasOf[i], key, options?.requestId).catch((error: unknown) => asQuorumError(error, w))),
+        entries.map(({ key }) => this.newestVersion(key, options?.requestId).catch((error: unknown) => asQuorumError(error, w))),
       );
       newest.forEach((outcome, i) => {
         if (outcome instanceof QuorumError) results[i] = outcome;
@@ -283,9 +299,9 @@ export class Replicator {
     let shared = true;
     for (let i = 0; i < n; i++) {
       if (requests[i] === undefined) continue;
-      if (sending.length > 0 && shared && !sameMembers(replicasOf[i], replicasOf[sending[0]])) shared = false;
+      if (sending.length > 0 && shared && !sameMembers(replicasOf[i].targets, replicasOf[sending[0]].targets)) shared = false;
       sending.push(i);
-      for (const nodeId of replicasOf[i]) {
+      for (const nodeId of replicasOf[i].targets) {
         let indexes = byNode.get(nodeId);
         if (indexes === undefined) {
           indexes = [];
@@ -295,7 +311,9 @@ export class Replicator {
       }
     }
     const counted = this.countedPredicate();
-    const tallies = requests.map((request, i) => (request === undefined ? undefined : new WriteTally(replicasOf[i], counted, request.version, w)));
+    const tallies = requests.map((request, i) =>
+      request === undefined ? undefined : new WriteTally(replicasOf[i].targets, counted, request.version, w, replicasOf[i].groups),
+    );
     const everyReply = requests.map(() => deferred());
     let unsettled = sending.length;
     if (unsettled === 0) return results as (WriteResult | QuorumError)[];
@@ -371,7 +389,7 @@ export class Replicator {
   async read(key: string, options?: ReadOptions): Promise<ReplicaEntry | undefined> {
     const r = options?.r === undefined ? this.readQuorum : this.checkQuorum('r', options.r);
     this.admit();
-    const order = this.readOrder(this.ring.preferenceList(key, this.replicas));
+    const order = this.readOrder(this.currentPlacement.readSet(key));
     const replies = await this.readFromReplicas(order, key, r, options?.requestId);
 
     let newest: ReplicaEntry | undefined;
@@ -394,6 +412,17 @@ export class Replicator {
     // Stale replicas that answered come first; replicas not asked are used only if those fail.
     const targets = [...stale, ...order.filter((id) => !asked.has(id))];
     const request: WriteRequest = { key, value: newest.value, version: newest.version };
+    const writeSet = this.currentPlacement.writeSet(key);
+    if (writeSet.groups.length > 1 && this.readRepair === 'blocking') {
+      // During a membership change the newest version must reach a write quorum of the old owners and one of the new
+      // (as a write would), or a reader of the other ring could miss what this read returned.
+      const { tally } = await this.writeToReplicas(writeSet, request, this.writeQuorum, options?.requestId);
+      if (tally.state !== 'done') {
+        this.events.quorumFailed?.('read', tally.acks, tally.required);
+        throw new QuorumError('read', tally.acks, tally.required, 'the newest version could not be written back to a write quorum of the old and the new owners');
+      }
+      return newest;
+    }
     if (this.readRepair === 'background') {
       this.timers.setTimeout(() => {
         for (const nodeId of stale) this.repairInBackground(nodeId, request);
@@ -418,7 +447,7 @@ export class Replicator {
     if (twoPhases || this.supersededWrites === 'acknowledge') return 'acknowledge';
     // One phase: W replicas held exactly this version, so none of them held a newer one that completed earlier (a
     // write quorum and this one share a replica).
-    return tally.placed >= tally.required ? 'acknowledge' : 'conflict';
+    return tally.placedEverywhere ? 'acknowledge' : 'conflict';
   }
 
   /**
@@ -428,7 +457,7 @@ export class Replicator {
   private async afterConflict(
     tally: WriteTally,
     complete: Promise<void>,
-    replicas: readonly string[],
+    replicas: WriteSet,
     key: string,
     value: string | null,
     w: number,
@@ -452,13 +481,13 @@ export class Replicator {
 
   /** A write in two phases: the newest version of the key from a read quorum first, then a version past it. */
   private async writeInTwoPhases(
-    replicas: readonly string[],
+    replicas: WriteSet,
     key: string,
     value: string | null,
     w: number,
     requestId: string | undefined,
   ): Promise<WriteResult> {
-    const newest = await this.newestVersion(replicas, key, requestId);
+    const newest = await this.newestVersion(key, requestId);
     if (newest !== undefined && !this.versions.observe(newest)) throw this.aheadOfClock(newest, w);
     const request: WriteRequest = { key, value, version: this.versions.next() };
     if (newest !== undefined && compareVersions(request.version, newest) <= 0) throw this.aheadOfClock(newest, w);
@@ -482,8 +511,8 @@ export class Replicator {
   }
 
   /** The newest version (tombstones included) a read quorum of the key's counted replicas holds. */
-  private async newestVersion(replicas: readonly string[], key: string, requestId: string | undefined): Promise<string | undefined> {
-    const replies = await this.readFromReplicas(this.readOrder(replicas), key, this.readQuorum, requestId);
+  private async newestVersion(key: string, requestId: string | undefined): Promise<string | undefined> {
+    const replies = await this.readFromReplicas(this.readOrder(this.currentPlacement.readSet(key)), key, this.readQuorum, requestId);
     let newest: string | undefined;
     for (const reply of replies) {
       if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest) > 0)) newest = reply.entry.version;
@@ -545,12 +574,13 @@ export class Replicator {
    * that fail get a hint, also after the answer.
    */
   private writeToReplicas(
-    replicas: readonly string[],
+    writeSet: WriteSet,
     request: WriteRequest,
     w: number,
     requestId: string | undefined,
   ): Promise<{ tally: WriteTally; complete: Promise<void> }> {
-    const tally = new WriteTally(replicas, this.countedPredicate(), request.version, w);
+    const replicas = writeSet.targets;
+    const tally = new WriteTally(replicas, this.countedPredicate(), request.version, w, writeSet.groups);
     const everyReply = deferred();
     return new Promise((resolve) => {
       const settle = (): void => resolve({ tally, complete: everyReply.promise });

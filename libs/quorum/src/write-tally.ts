@@ -5,13 +5,15 @@ import { check, type TallyState } from './tally';
  * The decision of one write, as the replies of its replicas come in, one at a time: a pure state machine with no I/O
  * and no time.
  *
+ * - The write goes to `replicas`; its quorum is `required` acknowledgements in **each** group of `groups` (one group,
+ *   all the replicas, outside membership changes; during one, the old owners and the new owners: a joint quorum).
  * - Replicas that do not count toward quorums (refilling after a lost disk) get the write, but their replies change
  *   nothing but `newestSeen`.
  * - An acknowledgement is a replica holding the write's version or a newer one afterwards (a replica applies a write
- *   only if it is newer than what it holds); `placed` counts those holding exactly this version, `superseded` those
- *   holding a newer one.
- * - The tally is `done` once `required` counted replicas acknowledged; `failed` once that became impossible (every
- *   counted replica answered or failed), or at once when fewer than `required` replicas count.
+ *   only if it is newer than what it holds); a replica holding exactly this version has it *placed*.
+ * - The tally is `done` once every group has `required` counted acknowledgements; `failed` once a group cannot get
+ *   there and its counted replicas have all answered or failed, or at once when a group has fewer counted replicas
+ *   than required.
  *
  * Invariants (asserted): each replica answers once; acknowledgements never exceed the counted replicas; the state
  * leaves `pending` once and never changes again.
@@ -20,6 +22,10 @@ export class WriteTally {
   private readonly counted: ReadonlySet<string>;
   private readonly answered = new Set<string>();
   private readonly replicas: ReadonlySet<string>;
+  private readonly groups: readonly (readonly string[])[];
+  private readonly acked = new Set<string>();
+  private readonly placedSet = new Set<string>();
+  private readonly failedSet = new Set<string>();
   private currentState: TallyState = 'pending';
   /** Counted replicas holding this version or a newer one. */
   acks = 0;
@@ -39,22 +45,27 @@ export class WriteTally {
   failedAll = 0;
 
   /**
-   * @param replicas the key's replicas the write goes to.
+   * @param replicas the replicas the write goes to.
    * @param isCounted whether a replica's reply counts toward the quorum.
    * @param version the write's version.
-   * @param required acknowledgements needed (W).
+   * @param required acknowledgements needed (W) in each group.
+   * @param groups the quorum groups, each a subset of `replicas` (default: one group, all of them).
    */
   constructor(
     replicas: readonly string[],
     isCounted: (nodeId: string) => boolean,
     readonly version: string,
     readonly required: number,
+    groups?: readonly (readonly string[])[],
   ) {
     check(Number.isInteger(required) && required >= 1, `required must be a positive integer, got ${required}`);
     this.replicas = new Set(replicas);
     check(this.replicas.size === replicas.length, 'a replica is listed twice');
+    this.groups = groups ?? [replicas];
+    check(this.groups.length > 0, 'no quorum group');
+    for (const group of this.groups) for (const id of group) check(this.replicas.has(id), `group member ${id} is not a replica`);
     this.counted = new Set(replicas.filter(isCounted));
-    if (this.counted.size < required) this.currentState = 'failed';
+    if (this.tooFewReplicas) this.currentState = 'failed';
   }
 
   /** The state; settles once. */
@@ -62,14 +73,14 @@ export class WriteTally {
     return this.currentState;
   }
 
-  /** Replicas whose replies count. */
+  /** Counted replicas of the smallest group: the most acknowledgements that group can give. */
   get total(): number {
-    return this.counted.size;
+    return Math.min(...this.groups.map((group) => this.countedIn(group)));
   }
 
-  /** Why the tally failed at once, if it did: fewer counted replicas than required. */
+  /** Whether a group has fewer counted replicas than required (the tally failed at once). */
   get tooFewReplicas(): boolean {
-    return this.counted.size < this.required;
+    return this.groups.some((group) => this.countedIn(group) < this.required);
   }
 
   /** Replicas the write went to, counted or not. */
@@ -82,6 +93,11 @@ export class WriteTally {
     return this.answeredAll === this.replicas.size;
   }
 
+  /** Whether every group has `required` counted replicas holding exactly this version. */
+  get placedEverywhere(): boolean {
+    return this.groups.every((group) => group.filter((id) => this.placedSet.has(id)).length >= this.required);
+  }
+
   /** A replica answered that it holds `heldVersion` for the key after the write. */
   ack(nodeId: string, heldVersion: string): TallyState {
     this.answer(nodeId);
@@ -91,8 +107,13 @@ export class WriteTally {
     if (!this.counted.has(nodeId)) return this.currentState;
     check(order >= 0, `replica ${nodeId} acknowledged holding ${heldVersion}, older than the write's ${this.version}`);
     this.acks += 1;
-    if (order === 0) this.placed += 1;
-    else this.superseded += 1;
+    this.acked.add(nodeId);
+    if (order === 0) {
+      this.placed += 1;
+      this.placedSet.add(nodeId);
+    } else {
+      this.superseded += 1;
+    }
     check(this.acks <= this.counted.size, 'more acknowledgements than counted replicas');
     return this.decide();
   }
@@ -103,7 +124,14 @@ export class WriteTally {
     this.failedAll += 1;
     if (!this.counted.has(nodeId)) return this.currentState;
     this.failures += 1;
+    this.failedSet.add(nodeId);
     return this.decide();
+  }
+
+  private countedIn(group: readonly string[]): number {
+    let n = 0;
+    for (const id of group) if (this.counted.has(id)) n += 1;
+    return n;
   }
 
   private answer(nodeId: string): void {
@@ -115,8 +143,24 @@ export class WriteTally {
 
   private decide(): TallyState {
     if (this.currentState !== 'pending') return this.currentState;
-    if (this.acks >= this.required) this.currentState = 'done';
-    else if (this.acks + this.failures === this.counted.size) this.currentState = 'failed';
+    let everyGroupDone = true;
+    for (const group of this.groups) {
+      let acks = 0;
+      let open = 0;
+      for (const id of group) {
+        if (!this.counted.has(id)) continue;
+        if (this.acked.has(id)) acks += 1;
+        else if (!this.failedSet.has(id)) open += 1;
+      }
+      // Fails only once the group's counted replicas have all answered, so that the error reports how many of them
+      // did take the write.
+      if (acks + open < this.required && open === 0) {
+        this.currentState = 'failed';
+        return this.currentState;
+      }
+      if (acks < this.required) everyGroupDone = false;
+    }
+    if (everyGroupDone) this.currentState = 'done';
     return this.currentState;
   }
 }

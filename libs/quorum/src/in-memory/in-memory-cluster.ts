@@ -7,9 +7,15 @@ import {
   encodeInternalBatch,
   readOpOf,
   writeOpOf,
+  type Ballot,
+  type ClusterMap,
+  type InternalEntryLine,
   type InternalOp,
   type InternalOpResult,
+  type PaxosReply,
+  type StreamProgress,
 } from '@kv/protocol';
+import type { HashRange } from '@kv/ring';
 import type { BatchSender, OutgoingBatch } from '../batching-transport';
 import { systemClock } from '../system-clock';
 import type { Clock, Timers } from '../time';
@@ -38,6 +44,12 @@ export interface NodeFault {
 export type FaultPolicy = (nodeId: string, kind: 'read' | 'write') => NodeFault | undefined;
 
 /** Options of {@link InMemoryCluster}. */
+/** Who calls the nodes: a coordinator's `x-kv-coordinator` claim and the epoch of its cluster map. */
+export interface InMemoryCaller {
+  claim?: string;
+  epoch?: () => number;
+}
+
 export interface InMemoryClusterOptions {
   /** Virtual or real time (default: the system's). */
   clock?: Clock & Timers;
@@ -58,8 +70,11 @@ export class InMemoryCluster {
   /** Calls made, by kind, for tests that count round trips. */
   readonly calls = { read: 0, write: 0, batch: 0 };
 
+  private readonly maxClockSkewMs: number | undefined;
+
   constructor(nodeIds: readonly string[], options: InMemoryClusterOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.maxClockSkewMs = options.maxClockSkewMs;
     for (const id of nodeIds) this.nodes.set(id, new InMemoryNode(id, this.clock, options.maxClockSkewMs));
   }
 
@@ -92,32 +107,79 @@ export class InMemoryCluster {
    * A transport with one call per operation (each a batch of one, through the internal codec). With `claim` (the
    * `x-kv-coordinator` header of a coordinator), every call is admitted by the node's registry of coordinators.
    */
-  transport(claim?: string): Transport {
+  transport(caller?: string | InMemoryCaller): Transport {
+    const who = callerOf(caller);
     return {
       write: async (nodeId, request, timeoutMs) => {
         this.calls.write += 1;
-        const [result] = await this.exchange(nodeId, 'write', timeoutMs, [writeOpOf(request)], claim);
+        const [result] = await this.exchange(nodeId, 'write', timeoutMs, [writeOpOf(request)], who);
         return decodeWriteResult(result);
       },
       read: async (nodeId, key, timeoutMs) => {
         this.calls.read += 1;
-        const [result] = await this.exchange(nodeId, 'read', timeoutMs, [readOpOf(key)], claim);
+        const [result] = await this.exchange(nodeId, 'read', timeoutMs, [readOpOf(key)], who);
         return decodeReadResult(result);
       },
     };
   }
 
   /** A batch sender serving each batch as a data node's batch endpoint does, through the internal codec. */
-  batchSender(claim?: string): BatchSender {
+  batchSender(caller?: string | InMemoryCaller): BatchSender {
+    const who = callerOf(caller);
     return {
       send: (nodeId: string, batch: OutgoingBatch, timeoutMs: number): Promise<InternalOpResult[]> => {
         this.calls.batch += 1;
         const kind = batch.ops.some((op) => op[0] !== 'g') ? 'write' : 'read';
-        return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(batch.bytes(), claim)).then((answer) =>
+        return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(batch.bytes(), who.claim, who.epoch?.())).then((answer) =>
           decodeInternalResults(answer, batch.ops.length),
         );
       },
     };
+  }
+
+  /** Adds a data node (empty, a new incarnation not filled): one to join the cluster. */
+  addNode(id: string): InMemoryNode {
+    if (this.nodes.has(id)) throw new TypeError(`node ${id} exists`);
+    const node = new InMemoryNode(id, this.clock, this.maxClockSkewMs);
+    node.wipe();
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** `GET /internal/map`. */
+  readMap(nodeId: string, timeoutMs = 1000): Promise<ClusterMap | null> {
+    return this.call(nodeId, 'read', timeoutMs, async (node) => node.service.map);
+  }
+
+  /** `POST /internal/map/prepare`. */
+  prepare(nodeId: string, epoch: number, ballot: Ballot, timeoutMs = 1000): Promise<PaxosReply> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.prepare(epoch, ballot));
+  }
+
+  /** `POST /internal/map/accept`. */
+  accept(nodeId: string, ballot: Ballot, map: ClusterMap, timeoutMs = 1000): Promise<PaxosReply> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.accept(ballot, map));
+  }
+
+  /** `POST /internal/map/commit`. */
+  commitMap(nodeId: string, map: ClusterMap, timeoutMs = 1000): Promise<number> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.commit(map));
+  }
+
+  /** The entries of some hash ranges a node holds, as `GET /internal/entries?ranges=` streams them. */
+  async *rangeEntries(nodeId: string, ranges: readonly HashRange[]): AsyncGenerator<InternalEntryLine> {
+    const listed = await this.call(nodeId, 'read', 1000, async (node) => [...node.service.entriesIn(ranges)]);
+    yield* listed;
+  }
+
+  /** `GET /internal/stream?change=`. */
+  streamProgress(nodeId: string, change: string, timeoutMs = 1000): Promise<StreamProgress> {
+    return this.call(nodeId, 'read', timeoutMs, async (node) => node.service.streamProgress(change));
+  }
+
+  /** `POST /internal/stream`. */
+  recordStream(nodeId: string, change: string, range: number, timeoutMs = 1000): Promise<StreamProgress> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.recordStream(change, range));
   }
 
   /** A coordinator's status probe of a node (`GET /internal/status`), renewing its lease; fails under a fault. */
@@ -144,8 +206,8 @@ export class InMemoryCluster {
     for (const [key, entry] of listed) yield [key, entry.version, entry.value];
   }
 
-  private exchange(nodeId: string, kind: 'read' | 'write', timeoutMs: number, ops: InternalOp[], claim?: string): Promise<InternalOpResult[]> {
-    return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(encodeInternalBatch(ops), claim)).then((answer) =>
+  private exchange(nodeId: string, kind: 'read' | 'write', timeoutMs: number, ops: InternalOp[], who: InMemoryCaller): Promise<InternalOpResult[]> {
+    return this.call(nodeId, kind, timeoutMs, (node) => node.serveBatch(encodeInternalBatch(ops), who.claim, who.epoch?.())).then((answer) =>
       decodeInternalResults(answer, ops.length),
     );
   }
@@ -208,4 +270,8 @@ export function replicaStates(cluster: InMemoryCluster, key: string): Map<string
   const states = new Map<string, ReplicaEntry | undefined>();
   for (const [id, node] of cluster.nodes) states.set(id, node.get(key));
   return states;
+}
+
+function callerOf(caller: string | InMemoryCaller | undefined): InMemoryCaller {
+  return typeof caller === 'string' ? { claim: caller } : (caller ?? {});
 }

@@ -1,4 +1,6 @@
 import { decodeInternalBatch, encodeInternalResults } from '@kv/protocol';
+import type { StreamProgress } from '@kv/protocol';
+import { EMPTY_ACCEPTOR_STATE, type AcceptorState } from '../map-acceptor';
 import { ReplicaService, type ReplicaStatus } from '../replica-service';
 import type { Clock } from '../time';
 import type { ReplicaEntry, WriteReply, WriteRequest } from '../transport';
@@ -41,9 +43,13 @@ export class InMemoryNode {
     return this.store.applied;
   }
 
-  /** Serves one `POST /internal/batch` body from a coordinator presenting `claim`; resolves with the encoded answer. */
-  async serveBatch(body: Uint8Array, claim?: string): Promise<Buffer> {
+  /**
+   * Serves one `POST /internal/batch` body from a coordinator presenting `claim` at map `epoch`; resolves with the
+   * encoded answer.
+   */
+  async serveBatch(body: Uint8Array, claim?: string, epoch?: number): Promise<Buffer> {
     this.serviceNow.admit(claim);
+    this.serviceNow.admitEpoch(epoch === undefined ? undefined : String(epoch));
     const ops = decodeInternalBatch(body, { valueBytesMax: VALUE_BYTES_MAX, bodyBytesMax: VALUE_BYTES_MAX });
     return encodeInternalResults(await this.serviceNow.apply(ops));
   }
@@ -75,12 +81,14 @@ export class InMemoryNode {
   }
 
   /**
-   * Forgets everything, as a node restarted on an empty disk would: a new incarnation, not filled, and an empty
-   * registry of coordinators (a restarted process).
+   * Forgets everything, as a node restarted on an empty disk would: a new incarnation, not filled, no cluster map, and
+   * an empty registry of coordinators (a restarted process).
    */
   wipe(): void {
     this.store.clear();
     this.generation += 1;
+    this.mapState = EMPTY_ACCEPTOR_STATE;
+    this.streamProgress = null;
     this.serviceNow = this.newService(false);
   }
 
@@ -89,10 +97,22 @@ export class InMemoryNode {
     this.serviceNow = this.newService(this.serviceNow.filled);
   }
 
+  private mapState: AcceptorState = EMPTY_ACCEPTOR_STATE;
+  private streamProgress: StreamProgress | null = null;
+
   private newService(filled: boolean): ReplicaService {
     return new ReplicaService({
       nodeId: this.id,
       store: this.store,
+      keys: this.store.dump().keys(),
+      mapState: this.mapState,
+      persistMap: async (state) => {
+        this.mapState = state;
+      },
+      streamProgress: this.streamProgress,
+      persistStream: async (progress) => {
+        this.streamProgress = progress;
+      },
       incarnation: `${this.id.replace(/[^0-9a-f]/g, '').padEnd(8, '0')}${this.generation.toString(16).padStart(8, '0')}`,
       filled,
       recordFilled: async () => undefined,

@@ -1,0 +1,235 @@
+import type { ClusterMap } from '@kv/protocol';
+import type { HashRange } from '@kv/ring';
+import { nextPhase, streamTasks, type StreamTask } from './cluster-change';
+import type { MapProposer } from './map-proposer';
+import type { ListedEntry } from './refiller';
+import type { Clock, Timers } from './time';
+import type { Transport, WriteRequest } from './transport';
+
+/** How the driver reaches the data nodes for streaming. Each call rejects when the node fails. */
+export interface StreamPeers {
+  /** The entries (tombstones included) a node holds in some hash ranges (`GET /internal/entries?ranges=`). */
+  rangeEntries(nodeId: string, ranges: readonly HashRange[]): AsyncIterable<ListedEntry>;
+  /** The indexes of the ranges of `change` a node has received in full (`GET /internal/stream`). */
+  streamedRanges(nodeId: string, change: string): Promise<readonly number[]>;
+  /** Records on a node that it received range `index` of `change` in full (`POST /internal/stream`). */
+  recordStreamed(nodeId: string, change: string, index: number): Promise<void>;
+}
+
+/** Progress of the change a driver works on, for `GET /cluster`, metrics and logs. */
+export interface ChangeProgress {
+  readonly change: string;
+  readonly epoch: number;
+  readonly phase: 'copy' | 'read-new';
+  /** (range, node gaining it) pairs copied, and in all. */
+  readonly rangesDone: number;
+  readonly rangesTotal: number;
+  /** Entries and bytes (keys and values, UTF-8) written to gaining nodes by this driver. */
+  readonly keysStreamed: number;
+  readonly bytesStreamed: number;
+}
+
+/** What a driver reports; each must be cheap and must not throw. */
+export interface ChangeDriverEvents {
+  /** A range was copied in full to a node gaining it. */
+  rangeStreamed?(task: StreamTask, target: string, keys: number, bytes: number): void;
+  /** A map of the change was chosen (the next phase, or the change's end). */
+  phaseCommitted?(map: ClusterMap): void;
+}
+
+/** Options of {@link ChangeDriver}. */
+export interface ChangeDriverOptions {
+  proposer: MapProposer;
+  peers: StreamPeers;
+  transport: Transport;
+  /** W: a range is read from at least N − W + 1 of its old owners (every write quorum meets them). */
+  writeQuorum: number;
+  /** Bytes per second written to gaining nodes, at most (`STREAM_BYTES_PER_S`). */
+  bytesPerS: number;
+  clock: Clock;
+  timers: Timers;
+  /** Deadline of one batch written to a gaining node, in ms. */
+  timeoutMs: number;
+  /** Entries per batch written to a gaining node (default 256). */
+  batchEntries?: number;
+  /**
+   * Whether the joining members count toward quorums (a probe saw them and marked them filled): the change moves to
+   * `read-new` only then, so that reads do not skip the nodes meant to serve them (default: always).
+   */
+  joinersCounted?: (ids: readonly string[]) => boolean;
+  /** Test-only weakening: moves through the phases without streaming, to prove that the tests notice. */
+  unsafeSkipStreaming?: boolean;
+  events?: ChangeDriverEvents;
+}
+
+/** Thrown when a range cannot be copied now (too few old owners answer, or the gaining node fails); retried later. */
+export class StreamError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StreamError';
+  }
+}
+
+/**
+ * Drives a membership change to its end (docs/ARCHITECTURE.md, The cluster map and membership changes): in `copy`,
+ * streams every range that gains an owner from its old owners to the new ones (skipping ranges the gaining node has
+ * recorded as received, so a driver that takes over resumes), then proposes `read-new`, then the final map. Writes to
+ * gaining nodes are ordinary versioned writes, so copying a range twice, or while the cluster serves, is harmless.
+ */
+export class ChangeDriver {
+  private progressNow: ChangeProgress | undefined;
+  private nextWriteMs = 0;
+
+  constructor(private readonly options: ChangeDriverOptions) {
+    if (!(options.bytesPerS > 0)) throw new TypeError(`bytesPerS must be positive, got ${options.bytesPerS}`);
+  }
+
+  /** The progress of the change being driven, if any. */
+  get progress(): ChangeProgress | undefined {
+    return this.progressNow;
+  }
+
+  /**
+   * Drives the change of `map` until a map without change is chosen, or until it must wait for the joining nodes to
+   * be counted; `adopt` is called with every map chosen or learned on the way (the caller switches its placement to it).
+   * @returns the map reached.
+   * @throws StreamError, NoMajorityError: the change stays where it is, and a later call resumes it.
+   */
+  async drive(map: ClusterMap, adopt: (map: ClusterMap) => void): Promise<ClusterMap> {
+    let current = map;
+    try {
+      while (current.transition !== null) {
+        if (current.transition.phase === 'copy') {
+          await this.stream(current);
+          // Not yet seen by a probe and counted: the next turn goes on from here.
+          if (this.options.joinersCounted?.(current.transition.add) === false) return current;
+        }
+        const outcome = await this.options.proposer.propose(current, nextPhase(current));
+        current = outcome.map;
+        adopt(current);
+        this.options.events?.phaseCommitted?.(current);
+      }
+      return current;
+    } finally {
+      this.progressNow = undefined;
+    }
+  }
+
+  /** Copies every range of the change that a gaining node has not recorded yet. */
+  private async stream(map: ClusterMap): Promise<void> {
+    const transition = map.transition;
+    if (transition === null || this.options.unsafeSkipStreaming === true) return;
+    const tasks = streamTasks(map);
+    const targets = new Set(tasks.flatMap((task) => task.targets));
+    const done = new Map<string, Set<number>>();
+    for (const target of targets) {
+      try {
+        done.set(target, new Set(await this.options.peers.streamedRanges(target, transition.id)));
+      } catch (error) {
+        throw new StreamError(`cannot read the streaming progress of ${target}`, { cause: error });
+      }
+    }
+    let rangesDone = 0;
+    let rangesTotal = 0;
+    for (const task of tasks) {
+      for (const target of task.targets) {
+        rangesTotal += 1;
+        if (done.get(target)?.has(task.index)) rangesDone += 1;
+      }
+    }
+    let keysStreamed = 0;
+    let bytesStreamed = 0;
+    const report = (): void => {
+      this.progressNow = { change: transition.id, epoch: map.epoch, phase: transition.phase, rangesDone, rangesTotal, keysStreamed, bytesStreamed };
+    };
+    report();
+    for (const task of tasks) {
+      for (const target of task.targets) {
+        if (done.get(target)?.has(task.index)) continue;
+        const copied = await this.copyRange(map, task, target, (keys, bytes) => {
+          keysStreamed += keys;
+          bytesStreamed += bytes;
+          report();
+        });
+        try {
+          await this.options.peers.recordStreamed(target, transition.id, task.index);
+        } catch (error) {
+          throw new StreamError(`${target} did not record range ${task.index}`, { cause: error });
+        }
+        rangesDone += 1;
+        report();
+        this.options.events?.rangeStreamed?.(task, target, copied.keys, copied.bytes);
+      }
+    }
+  }
+
+  /**
+   * Copies one range to one gaining node from every old owner that answers; at least N − W + 1 of them must be read to
+   * the end, so that every write acknowledged by a write quorum of the old owners is among what was copied.
+   */
+  private async copyRange(
+    map: ClusterMap,
+    task: StreamTask,
+    target: string,
+    onWritten: (keys: number, bytes: number) => void,
+  ): Promise<{ keys: number; bytes: number }> {
+    const needed = map.replicas - this.options.writeQuorum + 1;
+    let complete = 0;
+    let keys = 0;
+    let bytes = 0;
+    const failures: unknown[] = [];
+    for (const source of task.sources) {
+      if (source === target) continue;
+      try {
+        let batch: WriteRequest[] = [];
+        let batchBytes = 0;
+        const flush = async (): Promise<void> => {
+          if (batch.length === 0) return;
+          await this.throttle(batchBytes);
+          await this.writeBatch(target, batch);
+          keys += batch.length;
+          bytes += batchBytes;
+          onWritten(batch.length, batchBytes);
+          batch = [];
+          batchBytes = 0;
+        };
+        for await (const [key, version, value] of this.options.peers.rangeEntries(source, [task.range])) {
+          batch.push({ key, value, version });
+          batchBytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value)) + version.length;
+          if (batch.length >= (this.options.batchEntries ?? 256)) await flush();
+        }
+        await flush();
+        complete += 1;
+      } catch (error) {
+        // A write to the target that failed fails the range: the target must not be recorded as holding it.
+        if (error instanceof StreamError) throw error;
+        failures.push(error);
+      }
+    }
+    const sources = task.sources.filter((id) => id !== target).length;
+    if (complete < Math.min(needed, sources)) {
+      throw new StreamError(`range ${task.index}: ${complete} of its ${sources} old owners could be read, ${needed} are needed`, {
+        cause: failures[0],
+      });
+    }
+    return { keys, bytes };
+  }
+
+  private async writeBatch(target: string, batch: readonly WriteRequest[]): Promise<void> {
+    const { transport, timeoutMs } = this.options;
+    const replies = transport.writeMany
+      ? await transport.writeMany(target, batch, timeoutMs).catch((error: unknown) => batch.map(() => error as Error))
+      : await Promise.all(batch.map((request) => transport.write(target, request, timeoutMs).catch((error: unknown) => error as Error)));
+    const failed = replies.find((reply): reply is Error => reply instanceof Error);
+    if (failed !== undefined) throw new StreamError(`writing to ${target} failed: ${failed.message}`, { cause: failed });
+  }
+
+  /** Waits so that bytes written stay within `bytesPerS` on average. */
+  private async throttle(bytes: number): Promise<void> {
+    const now = this.options.clock.now();
+    const start = Math.max(now, this.nextWriteMs);
+    this.nextWriteMs = start + (bytes / this.options.bytesPerS) * 1000;
+    const waitMs = start - now;
+    if (waitMs >= 1) await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, waitMs));
+  }
+}
