@@ -76,6 +76,21 @@ export async function waitForSettled(url: string, token: string | undefined, tim
   throw new Error(`${url}/cluster: nodes not all up and counted within ${timeoutMs} ms (${last})`);
 }
 
+/** Makes (does not start) a data node of a test cluster, behind its own relay. */
+async function makeNode(dir: string, script: string, id: string, nodeEnv: Record<string, string> | undefined): Promise<TestNode> {
+  const port = await freePort();
+  const dataDir = path.join(dir, id);
+  const relay = new TcpRelay(port);
+  await relay.start();
+  const proc = new ManagedProcess({
+    name: id,
+    script,
+    logFile: path.join(dir, `${id}.log`),
+    env: { PORT: String(port), HOST: '127.0.0.1', NODE_ID: id, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...nodeEnv },
+  });
+  return { id, port, relay, process: proc, dataDir, url: `http://127.0.0.1:${port}` };
+}
+
 /** Resolves once `port` on 127.0.0.1 accepts a TCP connection; polls for at most `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -202,10 +217,33 @@ export class TestCluster {
   readonly proxies: TestProxy[];
   readonly dir: string;
 
-  private constructor(dir: string, nodes: TestNode[], proxies: TestProxy[]) {
+  private constructor(
+    dir: string,
+    nodes: TestNode[],
+    proxies: TestProxy[],
+    private readonly options: TestClusterOptions,
+  ) {
     this.dir = dir;
     this.nodes = nodes;
     this.proxies = proxies;
+  }
+
+  /**
+   * Starts one more data node (`node<n>`, with the cluster's node environment), outside the cluster's map: what a
+   * membership change then adds. Resolves once it is healthy.
+   */
+  async addNode(id = `node${this.nodes.length + 1}`): Promise<TestNode> {
+    if (this.nodes.some((node) => node.id === id)) throw new TypeError(`node ${id} exists`);
+    const node = await makeNode(this.dir, entryPoint('datanode'), id, this.options.nodeEnv);
+    this.nodes.push(node);
+    await this.startNode(node);
+    return node;
+  }
+
+  /** The URL the proxies reach a node at (its relay, unless the cluster runs without relays). */
+  nodeUrl(which: string | number): string {
+    const node = this.node(which);
+    return `http://127.0.0.1:${this.options.relays === false ? node.port : node.relay.port}`;
   }
 
   /** The first proxy's process. */
@@ -243,20 +281,7 @@ export class TestCluster {
     const datanodeScript = entryPoint('datanode');
     const proxyScript = entryPoint('proxy');
     const nodes: TestNode[] = [];
-    for (let i = 1; i <= (options.nodes ?? 3); i++) {
-      const id = `node${i}`;
-      const port = await freePort();
-      const dataDir = path.join(dir, id);
-      const relay = new TcpRelay(port);
-      await relay.start();
-      const proc = new ManagedProcess({
-        name: id,
-        script: datanodeScript,
-        logFile: path.join(dir, `${id}.log`),
-        env: { PORT: String(port), HOST: '127.0.0.1', NODE_ID: id, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.nodeEnv },
-      });
-      nodes.push({ id, port, relay, process: proc, dataDir, url: `http://127.0.0.1:${port}` });
-    }
+    for (let i = 1; i <= (options.nodes ?? 3); i++) nodes.push(await makeNode(dir, datanodeScript, `node${i}`, options.nodeEnv));
     const nodesEnv = nodes.map((node) => `${node.id}=http://127.0.0.1:${options.relays === false ? node.port : node.relay.port}`).join(',');
     const proxies: TestProxy[] = [];
     const count = options.proxies ?? 1;
@@ -284,7 +309,7 @@ export class TestCluster {
       });
       proxies.push(new TestProxy(name, proc, port, dataDir));
     }
-    const cluster = new TestCluster(dir, nodes, proxies);
+    const cluster = new TestCluster(dir, nodes, proxies, options);
     try {
       await Promise.all(nodes.map((node) => cluster.startNode(node)));
       await Promise.all(proxies.map((_, i) => cluster.startProxy({}, { ready: options.waitReady ?? true }, i)));
