@@ -45,6 +45,7 @@ describe('encodeReply', () => {
     ['set', reply.set([reply.simple('x')]), '*1\r\n+x\r\n', '~1\r\n+x\r\n'],
     ['double', reply.double(1.5), '$3\r\n1.5\r\n', ',1.5\r\n'],
     ['infinity', reply.double(-Infinity), '$4\r\n-inf\r\n', ',-inf\r\n'],
+    ['negative zero', reply.double(-0), '$2\r\n-0\r\n', ',-0\r\n'],
     ['boolean', reply.boolean(true), ':1\r\n', '#t\r\n'],
     ['verbatim', reply.verbatim('a:b'), '$3\r\na:b\r\n', '=7\r\ntxt:a:b\r\n'],
   ])('%s', (_name, value, resp2, resp3) => {
@@ -96,6 +97,7 @@ function expected2(r: Reply): Parsed {
     case 'map':
       return r.value.flatMap(([k, v]) => [expected2(k), expected2(v)]);
     case 'double':
+      if (Object.is(r.value, -0)) return '-0';
       return Number.isFinite(r.value) ? String(r.value) : r.value > 0 ? 'inf' : '-inf';
     case 'boolean':
       return r.value ? 1 : 0;

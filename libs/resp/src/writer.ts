@@ -89,10 +89,11 @@ function write(value: Reply, protocol: ProtocolVersion, parts: Buffer[]): void {
   }
 }
 
-/** A double as RESP3 writes it: `inf`, `-inf`, `nan`, or the shortest decimal form. */
+/** A double as RESP3 writes it: `inf`, `-inf`, `nan`, or the shortest decimal form (`-0` keeps its sign, as Redis writes it). */
 function formatDouble(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';
+  if (Object.is(n, -0)) return '-0';
   return String(n);
 }
