@@ -4,6 +4,7 @@ import path from 'node:path';
 import type http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { ReplicaService, type ReplicaStore } from '@kv/quorum';
+import { hashKey } from '@kv/ring';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
 import { openStore, PowerLossFileSystem, type FileHandle, type FileSystem, type OpenMode, type Store } from '@kv/wal';
 import { createApp } from './app';
@@ -205,6 +206,82 @@ describe('incarnation', () => {
     expect(lines).toContainEqual(['key-7', V2, null]);
     expect(lines).toContainEqual(['key-2999', V1, 'x'.repeat(40)]);
     expect((await fetch(`${base}/internal/entries`)).status).toBe(401);
+  });
+});
+
+describe('the cluster map, epochs and streaming', () => {
+  const members = ['node1', 'node2', 'node3'].map((id, i) => ({ id, url: `http://127.0.0.1:${7001 + i}`, state: 'active' }));
+  const map1 = { epoch: 1, members, vnodes: 8, replicas: 3, writeQuorum: 2, readQuorum: 2, transition: null };
+  const ballot = (round: number, proposer = 'p1') => ({ round, proposer });
+
+  test('a map is chosen by prepare and accept, stored by commit, and answered by GET /internal/map', async () => {
+    expect((await call('GET', '/internal/map')).body).toEqual({ map: null });
+    expect((await call('POST', '/internal/map/prepare', { epoch: 1, ballot: ballot(1) })).body).toEqual({ outcome: 'ok', accepted: null });
+    // A lower ballot is refused once a higher one was promised.
+    expect((await call('POST', '/internal/map/prepare', { epoch: 1, ballot: ballot(2, 'p2') })).body.outcome).toBe('ok');
+    expect((await call('POST', '/internal/map/accept', { ballot: ballot(1), map: map1 })).body).toEqual({ outcome: 'refused', promised: ballot(2, 'p2') });
+    expect((await call('POST', '/internal/map/accept', { ballot: ballot(2, 'p2'), map: map1 })).body).toEqual({ outcome: 'ok', accepted: null });
+    expect((await call('POST', '/internal/map/commit', { map: map1 })).body).toEqual({ epoch: 1 });
+    expect((await call('GET', '/internal/map')).body).toEqual({ map: map1 });
+    // A proposer for an epoch already decided learns the map instead.
+    expect((await call('POST', '/internal/map/prepare', { epoch: 1, ballot: ballot(9) })).body).toEqual({ outcome: 'committed', map: map1 });
+    // The map routes need the cluster token, and refuse what is not a map.
+    expect((await call('GET', '/internal/map', undefined, {})).status).toBe(401);
+    const bad = await call('POST', '/internal/map/commit', { map: { ...map1, replicas: 5 } });
+    expect([bad.status, bad.body.error.code, bad.body.error.message]).toEqual([400, 'KV_BAD_REQUEST', 'cluster map: fewer members than N=5']);
+  });
+
+  test('a request of an older epoch than the stored map is refused with 409 KV_STALE_EPOCH; a malformed epoch is a 400', async () => {
+    await call('POST', '/internal/map/commit', { map: { ...map1, epoch: 3 } });
+    const ops = { ops: [['s', 'a', 'one', V1]] };
+    const stale = await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-epoch': '2' });
+    expect([stale.status, stale.body.error.code, stale.body.error.message]).toEqual([
+      409,
+      'KV_STALE_EPOCH',
+      'node node1 has the cluster map of epoch 3, newer than 2',
+    ]);
+    expect((await call('GET', '/internal/kv/a', undefined, { ...auth, 'x-kv-epoch': '1' })).status).toBe(409);
+    expect((await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-epoch': '3' })).status).toBe(200);
+    expect((await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-epoch': '4' })).status).toBe(200);
+    expect((await call('POST', '/internal/batch', ops, auth)).status).toBe(200);
+    const bad = await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-epoch': 'three' });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'KV_BAD_REQUEST']);
+  });
+
+  test('streaming progress is recorded per change, many ranges at once, and only for the latest change', async () => {
+    expect((await call('GET', '/internal/stream?change=c2')).body).toEqual({ change: 'c2', ranges: [] });
+    expect((await call('POST', '/internal/stream', { change: 'c2', ranges: [0, 5, 7] })).body).toEqual({ change: 'c2', ranges: [0, 5, 7] });
+    expect((await call('POST', '/internal/stream', { change: 'c2', ranges: [5, 9] })).body).toEqual({ change: 'c2', ranges: [0, 5, 7, 9] });
+    expect((await call('GET', '/internal/stream?change=c2')).body.ranges).toEqual([0, 5, 7, 9]);
+    await call('POST', '/internal/stream', { change: 'c3', ranges: [1] });
+    expect((await call('GET', '/internal/stream?change=c2')).body.ranges).toEqual([]);
+    for (const body of [{ change: 'c3' }, { change: 'c3', ranges: [] }, { change: 'c3', ranges: [-1] }, { change: 'c3', ranges: [1.5] }, { ranges: [1] }]) {
+      const res = await call('POST', '/internal/stream', body);
+      expect([res.status, res.body.error.code]).toEqual([400, 'KV_BAD_REQUEST']);
+    }
+    const tooMany = await call('POST', '/internal/stream', { change: 'c3', ranges: Array.from({ length: 1025 }, (_, i) => i) });
+    expect(tooMany.body.error.message).toBe('ranges must be 1 to 1024 non-negative integers');
+    expect((await call('GET', '/internal/stream')).status).toBe(400);
+  });
+
+  test('GET /internal/entries?ranges= lists the entries whose keys hash into the ranges, tombstones included', async () => {
+    const keys = Array.from({ length: 500 }, (_, i) => `key-${i}`);
+    await call('POST', '/internal/batch', { ops: keys.map((key) => ['s', key, 'v', V1]) });
+    await call('POST', '/internal/batch', { ops: [['d', 'key-3', V2]] });
+    const half = 0x80000000;
+    const listed = async (ranges: string): Promise<string[]> => {
+      const res = await fetch(`${base}/internal/entries?ranges=${ranges}`, { headers: auth });
+      expect(res.status).toBe(200);
+      const text = (await res.text()).trim();
+      return text === '' ? [] : text.split('\n').map((line) => (JSON.parse(line) as [string])[0]);
+    };
+    const low = await listed(`0-${half}`);
+    const high = await listed(`${half}-0`);
+    expect(low.sort()).toEqual(keys.filter((key) => hashKey(key) > 0 && hashKey(key) <= half).sort());
+    expect([...low, ...high].sort()).toEqual([...keys].sort());
+    expect((await listed(`0-${half},${half}-0`)).sort()).toEqual([...keys].sort());
+    expect(await listed('5-5')).toHaveLength(500);
+    expect((await fetch(`${base}/internal/entries?ranges=1-x`, { headers: auth })).status).toBe(400);
   });
 });
 

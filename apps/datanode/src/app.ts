@@ -74,8 +74,10 @@ export interface DatanodeApp {
 
 /** Largest body of the map routes: a map of the most members, with room to spare. */
 const MAP_BODY_BYTES_MAX = 256 * 1024;
-/** Largest body of `POST /internal/stream`. */
-const STREAM_BODY_BYTES_MAX = 1024;
+/** Most range indexes one `POST /internal/stream` records. */
+const STREAM_RANGES_MAX = 1024;
+/** Largest body of `POST /internal/stream`: a change id and {@link STREAM_RANGES_MAX} indexes. */
+const STREAM_BODY_BYTES_MAX = 16 * 1024;
 /** Largest body of `POST /internal/filled`: an incarnation. */
 const FILLED_BODY_BYTES_MAX = 1024;
 /** Bytes of entry lines written at once by `GET /internal/entries`. */
@@ -230,12 +232,15 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     sendJson(res, 200, JSON.stringify(replica.streamProgress(change)));
   });
   app.post(InternalRoutes.stream, async (req: Request, res: Response) => {
-    const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; range: unknown }>;
+    const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; ranges: unknown }>;
     if (typeof body !== 'object' || body === null || typeof body.change !== 'string' || body.change.length === 0 || body.change.length > 64) {
-      throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "range": <index>}');
+      throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "ranges": [<index>, ...]}');
     }
-    if (typeof body.range !== 'number' || !Number.isSafeInteger(body.range) || body.range < 0) throw new KvError(ErrorCode.BadRequest, 'range must be a non-negative integer');
-    const progress: StreamProgress = await replica.recordStream(body.change, body.range);
+    const ranges = body.ranges;
+    if (!Array.isArray(ranges) || ranges.length === 0 || ranges.length > STREAM_RANGES_MAX || !ranges.every((range) => Number.isSafeInteger(range) && (range as number) >= 0)) {
+      throw new KvError(ErrorCode.BadRequest, `ranges must be 1 to ${STREAM_RANGES_MAX} non-negative integers`);
+    }
+    const progress: StreamProgress = await replica.recordStream(body.change, ranges as number[]);
     sendJson(res, 200, JSON.stringify(progress));
   });
 

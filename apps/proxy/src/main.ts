@@ -235,7 +235,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
         },
         rangeEntries: (nodeId, ranges) => client(nodeId).entries({ ranges, idleMs: Math.max(config.nodeTimeoutMs, REFILL_IDLE_MS_MIN) }),
         streamedRanges: async (nodeId, change) => (await client(nodeId).streamProgress(change, { timeoutMs: config.nodeTimeoutMs })).ranges,
-        recordStreamed: (nodeId, change, index) => client(nodeId).recordStream(change, index, { timeoutMs: config.nodeTimeoutMs }),
+        recordStreamed: (nodeId, change, indexes) => client(nodeId).recordStream(change, indexes, { timeoutMs: config.nodeTimeoutMs }),
       },
     },
     stable,
@@ -265,6 +265,10 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
         metrics.coordinatorEvents.refilled?.(nodeId, report, ms);
         logger.warn('node refilled: it counts toward quorums again', { node: nodeId, ...report, ms });
       },
+      hintsDiscarded: (nodeId, hints) => {
+        metrics.coordinatorEvents.hintsDiscarded?.(nodeId, hints);
+        logger.info('hints discarded: their node left the cluster map (its ranges were streamed to their new owners)', { node: nodeId, hints });
+      },
       refillFailed: (nodeId, error) => logger.warn('refill failed; will try again', { node: nodeId, err: error }),
       floorWriteFailed: (error) => logger.error('clock floor not written', { err: error }),
       nodeStateNotRecorded: (nodeId, error) => logger.error('could not record the state of a data node', { node: nodeId, err: error }),
@@ -284,9 +288,16 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
         });
       },
       changeStalled: (error) => logger.warn('membership change stalled; it resumes at the next turn', { err: error }),
-      rangeStreamed: (change, index, target, keys, bytes) => {
-        metrics.rangeStreamed(keys, bytes);
-        logger.info('range streamed', { change, range: index, node: target, keys, bytes });
+      rangesStreamed: (target, ranges, keys, bytes, progress) => {
+        metrics.rangesStreamed(ranges, keys, bytes);
+        logger.info('ranges streamed', {
+          change: progress.change,
+          node: target,
+          ranges,
+          keys,
+          bytes,
+          done: `${progress.rangesDone}/${progress.rangesTotal}`,
+        });
       },
       clockIdTaken: (error) => {
         // Another process serves with this clock id now: equal versions for different values must never be issued.

@@ -15,7 +15,7 @@ export class ProxyMetrics {
   /** Records the epoch of the cluster map in use. */
   readonly clusterEpoch: (epoch: number) => void;
   /** Records a range of a membership change copied to a node gaining it. */
-  readonly rangeStreamed: (keys: number, bytes: number) => void;
+  readonly rangesStreamed: (ranges: number, keys: number, bytes: number) => void;
   private health: NodeHealth | undefined;
 
   constructor(registry: Registry, hints: HintStore) {
@@ -40,6 +40,11 @@ export class ProxyMetrics {
     const hintsDelivered = new Counter({
       name: 'kv_hints_delivered_total',
       help: 'Hints delivered to replicas that came back',
+      registers: [registry],
+    });
+    const hintsDiscarded = new Counter({
+      name: 'kv_hints_discarded_total',
+      help: 'Hints discarded because their node left the cluster map',
       registers: [registry],
     });
     const versionRetries = new Counter({
@@ -98,8 +103,8 @@ export class ProxyMetrics {
     const streamedRanges = new Counter({ name: 'kv_stream_ranges_total', help: 'Ranges of membership changes copied to a node gaining them, by this proxy', registers: [registry] });
     const streamedKeys = new Counter({ name: 'kv_stream_keys_total', help: 'Entries streamed to nodes gaining ranges, by this proxy', registers: [registry] });
     const streamedBytes = new Counter({ name: 'kv_stream_bytes_total', help: 'Bytes of entries streamed to nodes gaining ranges, by this proxy', registers: [registry] });
-    this.rangeStreamed = (keys, bytes) => {
-      streamedRanges.inc();
+    this.rangesStreamed = (ranges, keys, bytes) => {
+      streamedRanges.inc(ranges);
       streamedKeys.inc(keys);
       streamedBytes.inc(bytes);
     };
@@ -121,6 +126,7 @@ export class ProxyMetrics {
       hinted: () => hintsRecorded.inc(),
       versionRetried: () => versionRetries.inc(),
       hintDelivered: () => hintsDelivered.inc(),
+      hintsDiscarded: (_nodeId, hints) => hintsDiscarded.inc(hints),
       stateChanged: (nodeId, state) => refilling.set({ node: nodeId }, state === 'refilling' ? 1 : 0),
       refilled: () => refills.inc(),
     };

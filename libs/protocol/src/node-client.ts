@@ -256,9 +256,9 @@ export class NodeClient {
     return { change, ranges: answer.ranges };
   }
 
-  /** Records on the node that it received range `range` of `change` in full (`POST /internal/stream`). */
-  async recordStream(change: string, range: number, options: RequestOptions = {}): Promise<void> {
-    await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.stream, body: JSON.stringify({ change, range }) });
+  /** Records on the node that it received ranges `ranges` of `change` in full (`POST /internal/stream`). */
+  async recordStream(change: string, ranges: readonly number[], options: RequestOptions = {}): Promise<void> {
+    await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.stream, body: JSON.stringify({ change, ranges }) });
   }
 
   /**

@@ -12,8 +12,8 @@ export interface StreamPeers {
   rangeEntries(nodeId: string, ranges: readonly HashRange[]): AsyncIterable<ListedEntry>;
   /** The indexes of the ranges of `change` a node has received in full (`GET /internal/stream`). */
   streamedRanges(nodeId: string, change: string): Promise<readonly number[]>;
-  /** Records on a node that it received range `index` of `change` in full (`POST /internal/stream`). */
-  recordStreamed(nodeId: string, change: string, index: number): Promise<void>;
+  /** Records on a node that it received ranges `indexes` of `change` in full (`POST /internal/stream`). */
+  recordStreamed(nodeId: string, change: string, indexes: readonly number[]): Promise<void>;
 }
 
 /** Progress of the change a driver works on, for `GET /cluster`, metrics and logs. */
@@ -31,8 +31,8 @@ export interface ChangeProgress {
 
 /** What a driver reports; each must be cheap and must not throw. */
 export interface ChangeDriverEvents {
-  /** A range was copied in full to a node gaining it. */
-  rangeStreamed?(task: StreamTask, target: string, keys: number, bytes: number): void;
+  /** Ranges were copied in full to a node gaining them (and recorded there), with the entries and bytes written. */
+  rangesStreamed?(target: string, indexes: readonly number[], keys: number, bytes: number, progress: ChangeProgress): void;
   /** A map of the change was chosen (the next phase, or the change's end). */
   phaseCommitted?(map: ClusterMap): void;
 }
@@ -52,6 +52,8 @@ export interface ChangeDriverOptions {
   timeoutMs: number;
   /** Entries per batch written to a gaining node (default 256). */
   batchEntries?: number;
+  /** Ranges copied to a gaining node by one request to each old owner, and recorded together (default 64). */
+  rangesPerRound?: number;
   /**
    * Whether the joining members count toward quorums (a probe saw them and marked them filled): the change moves to
    * `read-new` only then, so that reads do not skip the nodes meant to serve them (default: always).
@@ -61,6 +63,9 @@ export interface ChangeDriverOptions {
   unsafeSkipStreaming?: boolean;
   events?: ChangeDriverEvents;
 }
+
+/** Ranges copied per round by default: one request per old owner and one record on the gaining node for all of them. */
+const RANGES_PER_ROUND_DEFAULT = 64;
 
 /** Thrown when a range cannot be copied now (too few old owners answer, or the gaining node fails); retried later. */
 export class StreamError extends Error {
@@ -139,47 +144,56 @@ export class ChangeDriver {
     }
     let keysStreamed = 0;
     let bytesStreamed = 0;
-    const report = (): void => {
+    const report = (): ChangeProgress => {
       this.progressNow = { change: transition.id, epoch: map.epoch, phase: transition.phase, rangesDone, rangesTotal, keysStreamed, bytesStreamed };
+      return this.progressNow;
     };
     report();
-    for (const task of tasks) {
-      for (const target of task.targets) {
-        if (done.get(target)?.has(task.index)) continue;
-        const copied = await this.copyRange(map, task, target, (keys, bytes) => {
+    const perRound = this.options.rangesPerRound ?? RANGES_PER_ROUND_DEFAULT;
+    for (const target of targets) {
+      const pending = tasks.filter((task) => task.targets.includes(target) && !done.get(target)?.has(task.index));
+      for (let i = 0; i < pending.length; i += perRound) {
+        const round = await this.copyRanges(map, pending.slice(i, i + perRound), target, (keys, bytes) => {
           keysStreamed += keys;
           bytesStreamed += bytes;
           report();
         });
-        try {
-          await this.options.peers.recordStreamed(target, transition.id, task.index);
-        } catch (error) {
-          throw new StreamError(`${target} did not record range ${task.index}`, { cause: error });
+        const indexes = round.copied.map((task) => task.index);
+        if (indexes.length > 0) {
+          try {
+            await this.options.peers.recordStreamed(target, transition.id, indexes);
+          } catch (error) {
+            throw new StreamError(`${target} did not record ${indexes.length} ranges`, { cause: error });
+          }
+          rangesDone += indexes.length;
+          this.options.events?.rangesStreamed?.(target, indexes, round.keys, round.bytes, report());
         }
-        rangesDone += 1;
-        report();
-        this.options.events?.rangeStreamed?.(task, target, copied.keys, copied.bytes);
+        if (round.failure !== undefined) throw round.failure;
       }
     }
   }
 
   /**
-   * Copies one range to one gaining node from every old owner that answers; at least N − W + 1 of them must be read to
-   * the end, so that every write acknowledged by a write quorum of the old owners is among what was copied.
+   * Copies some ranges to one gaining node, asking each of their old owners once for all the ranges it holds. A range
+   * is copied when at least N − W + 1 of its old owners were read to the end, so that every write acknowledged by a
+   * write quorum of the old owners is among what was copied.
+   * @returns the ranges copied, the entries and bytes written, and why the others were not (if any was not).
+   * @throws StreamError when a write to the gaining node fails: then nothing of the round counts as copied.
    */
-  private async copyRange(
+  private async copyRanges(
     map: ClusterMap,
-    task: StreamTask,
+    tasks: readonly StreamTask[],
     target: string,
     onWritten: (keys: number, bytes: number) => void,
-  ): Promise<{ keys: number; bytes: number }> {
+  ): Promise<{ copied: StreamTask[]; keys: number; bytes: number; failure?: StreamError }> {
     const needed = map.replicas - this.options.writeQuorum + 1;
-    let complete = 0;
+    const complete = new Map<StreamTask, number>(tasks.map((task) => [task, 0]));
+    const sources = [...new Set(tasks.flatMap((task) => task.sources))].filter((id) => id !== target);
     let keys = 0;
     let bytes = 0;
-    const failures: unknown[] = [];
-    for (const source of task.sources) {
-      if (source === target) continue;
+    const failures = new Map<string, unknown>();
+    for (const source of sources) {
+      const held = tasks.filter((task) => task.sources.includes(source));
       try {
         let batch: WriteRequest[] = [];
         let batchBytes = 0;
@@ -193,26 +207,33 @@ export class ChangeDriver {
           batch = [];
           batchBytes = 0;
         };
-        for await (const [key, version, value] of this.options.peers.rangeEntries(source, [task.range])) {
+        const ranges = held.map((task) => task.range);
+        for await (const [key, version, value] of this.options.peers.rangeEntries(source, ranges)) {
           batch.push({ key, value, version });
           batchBytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value)) + version.length;
           if (batch.length >= (this.options.batchEntries ?? 256)) await flush();
         }
         await flush();
-        complete += 1;
+        for (const task of held) complete.set(task, (complete.get(task) ?? 0) + 1);
       } catch (error) {
-        // A write to the target that failed fails the range: the target must not be recorded as holding it.
+        // A write to the target that failed fails the round: the target must not be recorded as holding its ranges.
         if (error instanceof StreamError) throw error;
-        failures.push(error);
+        failures.set(source, error);
       }
     }
-    const sources = task.sources.filter((id) => id !== target).length;
-    if (complete < Math.min(needed, sources)) {
-      throw new StreamError(`range ${task.index}: ${complete} of its ${sources} old owners could be read, ${needed} are needed`, {
-        cause: failures[0],
-      });
+    const copied: StreamTask[] = [];
+    let failure: StreamError | undefined;
+    for (const task of tasks) {
+      const owners = task.sources.filter((id) => id !== target).length;
+      const read = complete.get(task) ?? 0;
+      if (read >= Math.min(needed, owners)) {
+        copied.push(task);
+      } else if (failure === undefined) {
+        const cause = task.sources.map((id) => failures.get(id)).find((error) => error !== undefined);
+        failure = new StreamError(`range ${task.index}: ${read} of its ${owners} old owners could be read, ${needed} are needed`, { cause });
+      }
     }
-    return { keys, bytes };
+    return { copied, keys, bytes, failure };
   }
 
   private async writeBatch(target: string, batch: readonly WriteRequest[]): Promise<void> {

@@ -45,6 +45,8 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   nodeStateNotRecorded?(nodeId: string, error: unknown): void;
   /** A hint was delivered to the replica that missed its write. */
   hintDelivered?(hint: Hint): void;
+  /** Hints for a node that left the cluster map were discarded (its ranges were streamed to their new owners). */
+  hintsDiscarded?(nodeId: string, hints: number): void;
   /** This coordinator joined the cluster's registry (and waited `waitedMs` for the others to learn of it). */
   joined?(others: readonly string[], waitedMs: number): void;
   /** A data node hears from another live coordinator with this clock id. */
@@ -55,8 +57,8 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   mapAdopted?(map: ClusterMap): void;
   /** Driving a membership change stopped short (it is resumed at the next turn). */
   changeStalled?(error: unknown): void;
-  /** A range of a membership change was copied to a node gaining it. */
-  rangeStreamed?(change: string, index: number, target: string, keys: number, bytes: number): void;
+  /** Ranges of a membership change were copied to a node gaining them, with the change's progress. */
+  rangesStreamed?(target: string, ranges: number, keys: number, bytes: number, progress: ChangeProgress): void;
   /**
    * Another running coordinator took this clock id while this one was away, and stayed: this one no longer serves
    * and should exit.
@@ -203,6 +205,7 @@ export class Coordinator {
       alone: assumeAlone ? () => true : () => this.presence.alone(),
       mayAcknowledge: assumeAlone ? () => true : () => this.presence.fresh(),
       admission: () => (this.presence.joined ? undefined : notJoined()),
+      staleEpoch: (nodeId, error) => this.noteRefusal(nodeId, error),
       timers: options.timers,
       events,
     });
@@ -257,6 +260,8 @@ export class Coordinator {
       timeoutMs,
       timers: options.timers,
       onDelivered: (hint) => events.hintDelivered?.(hint),
+      isMember: (nodeId) => this.keeper?.map?.members.some((member) => member.id === nodeId) ?? true,
+      onDiscarded: (nodeId, hints) => events.hintsDiscarded?.(nodeId, hints),
     });
     // Versions beyond the floor on disk wait for it (CoordinatorVersions.ready), so a failing disk stops writes, not
     // safety.
@@ -284,7 +289,7 @@ export class Coordinator {
         joinersCounted: (ids) =>
           ids.every((id) => this.membership.incarnationOf(id) !== undefined && this.membership.stateOf(id) === 'ready' && this.health.isCounted(id)),
         events: {
-          rangeStreamed: (task, target, keys, bytes) => events.rangeStreamed?.(keeper.map?.transition?.id ?? '', task.index, target, keys, bytes),
+          rangesStreamed: (target, indexes, keys, bytes, progress) => events.rangesStreamed?.(target, indexes.length, keys, bytes, progress),
         },
       });
       this.changeTask = new PeriodicTask(options.timers, options.healthIntervalMs ?? HEALTH_INTERVAL_MS_DEFAULT, async () => this.driveChange());

@@ -22,6 +22,13 @@ export interface HintReplayerOptions {
   timers?: Timers;
   /** Called after each delivered hint (metrics). */
   onDelivered?(hint: Hint): void;
+  /**
+   * Whether a node is in the cluster map (default: every node is). Hints for a node that left it are discarded: its
+   * ranges were streamed to their new owners from the others, and no write needs it any more.
+   */
+  isMember?(nodeId: string): boolean;
+  /** Hints for a node that left the cluster map were discarded. */
+  onDiscarded?(nodeId: string, hints: number): void;
 }
 
 /** Hints sent to one node at once: one batch of the batching transport. */
@@ -50,6 +57,8 @@ export class HintReplayer {
   private readonly intervalMs: number;
   private readonly timers: Timers;
   private readonly onDelivered: ((hint: Hint) => void) | undefined;
+  private readonly isMember: (nodeId: string) => boolean;
+  private readonly onDiscarded: ((nodeId: string, hints: number) => void) | undefined;
   private timer: unknown;
   private running: Promise<ReplayRound> | undefined;
   private stopped = true;
@@ -64,6 +73,8 @@ export class HintReplayer {
     this.intervalMs = options.intervalMs ?? HINT_REPLAY_INTERVAL_MS_DEFAULT;
     this.timers = options.timers ?? systemClock;
     this.onDelivered = options.onDelivered;
+    this.isMember = options.isMember ?? (() => true);
+    this.onDiscarded = options.onDiscarded;
     for (const [name, value] of [
       ['timeoutMs', this.timeoutMs],
       ['batchMax', this.batchMax],
@@ -111,9 +122,19 @@ export class HintReplayer {
 
   private async round(): Promise<ReplayRound> {
     const result: ReplayRound = { delivered: 0, failed: 0 };
+    for (const nodeId of this.hints.nodes().filter((id) => !this.isMember(id))) await this.discard(nodeId);
     const nodes = this.hints.nodes().filter((nodeId) => this.health?.isUp(nodeId) ?? true);
     await Promise.all(nodes.map((nodeId) => this.deliverTo(nodeId, result)));
     return result;
+  }
+
+  private async discard(nodeId: string): Promise<void> {
+    let discarded = 0;
+    for (let pending = this.hints.pending(nodeId, this.batchMax); pending.length > 0; pending = this.hints.pending(nodeId, this.batchMax)) {
+      await Promise.all(pending.map((hint) => this.hints.remove(hint)));
+      discarded += pending.length;
+    }
+    if (discarded > 0) this.onDiscarded?.(nodeId, discarded);
   }
 
   private async deliverTo(nodeId: string, result: ReplayRound): Promise<void> {

@@ -179,8 +179,8 @@ async function startProxy(cluster: InMemoryCluster, clock: VirtualClock, clockId
           ...peersOf(cluster, clock, Math.random),
           rangeEntries: (nodeId, ranges) => cluster.rangeEntries(nodeId, ranges),
           streamedRanges: async (nodeId, change) => (await cluster.streamProgress(nodeId, change)).ranges,
-          recordStreamed: async (nodeId, change, index) => {
-            await cluster.recordStream(nodeId, change, index);
+          recordStreamed: async (nodeId, change, indexes) => {
+            await cluster.recordStream(nodeId, change, indexes);
           },
         },
       },
@@ -253,6 +253,27 @@ describe('membership changes on the in-memory cluster', () => {
     await clock.advance(HEALTH_INTERVAL_MS * 3);
     expect(await unreadable(proxy, clock, acked)).toEqual([]);
     expect(proxy.log.filter((line) => line.startsWith('stalled'))).toEqual([]);
+  });
+
+  test('a proxy whose map is behind sends a refused request again under the newer map: writes and reads succeed', async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const first = await startProxy(cluster, clock, 'p1');
+    const second = await startProxy(cluster, clock, 'p2');
+    const acked = await writeKeys(second, clock, 'before-', 100);
+    cluster.addNode('d');
+    await clock.run(first.coordinator.changeMembership({ add: [{ id: 'd', url: 'http://d:1' }], remove: [] }, false));
+    // The nodes hold epoch 2 and refuse requests of epoch 1; the second proxy has not heard of it yet.
+    expect(second.coordinator.map?.epoch).toBe(1);
+    const during = await writeKeys(second, clock, 'during-', 100);
+    expect(during.size).toBe(100);
+    expect(second.coordinator.map?.epoch).toBeGreaterThanOrEqual(2);
+    for (const [key, value] of during) acked.set(key, value);
+    await waitForChange(first, clock, 4);
+    // The first proxy completed the change; reads through the second, still at an older epoch, are sent again too.
+    expect(second.coordinator.map?.epoch).toBeLessThan(4);
+    expect(await unreadable(second, clock, acked)).toEqual([]);
+    expect(second.coordinator.map?.epoch).toBe(4);
   });
 
   test('a change resumes after its driver died: the next proxy streams only the ranges not yet recorded', async () => {

@@ -164,11 +164,11 @@ export class ReplicaService {
     return this.stream !== null && this.stream.change === change ? { change, ranges: [...this.stream.ranges] } : { change, ranges: [] };
   }
 
-  /** Records durably that range `range` of `change` was received in full (only the latest change is kept). */
-  recordStream(change: string, range: number): Promise<StreamProgress> {
+  /** Records durably that ranges `ranges` of `change` were received in full (only the latest change is kept). */
+  recordStream(change: string, ranges: readonly number[]): Promise<StreamProgress> {
     const next = this.streamWrites.then(async () => {
       const current = this.streamProgress(change);
-      if (!current.ranges.includes(range)) current.ranges.push(range);
+      for (const range of ranges) if (!current.ranges.includes(range)) current.ranges.push(range);
       await this.options.persistStream(current);
       this.stream = current;
       return this.streamProgress(change);

@@ -376,6 +376,35 @@ describe('Replicator: hinted handoff', () => {
     expect(h.cluster.node('c').get(KEY)?.value).toBe('v');
   });
 
+  test('hints for a node that left the cluster map are discarded, not delivered; the others are kept', async () => {
+    const h = harness();
+    h.cluster.setFault('b', { down: true });
+    h.cluster.setFault('c', { down: true });
+    const keys = Array.from({ length: 300 }, (_, i) => `key-${i}`);
+    for (const key of keys) await h.clock.run(h.replicator.set(key, 'v', { w: 1 }));
+    await h.clock.runAll();
+    const forB = keys.filter((key) => h.ring.preferenceList(key, 3).includes('b')).length;
+    const forC = keys.filter((key) => h.ring.preferenceList(key, 3).includes('c')).length;
+    expect(h.hints.count).toBe(forB + forC);
+    const discarded: [string, number][] = [];
+    const replayer = new HintReplayer({
+      hints: h.hints,
+      transport: h.cluster.transport(),
+      timers: h.clock,
+      batchMax: 64,
+      isMember: (nodeId) => nodeId !== 'b',
+      onDiscarded: (nodeId, hints) => discarded.push([nodeId, hints]),
+    });
+    await expect(h.clock.run(replayer.replayOnce())).resolves.toEqual({ delivered: 0, failed: 64 });
+    expect(discarded).toEqual([['b', forB]]);
+    expect(h.hints.nodes()).toEqual(['c']);
+    expect(h.hints.count).toBe(forC);
+    h.cluster.heal();
+    for (let round = 0; round < 10 && h.hints.count > 0; round++) await h.clock.run(replayer.replayOnce());
+    expect(h.hints.count).toBe(0);
+    expect(keys.filter((key) => h.cluster.node('b').get(key) !== undefined)).toEqual([]);
+  });
+
   test('the replay loop runs on its interval until stopped', async () => {
     const h = harness();
     h.cluster.setFault('c', { down: true });

@@ -1,4 +1,4 @@
-import { compareVersions, NODE_TIMEOUT_MS_DEFAULT, type KvError } from '@kv/protocol';
+import { compareVersions, ErrorCode, isKvError, NODE_TIMEOUT_MS_DEFAULT, type KvError } from '@kv/protocol';
 import type { HintStore } from './hint-store';
 import { ringPlacement, type Placement, type PreferenceLists, type WriteSet } from './placement';
 import type { NodeHealth } from './node-health';
@@ -78,6 +78,8 @@ export interface ReplicatorOptions {
   mayAcknowledge?: () => boolean;
   /** Refuses reads and writes while this coordinator may not serve (it joins the cluster); default: never. */
   admission?: () => KvError | undefined;
+  /** A replica refused a request as of an older cluster map than its own: the caller fetches the newer one. */
+  staleEpoch?: (nodeId: string, error: KvError) => void;
   /** Delay of the repairs of `readRepair: 'background'`, in ms (default 1000). */
   backgroundRepairDelayMs?: number;
   /** Timers of the delayed background repairs (default: the process's). */
@@ -125,6 +127,11 @@ export const REPLICA_TIMEOUT_MS_DEFAULT = NODE_TIMEOUT_MS_DEFAULT;
  * phases. Enough for the hot keys of a workload; a forgotten key costs at most one more conflict.
  */
 export const CONFLICT_KEYS_MAX = 10_000;
+/**
+ * Times a request is sent again after a replica refused it as of an older cluster map (`KV_STALE_EPOCH`), once the
+ * newer map is in use: membership changes come one at a time, so one more map is usually all it takes.
+ */
+const STALE_EPOCH_RETRIES = 2;
 
 /**
  * The coordinator's logic: strict quorums over a key's preference list, read failover, blocking read repair and
@@ -140,6 +147,8 @@ export const CONFLICT_KEYS_MAX = 10_000;
  */
 export class Replicator {
   private currentPlacement!: Placement;
+  /** Requests waiting for a placement newer than an epoch (after a replica refused theirs as stale). */
+  private placementWaiters: { epoch: number; resolve: (newer: boolean) => void }[] = [];
   private readonly transport: Transport;
   private readonly versions: VersionSource;
   private readonly health: NodeHealth | undefined;
@@ -154,6 +163,7 @@ export class Replicator {
   private readonly alone: () => boolean;
   private readonly mayAcknowledge: () => boolean;
   private readonly admission: () => KvError | undefined;
+  private readonly onStaleEpoch: (nodeId: string, error: KvError) => void;
   private readonly conflicts = new Set<string>();
   private readonly timers: Timers;
   private readonly events: ReplicatorEvents;
@@ -187,6 +197,7 @@ export class Replicator {
     this.alone = options.alone ?? (() => true);
     this.mayAcknowledge = options.mayAcknowledge ?? (() => true);
     this.admission = options.admission ?? (() => undefined);
+    this.onStaleEpoch = options.staleEpoch ?? (() => undefined);
     this.timers = options.timers ?? systemClock;
   }
 
@@ -196,6 +207,27 @@ export class Replicator {
    */
   setPlacement(placement: Placement): void {
     this.currentPlacement = placement;
+    const waiting = this.placementWaiters;
+    this.placementWaiters = waiting.filter((waiter) => waiter.epoch >= placement.epoch);
+    for (const waiter of waiting) if (waiter.epoch < placement.epoch) waiter.resolve(true);
+  }
+
+  /**
+   * Resolves true once the placement is newer than `epoch` (at once if it is already), false if none comes within the
+   * node timeout: a replica refused a request of that epoch as stale, and the coordinator fetches the newer map.
+   */
+  private placementAfter(epoch: number): Promise<boolean> {
+    if (this.currentPlacement.epoch > epoch) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { epoch, resolve };
+      this.placementWaiters.push(waiter);
+      this.timers.setTimeout(() => {
+        const i = this.placementWaiters.indexOf(waiter);
+        if (i < 0) return;
+        this.placementWaiters.splice(i, 1);
+        resolve(false);
+      }, this.timeoutMs);
+    });
   }
 
   /** Where keys live now. */
@@ -244,16 +276,15 @@ export class Replicator {
   async write(key: string, value: string | null, options?: WriteOptions): Promise<WriteResult> {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
     this.admit();
-    const replicas = this.currentPlacement.writeSet(key);
     const requestId = options?.requestId;
-    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(replicas, key, value, w, requestId);
+    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(key, value, w, requestId);
     const request: WriteRequest = { key, value, version: this.versions.next() };
-    const { tally, complete } = await this.writeToReplicas(replicas, request, w, requestId);
+    const { tally, complete } = await this.writeToPlacement(request, w, requestId);
     const decision = this.decide(tally, false);
     if (decision === 'acknowledge') return { version: request.version, acks: tally.acks };
     if (decision === 'fail') throw this.writeFailed(tally);
     if (decision === 'lapsed') throw this.lapsedWrite(tally);
-    return this.afterConflict(tally, complete, replicas, key, value, w, requestId);
+    return this.afterConflict(tally, complete, key, value, w, requestId);
   }
 
   /**
@@ -332,7 +363,7 @@ export class Replicator {
         else if (decision === 'lapsed') settle(i, this.lapsedWrite(tally));
         else {
           const { key, value } = entries[i];
-          this.afterConflict(tally, everyReply[i].promise, replicasOf[i], key, value, w, options?.requestId).then(
+          this.afterConflict(tally, everyReply[i].promise, key, value, w, options?.requestId).then(
             (result) => settle(i, result),
             (error: unknown) => settle(i, asQuorumError(error, w)),
           );
@@ -389,8 +420,7 @@ export class Replicator {
   async read(key: string, options?: ReadOptions): Promise<ReplicaEntry | undefined> {
     const r = options?.r === undefined ? this.readQuorum : this.checkQuorum('r', options.r);
     this.admit();
-    const order = this.readOrder(this.currentPlacement.readSet(key));
-    const replies = await this.readFromReplicas(order, key, r, options?.requestId);
+    const { order, replies } = await this.readFromPlacement(key, r, options?.requestId);
 
     let newest: ReplicaEntry | undefined;
     for (const reply of replies) {
@@ -457,7 +487,6 @@ export class Replicator {
   private async afterConflict(
     tally: WriteTally,
     complete: Promise<void>,
-    replicas: WriteSet,
     key: string,
     value: string | null,
     w: number,
@@ -468,7 +497,7 @@ export class Replicator {
     await complete;
     if (tally.placedAnywhere === 0 && tally.failedAll === 0) {
       this.events.versionRetried?.(key);
-      return this.writeInTwoPhases(replicas, key, value, w, requestId);
+      return this.writeInTwoPhases(key, value, w, requestId);
     }
     this.events.quorumFailed?.('write', tally.placed, w);
     throw new QuorumError(
@@ -481,7 +510,6 @@ export class Replicator {
 
   /** A write in two phases: the newest version of the key from a read quorum first, then a version past it. */
   private async writeInTwoPhases(
-    replicas: WriteSet,
     key: string,
     value: string | null,
     w: number,
@@ -491,7 +519,7 @@ export class Replicator {
     if (newest !== undefined && !this.versions.observe(newest)) throw this.aheadOfClock(newest, w);
     const request: WriteRequest = { key, value, version: this.versions.next() };
     if (newest !== undefined && compareVersions(request.version, newest) <= 0) throw this.aheadOfClock(newest, w);
-    const { tally } = await this.writeToReplicas(replicas, request, w, requestId);
+    const { tally } = await this.writeToPlacement(request, w, requestId);
     const decision = this.decide(tally, true);
     if (decision === 'fail') throw this.writeFailed(tally);
     if (decision === 'lapsed') throw this.lapsedWrite(tally);
@@ -512,7 +540,7 @@ export class Replicator {
 
   /** The newest version (tombstones included) a read quorum of the key's counted replicas holds. */
   private async newestVersion(key: string, requestId: string | undefined): Promise<string | undefined> {
-    const replies = await this.readFromReplicas(this.readOrder(this.currentPlacement.readSet(key)), key, this.readQuorum, requestId);
+    const { replies } = await this.readFromPlacement(key, this.readQuorum, requestId);
     let newest: string | undefined;
     for (const reply of replies) {
       if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest) > 0)) newest = reply.entry.version;
@@ -578,12 +606,13 @@ export class Replicator {
     request: WriteRequest,
     w: number,
     requestId: string | undefined,
-  ): Promise<{ tally: WriteTally; complete: Promise<void> }> {
+  ): Promise<{ tally: WriteTally; complete: Promise<void>; staleEpoch: boolean }> {
     const replicas = writeSet.targets;
     const tally = new WriteTally(replicas, this.countedPredicate(), request.version, w, writeSet.groups);
     const everyReply = deferred();
+    let staleEpoch = false;
     return new Promise((resolve) => {
-      const settle = (): void => resolve({ tally, complete: everyReply.promise });
+      const settle = (): void => resolve({ tally, complete: everyReply.promise, staleEpoch });
       if (tally.state === 'failed') settle();
       for (const nodeId of replicas) {
         this.transport.write(nodeId, request, this.timeoutMs, requestId).then(
@@ -592,7 +621,11 @@ export class Replicator {
             if (tally.ack(nodeId, reply.version) !== 'pending' && pending) settle();
             if (tally.complete) everyReply.resolve();
           },
-          () => {
+          (error: unknown) => {
+            if (isKvError(error, ErrorCode.StaleEpoch)) {
+              staleEpoch = true;
+              this.onStaleEpoch(nodeId, error);
+            }
             this.recordHint(nodeId, request);
             const pending = tally.state === 'pending';
             if (tally.fail(nodeId) !== 'pending' && pending) settle();
@@ -603,8 +636,55 @@ export class Replicator {
     });
   }
 
-  /** Reads from the first `r` replicas of `order`, moving on to the next one on each failure. */
-  private readFromReplicas(order: readonly string[], key: string, r: number, requestId: string | undefined): Promise<ReadReply[]> {
+  /**
+   * Writes to the replicas of `writeSet`; when the write fails and a replica refused it as of an older cluster map
+   * than its own (`KV_STALE_EPOCH`: it applied nothing), writes the same version again to the key's replicas in the
+   * newer map once the coordinator has it. Writing one version twice is harmless: replicas that hold it acknowledge.
+   */
+  private async writeToPlacement(
+    request: WriteRequest,
+    w: number,
+    requestId: string | undefined,
+  ): Promise<{ tally: WriteTally; complete: Promise<void> }> {
+    for (let attempt = 0; ; attempt++) {
+      const { epoch } = this.currentPlacement;
+      const sent = await this.writeToReplicas(this.currentPlacement.writeSet(request.key), request, w, requestId);
+      if (sent.tally.state !== 'failed' || !sent.staleEpoch || attempt >= STALE_EPOCH_RETRIES || !(await this.placementAfter(epoch))) {
+        return sent;
+      }
+    }
+  }
+
+  /**
+   * Reads `key` from `r` of its replicas (see {@link Replicator.readFromReplicas}); when that fails and a replica
+   * refused as of an older cluster map than its own, reads again from the key's replicas in the newer map once the
+   * coordinator has it.
+   * @returns the replies, and the order the replicas were asked in.
+   */
+  private async readFromPlacement(key: string, r: number, requestId: string | undefined): Promise<{ order: readonly string[]; replies: ReadReply[] }> {
+    for (let attempt = 0; ; attempt++) {
+      const { epoch } = this.currentPlacement;
+      const order = this.readOrder(this.currentPlacement.readSet(key));
+      const stale = { seen: false };
+      try {
+        return { order, replies: await this.readFromReplicas(order, key, r, requestId, stale) };
+      } catch (error) {
+        if (!stale.seen || attempt >= STALE_EPOCH_RETRIES || !(await this.placementAfter(epoch))) throw error;
+      }
+    }
+  }
+
+  /**
+   * Reads from the first `r` replicas of `order`, moving on to the next one on each failure; `stale.seen` tells
+   * whether a replica refused as of an older cluster map than its own.
+   */
+  private readFromReplicas(
+    order: readonly string[],
+    key: string,
+    r: number,
+    requestId: string | undefined,
+    stale?: { seen: boolean },
+  ): Promise<ReadReply[]> {
     const tally = new ReadTally(order, r);
     return new Promise((resolve, reject) => {
       const settle = (): void => {
@@ -622,7 +702,11 @@ export class Replicator {
               const pending = tally.state === 'pending';
               if (tally.reply(nodeId, entry).state !== 'pending' && pending) settle();
             },
-            () => {
+            (error: unknown) => {
+              if (isKvError(error, ErrorCode.StaleEpoch)) {
+                if (stale !== undefined) stale.seen = true;
+                this.onStaleEpoch(nodeId, error);
+              }
               const pending = tally.state === 'pending';
               const step = tally.fail(nodeId);
               if (step.state !== 'pending') {

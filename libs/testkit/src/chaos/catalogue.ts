@@ -30,6 +30,19 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
     nemeses: ['kill-node', 'pause-node', 'reset-link', 'kill-proxy', 'kill-all-proxies', 'pause-proxy', 'proxy-clock-skew', 'wipe-node'],
   },
   { name: 'set/proxies-2', workload: 'set', proxies: 2, nemeses: ['kill-node', 'kill-proxy', 'pause-proxy', 'proxy-clock-skew'] },
+  // Membership changes run in the background while other faults come; listed twice to come up as often as the rest.
+  {
+    name: 'register/membership',
+    workload: 'register',
+    proxies: 2,
+    nemeses: ['change-membership', 'change-membership', 'kill-node', 'pause-node', 'kill-proxy', 'pause-proxy'],
+  },
+  {
+    name: 'set/membership',
+    workload: 'set',
+    proxies: 2,
+    nemeses: ['change-membership', 'change-membership', 'kill-node', 'cut-link', 'kill-proxy', 'restart-proxy'],
+  },
   {
     name: 'register/everything',
     workload: 'register',
@@ -45,5 +58,7 @@ export const CI_SCENARIOS: readonly string[] = [
   'set/kill-and-partition',
   'register/proxies-2',
   'register/proxies-3',
+  'register/membership',
+  'set/membership',
   'register/everything',
 ];

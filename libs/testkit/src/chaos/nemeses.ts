@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestCluster } from '../cluster/test-cluster';
+import { request } from '../http/request';
 import type { Random } from './random';
 
 /**
@@ -30,6 +31,7 @@ export const NEMESIS_NAMES = [
   'pause-proxy',
   'restart-proxy',
   'proxy-clock-skew',
+  'change-membership',
 ] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
@@ -120,6 +122,68 @@ function proxyClockSkew(): Nemesis {
     },
     async heal() {
       // The clocks stay where they are.
+    },
+  };
+}
+
+/** Members a membership change never goes below: N, the replicas per key. */
+const MEMBERS_MIN = 3;
+/** Data nodes a chaos run starts at most (members, spares and removed ones together): a bound on processes. */
+const NODES_MAX = 8;
+
+interface ClusterAnswer {
+  epoch: number;
+  nodes: { id: string; member?: string }[];
+  change: unknown;
+}
+
+/**
+ * A membership change through a random proxy, left to run in the background while other faults come: with
+ * {@link MEMBERS_MIN} members it starts a new node and adds it, with more it removes a random member (which keeps
+ * running, outside the map). A change in progress, a refusal or an unreachable proxy is part of the run, not an error.
+ * Heal has nothing to undo: the change goes on.
+ */
+function changeMembership(): Nemesis {
+  return {
+    name: 'change-membership',
+    async start(cluster, random) {
+      const running = cluster.proxies.filter((p) => p.process.running);
+      if (running.length === 0) return 'membership change skipped: no proxy running';
+      const proxy = random.pick(running);
+      let current: ClusterAnswer;
+      try {
+        const res = await request(proxy.url, 'GET', '/cluster', undefined, {}, 5000);
+        if (res.status !== 200) return `membership change skipped: ${proxy.name} answered ${res.status} to GET /cluster`;
+        current = res.body as ClusterAnswer;
+      } catch (err) {
+        return `membership change skipped: ${proxy.name} unreachable (${(err as Error).message})`;
+      }
+      if (current.change !== null) return `membership change skipped: a change is in progress at epoch ${current.epoch}`;
+      const members = current.nodes.filter((node) => node.member !== undefined).map((node) => node.id);
+      let body: unknown;
+      let what: string;
+      if (members.length <= MEMBERS_MIN) {
+        if (cluster.nodes.length >= NODES_MAX) return 'membership change skipped: no more nodes to start';
+        const node = await cluster.addNode();
+        body = { add: [{ id: node.id, url: cluster.nodeUrl(node.id) }] };
+        what = `add ${node.id}`;
+      } else {
+        const leaving = random.pick(members);
+        body = { remove: [leaving] };
+        what = `remove ${leaving}`;
+      }
+      try {
+        const res = await request(proxy.url, 'POST', '/cluster/changes', body, {}, 10_000);
+        const answer = res.body as { epoch?: number; error?: { code?: string } };
+        return res.status === 202
+          ? `${what} through ${proxy.name} (epoch ${answer.epoch})`
+          : `${what} through ${proxy.name} refused: ${res.status} ${answer.error?.code ?? ''}`.trimEnd();
+      } catch (err) {
+        return `${what} through ${proxy.name}: no answer (${(err as Error).message})`;
+      }
+    },
+    async heal() {
+      // The change goes on in the background.
     },
   };
 }
@@ -261,12 +325,30 @@ export function nemesisByName(name: NemesisName): Nemesis {
       return restartProxy();
     case 'proxy-clock-skew':
       return proxyClockSkew();
+    case 'change-membership':
+      return changeMembership();
   }
 }
 
-/** Heals everything any nemesis may have done. */
+/** Time a healed proxy is given to be ready again (join, reach W nodes), in ms. */
+const READY_AFTER_HEAL_MS = 20_000;
+
+/** Heals everything any nemesis may have done, and waits until every proxy is ready (or the bound passes). */
 export async function healAll(cluster: TestCluster): Promise<void> {
   for (const node of cluster.nodes) node.relay.heal();
   await restartStopped(cluster);
   await restartStoppedProxies(cluster);
+  const deadline = Date.now() + READY_AFTER_HEAL_MS;
+  await Promise.all(
+    cluster.proxies.map(async (proxy) => {
+      while (Date.now() < deadline) {
+        const status = await request(proxy.url, 'GET', '/health/ready', undefined, {}, 2000).then(
+          (res) => res.status,
+          () => 0,
+        );
+        if (status === 200) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }),
+  );
 }

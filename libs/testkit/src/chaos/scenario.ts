@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NodeClient, encodeKey } from '@kv/protocol';
+import { HashRing } from '@kv/ring';
 import { checkConvergence, type ConvergenceCheckResult, type ReplicaState } from '../checker/check-convergence';
 import { checkRegister, type RegisterCheckResult } from '../checker/check-register';
 import { checkSet, type SetCheckResult } from '../checker/check-set';
@@ -41,6 +42,8 @@ export interface ScenarioOptions {
   writeQuorum?: number;
   proxyEnv?: Record<string, string>;
   nodeEnv?: Record<string, string>;
+  /** Time allowed for a membership change in progress at the end to complete, in ms (default 60 s). */
+  changeTimeoutMs?: number;
   /** Time allowed for replicas to converge once everything is healed, in ms. */
   convergenceTimeoutMs?: number;
   /** Receives one line per fault and phase. */
@@ -88,8 +91,43 @@ async function hintsDelivered(proxyUrl: string, timeoutMs: number): Promise<bool
   return false;
 }
 
-/** What every data node holds for each key, through the internal API. */
-async function replicaStates(cluster: TestCluster, keys: readonly string[], token: string | undefined) {
+interface ClusterAnswer {
+  epoch: number;
+  nodes: { id: string }[];
+  vnodes: number;
+  replicas: number;
+  change: unknown;
+}
+
+/**
+ * The cluster's map once no membership change runs (asked of the proxies in turn), or the last answer with its change
+ * still running at the deadline.
+ */
+async function settledMap(cluster: TestCluster, timeoutMs: number): Promise<ClusterAnswer | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ClusterAnswer | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await request(cluster.proxyUrls[attempt % cluster.proxyUrls.length], 'GET', '/cluster', undefined, {}, 2000);
+      if (res.status === 200) {
+        last = res.body as ClusterAnswer;
+        if (last.change === null) return last;
+      }
+    } catch {
+      // a proxy may be restarting
+    }
+    if (Date.now() >= deadline) return last;
+    await sleep(250);
+  }
+}
+
+/** What the replicas of each key hold (every data node, or the owners `ownersOf` names), through the internal API. */
+async function replicaStates(
+  cluster: TestCluster,
+  keys: readonly string[],
+  token: string | undefined,
+  ownersOf?: (key: string) => readonly string[],
+) {
   const states = new Map<string, Map<string, ReplicaState>>();
   for (const key of keys) states.set(key, new Map());
   await Promise.all(
@@ -100,6 +138,7 @@ async function replicaStates(cluster: TestCluster, keys: readonly string[], toke
           const chunk = keys.slice(i, i + 1000);
           const results = await client.batch(chunk.map((key) => ['g', key] as ['g', string]));
           results.forEach((result, j) => {
+            if (ownersOf !== undefined && !ownersOf(chunk[j]).includes(node.id)) return;
             const state: ReplicaState = Array.isArray(result) ? { version: result[0] as string, value: result[1] as string | null } : null;
             states.get(chunk[j])?.set(node.id, state);
           });
@@ -196,7 +235,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const delivered = (
       await Promise.all(cluster.proxyUrls.map((url) => hintsDelivered(url, options.convergenceTimeoutMs ?? 15_000)))
     ).every(Boolean);
-    if (!delivered) log('  hints still pending at the deadline');
+    log(delivered ? `  hints delivered (${((performance.now() - started) / 1000).toFixed(1)} s)` : '  hints still pending at the deadline');
 
     const result: ScenarioResult = {
       name: options.name,
@@ -237,12 +276,31 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       result.violations += result.register.violations.length;
     }
 
+    // Membership changes: the one in progress must complete (they resume after any fault), and the replicas of a
+    // key are then its owners in the final map; nodes that left keep what they held, and are not asked.
+    let ownersOf: ((key: string) => readonly string[]) | undefined;
+    if (options.nemeses.includes('change-membership')) {
+      const map = await settledMap(cluster, options.changeTimeoutMs ?? 60_000);
+      if (map === undefined || map.change !== null) {
+        result.violations += 1;
+        result.reports.push(`membership: the change in progress did not complete (${map === undefined ? 'no proxy answered' : `epoch ${map.epoch}`})`);
+      } else {
+        const ring = new HashRing(
+          map.nodes.map((node) => node.id),
+          { vnodes: map.vnodes },
+        );
+        ownersOf = (key) => ring.preferenceList(key, map.replicas);
+        result.reports.push(`membership: epoch ${map.epoch}, members ${map.nodes.map((node) => node.id).join(', ')}`);
+        log(`  membership settled at epoch ${map.epoch} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      }
+    }
+
     // Convergence: every replica of every key holds the same entry, within the bound.
     const deadline = Date.now() + (options.convergenceTimeoutMs ?? 15_000);
-    let convergence = checkConvergence(await replicaStates(cluster, keys, token));
+    let convergence = checkConvergence(await replicaStates(cluster, keys, token, ownersOf));
     while (!convergence.valid && Date.now() < deadline) {
       await sleep(500);
-      convergence = checkConvergence(await replicaStates(cluster, keys, token));
+      convergence = checkConvergence(await replicaStates(cluster, keys, token, ownersOf));
     }
     result.convergence = convergence;
     result.reports.push(formatReport(convergence));
