@@ -230,12 +230,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     stop.stopped = true;
     const history: Operation[] = register === undefined ? [] : await register;
     const setResult = set === undefined ? undefined : await set;
+    const workloadEnded = performance.now();
     await healAll(cluster);
-    log('  healed; waiting for hints');
+    log(`  healed in ${((performance.now() - workloadEnded) / 1000).toFixed(1)} s; waiting for hints`);
     const delivered = (
       await Promise.all(cluster.proxyUrls.map((url) => hintsDelivered(url, options.convergenceTimeoutMs ?? 15_000)))
     ).every(Boolean);
-    log(delivered ? `  hints delivered (${((performance.now() - started) / 1000).toFixed(1)} s)` : '  hints still pending at the deadline');
+    log(delivered ? `  hints delivered after ${((performance.now() - workloadEnded) / 1000).toFixed(1)} s` : '  hints still pending at the deadline');
 
     const result: ScenarioResult = {
       name: options.name,
@@ -291,7 +292,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         );
         ownersOf = (key) => ring.preferenceList(key, map.replicas);
         result.reports.push(`membership: epoch ${map.epoch}, members ${map.nodes.map((node) => node.id).join(', ')}`);
-        log(`  membership settled at epoch ${map.epoch} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        log(`  membership settled at epoch ${map.epoch} after ${((performance.now() - workloadEnded) / 1000).toFixed(1)} s`);
       }
     }
 
