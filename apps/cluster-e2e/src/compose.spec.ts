@@ -47,6 +47,28 @@ describe('docker-compose.yml and the Dockerfiles, read', () => {
     expect(client.compose.profiles).toEqual(['cli']);
   });
 
+  test('profile "proxies" adds proxy2 (own volume, 8010 and 6380); profile "node4" adds node4 outside NODES', () => {
+    const proxy2 = compose.service('proxy2');
+    expect({ app: proxy2.app, profiles: proxy2.compose.profiles }).toEqual({ app: 'proxy', profiles: ['proxies'] });
+    expect(proxy2.compose.ports).toEqual([
+      expect.objectContaining({ published: 8010, target: proxy2.containerPort }),
+      expect.objectContaining({ published: 6380, target: 6379 }),
+    ]);
+    expect(proxy2.containerEnv.NODES).toBe(compose.service('proxy').containerEnv.NODES);
+    const node4 = compose.service('node4');
+    expect({ app: node4.app, profiles: node4.compose.profiles, nodeId: node4.containerEnv.NODE_ID, port: node4.containerEnv.PORT }).toEqual({
+      app: 'datanode',
+      profiles: ['node4'],
+      nodeId: 'node4',
+      port: '8004',
+    });
+    expect(node4.compose.ports).toEqual([]);
+    for (const proxy of ['proxy', 'proxy2']) expect(compose.service(proxy).containerEnv.NODES).not.toMatch(/node4/);
+    const volumes = [proxy2, node4].map((service) => service.compose.volumes.find((mount) => mount.target === '/data')?.source);
+    expect(volumes).toEqual(['proxy2-data', 'node4-data']);
+    for (const volume of volumes) expect(compose.project.volumes.has(volume ?? '')).toBe(true);
+  });
+
   test('only the proxy is published, on port 8000 by default, and RESP on 6379', () => {
     const proxy = compose.service('proxy');
     expect(proxy.respContainerPort).toBe(6379);
