@@ -54,9 +54,15 @@ function parseAcceptorState(text: string, file: string): AcceptorState {
 }
 
 function parseStreamProgress(text: string, file: string): StreamProgress {
-  const raw = JSON.parse(text) as Partial<StreamProgress>;
-  if (typeof raw.change !== 'string' || !Array.isArray(raw.ranges) || !raw.ranges.every((range) => Number.isInteger(range) && range >= 0)) {
-    throw new Error(`${file} is malformed: expected {"change": string, "ranges": [integer]}`);
+  const advice = 'remove it: the ranges of the change in progress are then streamed to this node again';
+  let raw: Partial<StreamProgress>;
+  try {
+    raw = JSON.parse(text) as Partial<StreamProgress>;
+  } catch (error) {
+    throw new Error(`${file} is malformed (${(error as Error).message}); ${advice}`, { cause: error });
+  }
+  if (typeof raw !== 'object' || raw === null || typeof raw.change !== 'string' || !Array.isArray(raw.ranges) || !raw.ranges.every((range) => Number.isInteger(range) && range >= 0)) {
+    throw new Error(`${file} is malformed: expected {"change": string, "ranges": [integer]}; ${advice}`);
   }
   return { change: raw.change, ranges: raw.ranges };
 }

@@ -287,6 +287,11 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
           change: map.transition === null ? null : { id: map.transition.id, phase: map.transition.phase },
         });
       },
+      quorumsDiffer: (map, own) =>
+        logger.warn(
+          "the cluster map's N, W and R differ from this proxy's REPLICAS, WRITE_QUORUM and READ_QUORUM, which it counts quorums with: set them alike on every proxy",
+          { epoch: map.epoch, map: { replicas: map.replicas, writeQuorum: map.writeQuorum, readQuorum: map.readQuorum }, proxy: own },
+        ),
       changeStalled: (error) => logger.warn('membership change stalled; it resumes at the next turn', { err: error }),
       rangesStreamed: (target, ranges, keys, bytes, progress) => {
         metrics.rangesStreamed(ranges, keys, bytes);

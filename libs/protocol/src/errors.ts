@@ -50,12 +50,12 @@ export const ErrorCode = {
    */
   NotReady: 'KV_NOT_READY',
   /**
-   * Internal API only: the request's cluster map epoch is older than the data node's; the answer carries the node's
-   * map, and the coordinator redoes the operation under it.
+   * Internal API only: the request's cluster map epoch is older than the data node's, and the node did nothing; the
+   * coordinator fetches the node's map (`GET /internal/map`) and sends the operation again under it.
    */
   StaleEpoch: 'KV_STALE_EPOCH',
   /** A membership change is refused: it would leave fewer members than N, names an unknown or duplicate id, a node
-   * that does not answer or holds data, or nothing at all. */
+   * that does not answer (or answers with another id), or nothing at all. */
   ChangeRefused: 'KV_CHANGE_REFUSED',
   /** A membership change is refused because another one is in progress (or won the same epoch). */
   ChangeInProgress: 'KV_CHANGE_IN_PROGRESS',

@@ -176,7 +176,8 @@ export const COORDINATOR_HEADER = 'x-kv-coordinator';
 
 /**
  * Header of every internal request of a coordinator: the epoch of its cluster map. A data node with a newer map refuses
- * the request (`KV_STALE_EPOCH`, with its map); a node with an older one serves it and says so in its status.
+ * the request (`KV_STALE_EPOCH`: the coordinator then fetches that map); a node with an older one serves it and says so
+ * in its status.
  */
 export const EPOCH_HEADER = 'x-kv-epoch';
 

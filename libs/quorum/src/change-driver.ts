@@ -42,7 +42,10 @@ export interface ChangeDriverOptions {
   proposer: MapProposer;
   peers: StreamPeers;
   transport: Transport;
-  /** W: a range is read from at least N − W + 1 of its old owners (every write quorum meets them). */
+  /**
+   * This coordinator's W: a range is read from at least N − W + 1 of its old owners (every write quorum meets them),
+   * with the smaller of this W and the map's.
+   */
   writeQuorum: number;
   /** Bytes per second written to gaining nodes, at most (`STREAM_BYTES_PER_S`). */
   bytesPerS: number;
@@ -84,9 +87,21 @@ export class StreamError extends Error {
 export class ChangeDriver {
   private progressNow: ChangeProgress | undefined;
   private nextWriteMs = 0;
+  private stopped = false;
+  /** Ends the throttle's wait early (on stop). */
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: ChangeDriverOptions) {
     if (!(options.bytesPerS > 0)) throw new TypeError(`bytesPerS must be positive, got ${options.bytesPerS}`);
+  }
+
+  /**
+   * Makes the drive in progress stop at its next step (a round of ranges, a phase): what it copied and recorded stays,
+   * and the next driver resumes from there. Later drives stop at once.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
   }
 
   /** The progress of the change being driven, if any. */
@@ -104,11 +119,13 @@ export class ChangeDriver {
     let current = map;
     try {
       while (current.transition !== null) {
+        this.checkStopped();
         if (current.transition.phase === 'copy') {
           await this.stream(current);
           // Not yet seen by a probe and counted: the next turn goes on from here.
           if (this.options.joinersCounted?.(current.transition.add) === false) return current;
         }
+        this.checkStopped();
         const outcome = await this.options.proposer.propose(current, nextPhase(current));
         current = outcome.map;
         adopt(current);
@@ -153,6 +170,7 @@ export class ChangeDriver {
     for (const target of targets) {
       const pending = tasks.filter((task) => task.targets.includes(target) && !done.get(target)?.has(task.index));
       for (let i = 0; i < pending.length; i += perRound) {
+        this.checkStopped();
         const round = await this.copyRanges(map, pending.slice(i, i + perRound), target, (keys, bytes) => {
           keysStreamed += keys;
           bytesStreamed += bytes;
@@ -186,20 +204,26 @@ export class ChangeDriver {
     target: string,
     onWritten: (keys: number, bytes: number) => void,
   ): Promise<{ copied: StreamTask[]; keys: number; bytes: number; failure?: StreamError }> {
-    const needed = map.replicas - this.options.writeQuorum + 1;
+    // The smaller of the map's W and this coordinator's: the more old owners are read, the safer.
+    const needed = map.replicas - Math.min(map.writeQuorum, this.options.writeQuorum) + 1;
     const complete = new Map<StreamTask, number>(tasks.map((task) => [task, 0]));
     const sources = [...new Set(tasks.flatMap((task) => task.sources))].filter((id) => id !== target);
     let keys = 0;
     let bytes = 0;
     const failures = new Map<string, unknown>();
+    const satisfied = (task: StreamTask): boolean =>
+      (complete.get(task) ?? 0) >= Math.min(needed, task.sources.filter((id) => id !== target).length);
     for (const source of sources) {
-      const held = tasks.filter((task) => task.sources.includes(source));
+      // Each range is read from N − W + 1 of its old owners, not more: the others would only copy the same entries again.
+      const held = tasks.filter((task) => task.sources.includes(source) && !satisfied(task));
+      if (held.length === 0) continue;
       try {
         let batch: WriteRequest[] = [];
         let batchBytes = 0;
         const flush = async (): Promise<void> => {
           if (batch.length === 0) return;
           await this.throttle(batchBytes);
+          this.checkStopped();
           await this.writeBatch(target, batch);
           keys += batch.length;
           bytes += batchBytes;
@@ -226,7 +250,7 @@ export class ChangeDriver {
     for (const task of tasks) {
       const owners = task.sources.filter((id) => id !== target).length;
       const read = complete.get(task) ?? 0;
-      if (read >= Math.min(needed, owners)) {
+      if (satisfied(task)) {
         copied.push(task);
       } else if (failure === undefined) {
         const cause = task.sources.map((id) => failures.get(id)).find((error) => error !== undefined);
@@ -234,6 +258,10 @@ export class ChangeDriver {
       }
     }
     return { copied, keys, bytes, failure };
+  }
+
+  private checkStopped(): void {
+    if (this.stopped) throw new StreamError('the coordinator is stopping: the change resumes with the next driver');
   }
 
   private async writeBatch(target: string, batch: readonly WriteRequest[]): Promise<void> {
@@ -251,6 +279,17 @@ export class ChangeDriver {
     const start = Math.max(now, this.nextWriteMs);
     this.nextWriteMs = start + (bytes / this.options.bytesPerS) * 1000;
     const waitMs = start - now;
-    if (waitMs >= 1) await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, waitMs));
+    if (waitMs < 1 || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.options.timers.setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, waitMs);
+      this.wake = () => {
+        this.options.timers.clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
   }
 }

@@ -168,6 +168,25 @@ describe('FileStableStore', () => {
     expect(seen.has('old')).toBe(true);
   });
 
+  test("the first write makes the directory itself durable: its parent's entry is synced after it is made", async () => {
+    const fs = new PowerLossFileSystem({ seed: 3 });
+    const calls: string[] = [];
+    const recording = new Proxy(fs, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (name === 'mkdir' || name === 'syncDir') calls.push(`${String(name)} ${String(args[0])}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const store = new FileStableStore('/var/kv/cluster', recording);
+    await store.write('record', 'v1');
+    await store.write('record', 'v2');
+    expect(calls).toEqual(['mkdir /var/kv/cluster', 'syncDir /var/kv', 'syncDir /var/kv/cluster', 'syncDir /var/kv/cluster']);
+  });
+
   test('once a write resolved, a power cut keeps it', async () => {
     const fs = new PowerLossFileSystem({ seed: 7 });
     const store = new FileStableStore('/data', fs);

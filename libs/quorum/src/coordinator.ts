@@ -1,8 +1,8 @@
-import { ErrorCode, isKvError, KvError, type ClusterMap } from '@kv/protocol';
+import { ErrorCode, isKvError, KvError, NODE_TIMEOUT_MS_DEFAULT, type ClusterMap } from '@kv/protocol';
 import { ChangeDriver, type ChangeProgress, type StreamPeers } from './change-driver';
 import { planChange, startChange, type ChangePlan, type ChangeRequest } from './cluster-change';
 import { ClusterMapKeeper } from './cluster-map-keeper';
-import { MapProposer, type MapPeers } from './map-proposer';
+import { MapProposer, NoMajorityError, type MapPeers } from './map-proposer';
 import { mapPlacement } from './placement';
 import { ClockFloor } from './clock-floor';
 import { CoordinatorPresence, type DuplicateCoordinatorError, type Register } from './coordinator-presence';
@@ -55,6 +55,8 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   leaseLapsed?(): void;
   /** A newer cluster map is in use. */
   mapAdopted?(map: ClusterMap): void;
+  /** The cluster map's N, W or R differ from this coordinator's (which it goes on counting quorums with). */
+  quorumsDiffer?(map: ClusterMap, own: { replicas: number; writeQuorum: number; readQuorum: number }): void;
   /** Driving a membership change stopped short (it is resumed at the next turn). */
   changeStalled?(error: unknown): void;
   /** Ranges of a membership change were copied to a node gaining them, with the change's progress. */
@@ -96,7 +98,7 @@ export interface CoordinatorOptions {
   replicas?: number;
   writeQuorum?: number;
   readQuorum?: number;
-  /** Deadline of one request to a replica, in ms. */
+  /** Deadline of one request to a replica, in ms (default `NODE_TIMEOUT_MS_DEFAULT`, 1000). */
   timeoutMs?: number;
   /** How far ahead of the wall clock a version seen on a replica may be and still be followed, in ms. */
   versionDriftMsMax?: number;
@@ -175,7 +177,7 @@ export class Coordinator {
     versions: CoordinatorVersions,
   ) {
     const events = options.events ?? {};
-    const timeoutMs = options.timeoutMs;
+    const timeoutMs = options.timeoutMs ?? NODE_TIMEOUT_MS_DEFAULT;
     const monotonic = options.monotonic ?? options.clock;
     this.versions = versions;
     this.health = new NodeHealth(options.nodeIds, { now: () => options.clock.now() });
@@ -284,7 +286,7 @@ export class Coordinator {
         bytesPerS: mapOptions.streamBytesPerS,
         clock: monotonic,
         timers: options.timers,
-        timeoutMs: timeoutMs ?? 1000,
+        timeoutMs,
         unsafeSkipStreaming: options.unsafe?.skipStreaming,
         joinersCounted: (ids) =>
           ids.every((id) => this.membership.incarnationOf(id) !== undefined && this.membership.stateOf(id) === 'ready' && this.health.isCounted(id)),
@@ -349,7 +351,12 @@ export class Coordinator {
     try {
       outcome = await proposer.propose(map, proposed);
     } catch (error) {
-      throw new KvError(ErrorCode.Unavailable, (error as Error).message, { cause: error });
+      if (!(error instanceof NoMajorityError)) throw error;
+      // Some members may have accepted it: another proposer for this epoch could still complete it.
+      throw new KvError(ErrorCode.QuorumFailed, `${error.message}; the change may still take effect: look at GET /cluster before sending it again`, {
+        cause: error,
+        details: { acks: error.answered, required: Math.floor(error.acceptors / 2) + 1 },
+      });
     }
     keeper.adopt(outcome.map);
     if (outcome.outcome === 'lost') {
@@ -371,6 +378,10 @@ export class Coordinator {
     this.membership.setNodeIds(ids);
     this.replicator.setPlacement(mapPlacement(map));
     this.options.events?.mapAdopted?.(map);
+    const { replicator } = this;
+    if (map.replicas !== replicator.replicas || map.writeQuorum !== replicator.writeQuorum || map.readQuorum !== replicator.readQuorum) {
+      this.options.events?.quorumsDiffer?.(map, { replicas: replicator.replicas, writeQuorum: replicator.writeQuorum, readQuorum: replicator.readQuorum });
+    }
     for (const id of ids) if (this.membership.stateOf(id) === 'refilling') this.probeNow(id);
   }
 
@@ -467,6 +478,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.presence.stop();
     this.keeper?.stop();
+    this.driver?.stop();
     await this.changeTask?.stop();
     await this.driving;
     await this.prober.stop();

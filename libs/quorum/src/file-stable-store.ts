@@ -48,10 +48,14 @@ export class FileStableStore implements StableStore {
   async write(name: string, content: string): Promise<void> {
     const file = path.join(this.dir, checkRecordName(name));
     if (typeof content !== 'string') throw new TypeError('content must be a string');
-    this.ready ??= this.fs.mkdir(this.dir).catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
+    // The directory's own entry is made durable too: a power cut must not take away a directory whose records were synced.
+    this.ready ??= this.fs
+      .mkdir(this.dir)
+      .then(() => this.fs.syncDir(path.dirname(this.dir)))
+      .catch((error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      });
     await this.ready;
     const temp = file + TEMP_SUFFIX;
     const handle = await this.fs.open(temp, 'w');

@@ -138,7 +138,12 @@ interface Proxy {
   log: string[];
 }
 
-async function startProxy(cluster: InMemoryCluster, clock: VirtualClock, clockId: string, options: { skipStreaming?: boolean } = {}): Promise<Proxy> {
+async function startProxy(
+  cluster: InMemoryCluster,
+  clock: VirtualClock,
+  clockId: string,
+  options: { skipStreaming?: boolean; writeQuorum?: number; streamBytesPerS?: number } = {},
+): Promise<Proxy> {
   const claim = { clockId, incarnation: '0123456789abcdef', leaseMs: coordinatorLeaseMs(HEALTH_INTERVAL_MS) };
   const header = formatCoordinatorClaim(claim);
   const log: string[] = [];
@@ -162,9 +167,10 @@ async function startProxy(cluster: InMemoryCluster, clock: VirtualClock, clockId
       timeoutMs: 50,
       healthIntervalMs: HEALTH_INTERVAL_MS,
       unsafe: { skipStreaming: options.skipStreaming },
+      writeQuorum: options.writeQuorum,
       clusterMap: {
         seed: seedMap(),
-        streamBytesPerS: 1_000_000,
+        streamBytesPerS: options.streamBytesPerS ?? 1_000_000,
         membersChanged: (map) => {
           epoch = () => map.epoch;
           log.push(`epoch ${map.epoch}`);
@@ -186,6 +192,7 @@ async function startProxy(cluster: InMemoryCluster, clock: VirtualClock, clockId
       },
       events: {
         changeStalled: (error) => log.push(`stalled: ${(error as Error).message}`),
+        quorumsDiffer: (map, own) => log.push(`quorums differ: map W=${map.writeQuorum}, own W=${own.writeQuorum}`),
         refilled: (nodeId, report) => log.push(`refilled ${nodeId} ${report.copied}`),
       },
     }),
@@ -274,6 +281,46 @@ describe('membership changes on the in-memory cluster', () => {
     expect(second.coordinator.map?.epoch).toBeLessThan(4);
     expect(await unreadable(second, clock, acked)).toEqual([]);
     expect(second.coordinator.map?.epoch).toBe(4);
+  });
+
+  test('a change that no majority of the members answers fails with 503 KV_QUORUM_FAILED, and may still take effect', async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const proxy = await startProxy(cluster, clock, 'p1');
+    cluster.addNode('d');
+    cluster.setFault('b', { down: true });
+    cluster.setFault('c', { down: true });
+    const error = await clock.run(proxy.coordinator.changeMembership({ add: [{ id: 'd', url: 'http://d:1' }], remove: [] }, false).catch((e: unknown) => e));
+    expect(error).toMatchObject({ code: 'KV_QUORUM_FAILED', status: 503, details: { acks: 1, required: 2 } });
+    expect((error as Error).message).toMatch(/^no majority of the 3 members answered for the cluster map of epoch 2 \(1 did\); the change may still take effect/);
+  });
+
+  test("a proxy whose W differs from the map's says so when it takes the map", async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const first = await startProxy(cluster, clock, 'p1');
+    const second = await startProxy(cluster, clock, 'p2', { writeQuorum: 3 });
+    expect(first.log.filter((line) => line.startsWith('quorums differ'))).toEqual([]);
+    expect(second.log).toContain('quorums differ: map W=2, own W=3');
+  });
+
+  test('stopping the proxy that drives a change stops the streaming at once; the next proxy resumes it', async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    // About 12 KB to stream at 2 KB/s: six seconds of streaming.
+    const first = await startProxy(cluster, clock, 'p1', { streamBytesPerS: 2000 });
+    const acked = await writeKeys(first, clock, 'k-', 300);
+    cluster.addNode('d');
+    await clock.run(first.coordinator.changeMembership({ add: [{ id: 'd', url: 'http://d:1' }], remove: [] }, false));
+    await clock.advance(1000);
+    expect(first.coordinator.changeProgress?.phase).toBe('copy');
+    const stopping = clock.now();
+    await clock.run(first.coordinator.stop());
+    expect(clock.now() - stopping).toBeLessThan(1000);
+    expect(first.log).toContain('stalled: the coordinator is stopping: the change resumes with the next driver');
+    const second = await startProxy(cluster, clock, 'p2');
+    await waitForChange(second, clock, 4);
+    expect(await unreadable(second, clock, acked)).toEqual([]);
   });
 
   test('a change resumes after its driver died: the next proxy streams only the ranges not yet recorded', async () => {
