@@ -114,10 +114,12 @@ describe('kv (in-process, against a fake proxy)', () => {
       expect(run.stderr).toBe('kv: key "missing" not found\n');
     });
 
-    it('prints the cluster answer for status', async () => {
+    it('prints the cluster answer for status, with the proxy that gave it', async () => {
       const run = await runCli([...server, '--json', 'status']);
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual({
+        server: proxy.url,
+        servers: [{ url: proxy.url, status: 'up', answered: true }],
         nodes: [
           { id: 'node1', url: 'http://127.0.0.1:8001', status: 'up' },
           { id: 'node2', url: 'http://127.0.0.1:8002', status: 'up' },

@@ -21,7 +21,7 @@ const HELP_WIDTH_MAX = 100;
 const DESCRIPTION = 'The command-line client of kv, a distributed key-value store.';
 
 const EPILOG = `Environment:
-  KV_SERVER  the default of --server
+  KV_SERVER  the default of --server: one URL, or several separated by commas
   KV_TOKEN   the default of --token
 
 Exit codes:
@@ -29,6 +29,10 @@ Exit codes:
   1  key not found
   2  usage error (unknown command or option, missing argument, bad value, invalid key or input)
   3  server error, quorum failure, or server unreachable (the message names the server and the reason)
+
+Several proxies: --server http://a:8000,http://b:8000. A request goes to the next
+proxy when one cannot be reached; a write is resent only when it never reached the
+proxy, and a failed write that may have been applied says "the outcome is unknown".
 
 The one-dash forms of the Go client work too: kv -server http://localhost:8000 get mykey`;
 
@@ -84,7 +88,7 @@ function buildParser(
 ): Argv<GlobalArgs> {
   let y = addGlobalOptions(createYargs(), io.env)
     .scriptName('kv')
-    .usage(`$0 [--server URL] [--token T] [--json] [--timeout MS] <command>\n\n${DESCRIPTION}`)
+    .usage(`$0 [--server URL[,URL...]] [--token T] [--json] [--timeout MS] <command>\n\n${DESCRIPTION}`)
     .parserConfiguration({
       // Keys and values are text: "007" and "1e3" must stay as typed.
       'parse-positional-numbers': false,

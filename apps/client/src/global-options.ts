@@ -11,7 +11,7 @@ export const TIMEOUT_MS_MAX = 3_600_000;
 
 /** The options every command accepts: `kv [--server URL] [--token T] [--json] [--timeout MS] <command>`. */
 export interface GlobalArgs {
-  /** The proxy's URL. */
+  /** The proxy's URL, or several proxies' URLs separated by commas (the client fails over between them). */
   server: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token: string | undefined;
@@ -29,7 +29,7 @@ export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | 
   return y
     .option('server', {
       type: 'string',
-      describe: "the proxy's URL",
+      describe: "the proxy's URL, or a comma-separated list of proxies to fail over between",
       default: nonEmpty(env.KV_SERVER) ?? SERVER_URL_DEFAULT,
       defaultDescription: `$KV_SERVER, else ${SERVER_URL_DEFAULT}`,
       requiresArg: true,
@@ -58,9 +58,11 @@ export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | 
 }
 
 /**
- * A client of the proxy named by the global options; the caller closes it.
- * @param maxSockets most concurrent connections (1 for a single request).
- * @throws UsageError when `--server` is not an http(s) URL or `--token` is not a usable token.
+ * A client of the proxies named by the global options (`--server`: one URL or a comma-separated list, failed over in
+ * that order); the caller closes it.
+ * @param maxSockets most concurrent connections per proxy (1 for a single request).
+ * @throws UsageError when `--server` names something that is not an http(s) URL, no proxy, too many, or one twice, or
+ * when `--token` is not a usable token.
  */
 export function createClient(args: GlobalArgs, maxSockets = 1): KvClient {
   try {

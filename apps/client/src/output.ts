@@ -1,4 +1,4 @@
-import { ErrorCode, errorBody, isKvError } from '@kv/protocol';
+import { ErrorCode, errorBody, isKvError, isOutcomeUnknown, proxyErrorsOf } from '@kv/protocol';
 import type { KvError } from '@kv/protocol';
 import type { CliIo } from './io';
 
@@ -7,7 +7,10 @@ export const MESSAGE_PREFIX = 'kv: ';
 
 /** What the failed request did, which decides how its failure is described. */
 export interface FailureContext {
-  /** The server the request went to, named in the message. */
+  /**
+   * The server the request went to, named in the message; a client's error that names the proxy it came from (see
+   * `proxyErrorsOf`) names that one instead.
+   */
   server: string;
   /**
    * True for a write (`set`, `del`, a batch with writes): a quorum failure or a server bug then leaves the outcome unknown.
@@ -66,21 +69,29 @@ export class Output {
   }
 }
 
+/** Added, once, to the description of a write that may have been carried out. */
+export const OUTCOME_UNKNOWN_NOTE = '; the outcome is unknown';
+
 /**
  * The one-line description of a failed request, without the `kv: ` prefix:
  * - `cannot reach http://localhost:8000: connect ECONNREFUSED 127.0.0.1:8000` (`KV_UNAVAILABLE`: its message already
- *   names the server);
+ *   names the server, or with several proxies each of them);
  * - `http://localhost:8000: KV_QUORUM_FAILED: write quorum not reached: 1 of 2 replicas acknowledged; the outcome is
- *   unknown` (a server's error answer: server, code, message, and for a write that may have happened, that warning).
+ *   unknown` (a server's error answer: the server that gave it, code, message);
+ * - for a write that may have been carried out (`isOutcomeUnknown`, or a write's quorum failure or server bug) the
+ *   description ends with {@link OUTCOME_UNKNOWN_NOTE}: `http://localhost:8000 did not answer within 5000 ms; the outcome
+ *   is unknown`.
  */
 export function describeFailure(err: unknown, context: FailureContext): string {
   if (!isKvError(err)) return `${context.server}: ${err instanceof Error ? err.message : String(err)}`;
-  if (err.code === ErrorCode.Unavailable) return err.message;
-  const unknownOutcome = context.write === true && isUnknownOutcome(err);
-  return `${context.server}: ${err.code}: ${err.message}${unknownOutcome ? '; the outcome is unknown' : ''}`;
+  const note = isOutcomeUnknown(err) || (context.write === true && isUndecidedWrite(err)) ? OUTCOME_UNKNOWN_NOTE : '';
+  if (err.code === ErrorCode.Unavailable) return `${err.message}${note}`;
+  const server = proxyErrorsOf(err).find((attempt) => attempt.error === err)?.url ?? context.server;
+  return `${server}: ${err.code}: ${err.message}${note}`;
 }
 
-// docs/errors.md: after a quorum failure or a server bug a write may still have reached some replicas.
-function isUnknownOutcome(err: KvError): boolean {
+// docs/errors.md: after a quorum failure or a server bug a write may still have reached some replicas. The client marks
+// these itself; this covers errors that did not come through it.
+function isUndecidedWrite(err: KvError): boolean {
   return err.code === ErrorCode.QuorumFailed || err.code === ErrorCode.Internal;
 }

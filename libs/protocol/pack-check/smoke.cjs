@@ -16,7 +16,9 @@ const {
   errorBody,
   errorResponse,
   isKvError,
+  isOutcomeUnknown,
   parsePublicBatch,
+  proxyErrorsOf,
   statusOf,
   validateKey,
 } = require('@kv/protocol');
@@ -69,6 +71,35 @@ assert.deepEqual(errorResponse(new Error('secret')).body, { error: { code: 'KV_I
     client.close();
     node.close();
   }
+
+  // Several proxies: a write whose connection was refused goes to the next one.
+  const proxy = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ key: 'k', version: '0192f1a2b3c4-0000-proxy', acks: 2 }));
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const up = `http://127.0.0.1:${proxy.address().port}`;
+  const failover = new KvClient({ baseUrl: `http://127.0.0.1:${port},${up}`, timeoutMs: 2000 });
+  try {
+    assert.deepEqual(failover.urls, [`http://127.0.0.1:${port}`, up]);
+    assert.equal((await failover.set('k', 'v')).acks, 2);
+    assert.equal(failover.url, up);
+    const closed = new Promise((resolve) => proxy.close(resolve));
+    proxy.closeAllConnections();
+    await closed;
+    await assert.rejects(failover.get('k'), (err) => {
+      assert.equal(err.code, 'KV_UNAVAILABLE');
+      assert.equal(isOutcomeUnknown(err), false);
+      assert.equal(proxyErrorsOf(err).length, 2);
+      return true;
+    });
+  } finally {
+    failover.close();
+  }
+  assert.throws(() => new KvClient({ baseUrl: [up, up] }), TypeError);
   console.log(`smoke.cjs ok: versions ${versions[0]} .. ${versions[versions.length - 1]}`);
 })().catch((err) => {
   console.error(err);

@@ -10,7 +10,9 @@ import {
   encodeVersion,
   errorResponse,
   isInvalidOp,
+  isOutcomeUnknown,
   parsePublicBatch,
+  proxyErrorsOf,
 } from '@kv/protocol';
 import type {
   BatchResponse,
@@ -20,8 +22,11 @@ import type {
   InternalOp,
   InternalOpResult,
   ParsedBatchOp,
+  ProxyError,
+  ProxyProbe,
   PutResponse,
   QuorumDetails,
+  ReadyResponse,
   VersionParts,
 } from '@kv/protocol';
 
@@ -35,6 +40,15 @@ const get: Promise<GetResponse> = client.get('k', { r: 2 });
 const put: Promise<PutResponse> = client.set('k', 'v', { w: 2, requestId: 'r1' });
 const batch: Promise<BatchResponse> = client.batch([{ op: 'set', key: 'k', value: 'v' }, { op: 'del', key: 'k' }]);
 const cluster: Promise<ClusterResponse> = client.cluster();
+
+const proxies = new KvClient({ baseUrl: ['http://a:8000', 'http://b:8000'] });
+const urls: readonly string[] = proxies.urls;
+const current: string = proxies.url;
+const ready: Promise<ReadyResponse> = proxies.ready();
+const probes: Promise<ProxyProbe[]> = proxies.probeServers({ timeoutMs: 100 });
+void probes.then((list) => list.map((p) => (p.answered ? p.health.status : p.error.code)));
+const unknownOutcome: boolean = isOutcomeUnknown(new Error('x'));
+const perProxy: readonly ProxyError[] = proxyErrorsOf(undefined);
 
 const node = new NodeClient({ baseUrl: 'http://127.0.0.1:8001', maxSockets: 4 });
 const op: InternalOp = ['s', 'k', 'v', version];
@@ -64,7 +78,10 @@ client.batch([{ op: 'put', key: 'k' }]);
 const short: InternalOp = ['s', 'k', 'v'];
 // @ts-expect-error codes are the registry's
 const wrongCode: ErrorCode = 'KV_NOPE';
+// @ts-expect-error a list of proxies is strings
+new KvClient({ baseUrl: [8000] });
 // @ts-expect-error a clock needs an id
 new HybridClock({ clock: { now: () => 0 } });
 
 export const checked = [again, get, put, batch, cluster, results, details, code, body, short, wrongCode];
+export const checkedFailover = [urls, current, ready, unknownOutcome, perProxy];

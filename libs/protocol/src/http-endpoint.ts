@@ -4,7 +4,7 @@ import * as https from 'node:https';
 import { kvErrorFromBody } from './error-body';
 import { ErrorCode } from './errors';
 import { REQUEST_ID_HEADER } from './internal-messages';
-import { createKeepAliveAgent } from './keep-alive-agent';
+import { createKeepAliveAgent, hasConnected } from './keep-alive-agent';
 import { KvError } from './kv-error';
 import { RequestOptions } from './request-options';
 
@@ -31,6 +31,35 @@ export interface EndpointRequest extends RequestOptions {
 export interface EndpointReply {
   status: number;
   body: unknown;
+}
+
+/**
+ * Why a request got no answer it could use (see {@link transportFailureOf}): `unreachable` (refused, reset, DNS failure,
+ * host or network unreachable), `timeout` (no answer within the deadline), `cancelled` (the caller's signal), `closed`
+ * (the client was closed), `too-large` (an answer over `responseBytesMax`).
+ */
+export type TransportFailureReason = 'unreachable' | 'timeout' | 'cancelled' | 'closed' | 'too-large';
+
+/** What is known of a request that failed without an answer. */
+export interface TransportFailure {
+  readonly reason: TransportFailureReason;
+  /**
+   * False only when the request provably never reached the server: it was still waiting for a pooled socket, or its
+   * socket never connected (see `hasConnected`). True whenever that cannot be shown, whatever the error code.
+   */
+  readonly mayHaveReachedServer: boolean;
+}
+
+// The errors of send(), by the error thrown: a timeout or a reset carries the same code before and after the request
+// was written, so what happened on the socket is recorded beside the error instead of being guessed from its code.
+const transportFailures = new WeakMap<KvError, TransportFailure>();
+
+/**
+ * What is known of a failed request whose error came from {@link HttpEndpoint.send} (or `stream`) without an answer;
+ * `undefined` for any other error, an error answer included.
+ */
+export function transportFailureOf(err: unknown): TransportFailure | undefined {
+  return err instanceof KvError ? transportFailures.get(err) : undefined;
 }
 
 const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
@@ -110,10 +139,11 @@ export class HttpEndpoint {
    * Sends a request; resolves with the response of any status.
    * @throws KvError `KV_UNAVAILABLE` when the server cannot be reached, does not answer within the deadline, the request
    * is cancelled or the client is closed; `KV_TOO_LARGE` when the answer is over `responseBytesMax`. The axios error is
-   * the `cause`. TypeError for an invalid `requestId` or `timeoutMs`.
+   * the `cause`; whether the request may have reached the server is kept for {@link transportFailureOf}. TypeError for an
+   * invalid `requestId` or `timeoutMs`.
    */
   async send(request: EndpointRequest): Promise<EndpointReply> {
-    if (this.closed) throw new KvError(ErrorCode.Unavailable, `the client of ${this.url} is closed`);
+    if (this.closed) throw this.closedError();
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     if (request.timeoutMs !== undefined) assertPositive(request.timeoutMs, 'timeoutMs');
     const headers: Record<string, string> = {};
@@ -151,7 +181,15 @@ export class HttpEndpoint {
    * when a 2xx answer is not a JSON object; the errors of {@link send}.
    */
   async call(request: EndpointRequest): Promise<object> {
-    const reply = await this.send(request);
+    return this.bodyOf(await this.send(request));
+  }
+
+  /**
+   * The parsed body of a 2xx reply of this endpoint.
+   * @throws KvError carrying the server's code, message, status and quorum details for a non-2xx reply; `KV_INTERNAL`
+   * when a 2xx reply is not a JSON object.
+   */
+  bodyOf(reply: EndpointReply): object {
     if (reply.status >= 200 && reply.status < 300) {
       const body = reply.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -173,7 +211,7 @@ export class HttpEndpoint {
    * @throws KvError for a non-2xx answer (its body parsed for the code), or as {@link send}.
    */
   async stream(path: string, idleMs: number): Promise<NodeJS.ReadableStream> {
-    if (this.closed) throw new KvError(ErrorCode.Unavailable, `the client of ${this.url} is closed`);
+    if (this.closed) throw this.closedError();
     const headers: Record<string, string> = {};
     for (const [name, value] of this.extraHeaders) headers[name] = value;
     let response: AxiosResponse<NodeJS.ReadableStream>;
@@ -220,24 +258,47 @@ export class HttpEndpoint {
     return { request: request as typeof http.request };
   }
 
+  private closedError(): KvError {
+    const error = new KvError(ErrorCode.Unavailable, `the client of ${this.url} is closed`);
+    transportFailures.set(error, { reason: 'closed', mayHaveReachedServer: false });
+    return error;
+  }
+
   private transportError(err: unknown, timeoutMs: number): KvError {
-    if (!axios.isAxiosError(err)) {
-      return new KvError(ErrorCode.Unavailable, `cannot reach ${this.url}: ${describe(err)}`, { cause: err });
-    }
+    const [reason, error] = this.describeTransportError(err, timeoutMs);
+    transportFailures.set(error, { reason, mayHaveReachedServer: mayHaveReachedServer(err) });
+    return error;
+  }
+
+  private describeTransportError(err: unknown, timeoutMs: number): [TransportFailureReason, KvError] {
+    const unavailable = (message: string): KvError => new KvError(ErrorCode.Unavailable, message, { cause: err });
+    if (!axios.isAxiosError(err)) return ['unreachable', unavailable(`cannot reach ${this.url}: ${describe(err)}`)];
     const message = err.message;
     if (err.code === 'ETIMEDOUT' && message.startsWith('timeout')) {
-      return new KvError(ErrorCode.Unavailable, `${this.url} did not answer within ${timeoutMs} ms`, { cause: err });
+      return ['timeout', unavailable(`${this.url} did not answer within ${timeoutMs} ms`)];
     }
-    if (err.code === 'ERR_CANCELED') {
-      return new KvError(ErrorCode.Unavailable, `the request to ${this.url} was cancelled`, { cause: err });
-    }
+    if (err.code === 'ERR_CANCELED') return ['cancelled', unavailable(`the request to ${this.url} was cancelled`)];
     if (message.startsWith('maxContentLength')) {
-      return new KvError(ErrorCode.TooLarge, `${this.url} answered with a body over the client's limit (${message})`, {
-        cause: err,
-      });
+      const tooLarge = `${this.url} answered with a body over the client's limit (${message})`;
+      return ['too-large', new KvError(ErrorCode.TooLarge, tooLarge, { cause: err })];
     }
-    return new KvError(ErrorCode.Unavailable, `cannot reach ${this.url}: ${describe(err)}`, { cause: err });
+    return ['unreachable', unavailable(`cannot reach ${this.url}: ${describe(err)}`)];
   }
+}
+
+/**
+ * Whether a request that failed with `err` (thrown by axios) may have reached the server. Decided on the request's socket,
+ * never on the error code: Node gives a timeout or a reset the same code before and after the request was written.
+ */
+function mayHaveReachedServer(err: unknown): boolean {
+  if (!axios.isAxiosError(err)) return true;
+  if (err.response !== undefined) return true;
+  const request = err.request as { socket?: unknown } | null | undefined;
+  // axios cancels a request whose signal was aborted before it created the request: nothing was sent.
+  if (request === undefined || request === null) return !axios.isCancel(err);
+  // No socket yet: the request still waited for one of the pool's sockets, and nothing of it was written.
+  if (request.socket === undefined || request.socket === null) return false;
+  return hasConnected(request.socket);
 }
 
 function parseReply(status: number, text: unknown): EndpointReply {

@@ -148,8 +148,10 @@ export type { HybridClockOptions, WallClock } from './hybrid-clock';
 
 // Clients
 export type { AbortSignalLike, ClientOptions, RequestOptions } from './request-options';
-export { CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from './kv-client';
-export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions } from './kv-client';
+export { CLIENT_SERVERS_MAX, CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from './kv-client';
+export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions, ProxyProbe } from './kv-client';
+export { isOutcomeUnknown, proxyErrorsOf } from './failover-errors';
+export type { ProxyError } from './failover-errors';
 export { NODE_CLIENT_SOCKETS_MAX_DEFAULT, NODE_TIMEOUT_MS_DEFAULT, NodeClient } from './node-client';
 export type { NodeClientOptions } from './node-client';
 

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Duplex } from 'node:stream';
 
 /** Options of {@link createKeepAliveAgent}. */
 export interface KeepAliveAgentOptions {
@@ -9,9 +10,23 @@ export interface KeepAliveAgentOptions {
   socketIdleMs: number;
 }
 
+// Sockets of these agents whose TCP handshake completed. Nothing of a request can reach the server before its socket
+// connects, so a request whose socket is not in here was never received, whatever error code ended it.
+const connectedSockets = new WeakSet<object>();
+
+/**
+ * True when `socket` comes from an agent of {@link createKeepAliveAgent} and emitted `connect` (its TCP handshake
+ * completed, for TLS before the handshake of TLS itself): a request that used it may have reached the server. False for
+ * any other value, and for a socket that never connected (refused, DNS failure, unreachable, connect timed out).
+ */
+export function hasConnected(socket: unknown): boolean {
+  return typeof socket === 'object' && socket !== null && connectedSockets.has(socket);
+}
+
 /**
  * A keep-alive agent for `protocol` (`'http:'` or `'https:'`) with a bounded pool: at most `maxSockets` connections, all
- * kept for reuse (up to `maxSockets` idle ones), most recently used first so idle extras time out.
+ * kept for reuse (up to `maxSockets` idle ones), most recently used first so idle extras time out. Each socket it opens
+ * records whether it connected (see {@link hasConnected}).
  * @throws TypeError when `maxSockets` or `socketIdleMs` is not a positive integer, or the protocol is not HTTP(S).
  */
 export function createKeepAliveAgent(protocol: string, options: KeepAliveAgentOptions): http.Agent {
@@ -29,7 +44,24 @@ export function createKeepAliveAgent(protocol: string, options: KeepAliveAgentOp
     scheduling: 'lifo',
     timeout: socketIdleMs,
   };
-  if (protocol === 'http:') return new http.Agent(agentOptions);
-  if (protocol === 'https:') return new https.Agent(agentOptions);
-  throw new TypeError(`protocol must be http: or https:, got ${protocol}`);
+  let agent: http.Agent;
+  if (protocol === 'http:') agent = new http.Agent(agentOptions);
+  else if (protocol === 'https:') agent = new https.Agent(agentOptions);
+  else throw new TypeError(`protocol must be http: or https:, got ${protocol}`);
+  trackConnects(agent);
+  return agent;
+}
+
+// Once per socket, not per request: a pooled socket serves many requests, so the hot path pays nothing.
+function trackConnects(agent: http.Agent): void {
+  const createConnection = agent.createConnection;
+  agent.createConnection = function (
+    this: http.Agent,
+    connectOptions: http.ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = createConnection.call(this, connectOptions, callback);
+    if (socket !== null && socket !== undefined) socket.once('connect', () => connectedSockets.add(socket));
+    return socket;
+  };
 }

@@ -1,4 +1,6 @@
 import { ErrorCode } from './errors';
+import { FailoverEndpoint } from './failover-endpoint';
+import { markOutcomeUnknown } from './failover-errors';
 import { HttpEndpoint } from './http-endpoint';
 import { ClientOptions, RequestOptions, requestOptions } from './request-options';
 import { encodeKey, validateKey } from './key';
@@ -14,6 +16,7 @@ import {
   PublicQuery,
   PublicRoutes,
   PutResponse,
+  ReadyResponse,
 } from './public-messages';
 
 /**
@@ -29,10 +32,43 @@ export const CLIENT_TIMEOUT_MS_DEFAULT = 5000;
 export const CLIENT_SOCKETS_MAX_DEFAULT = 16;
 
 /**
- * Options of {@link KvClient}: `baseUrl` (e.g. `http://localhost:8000`), `token` (the proxy's `AUTH_TOKEN`), `timeoutMs` (default
- * {@link CLIENT_TIMEOUT_MS_DEFAULT}), `maxSockets` (default {@link CLIENT_SOCKETS_MAX_DEFAULT}), `socketIdleMs`, `responseBytesMax`.
+ * Most proxies one {@link KvClient} knows: a client names the proxies of one cluster, which are few; a longer list is a
+ * configuration mistake, and each proxy costs a connection pool and, when it hangs, one timeout per call.
  */
-export type KvClientOptions = ClientOptions;
+export const CLIENT_SERVERS_MAX = 16;
+
+/**
+ * Options of {@link KvClient}: `baseUrl`, the proxy's URL (e.g. `http://localhost:8000`) or several proxies of one cluster
+ * (a comma-separated string or an array, at most {@link CLIENT_SERVERS_MAX}, each once), `token` (the proxies'
+ * `AUTH_TOKEN`), `timeoutMs` (default {@link CLIENT_TIMEOUT_MS_DEFAULT}, per proxy tried), `maxSockets` (default
+ * {@link CLIENT_SOCKETS_MAX_DEFAULT}, per proxy), `socketIdleMs`, `responseBytesMax`.
+ */
+export interface KvClientOptions extends Omit<ClientOptions, 'baseUrl'> {
+  /**
+   * The proxy's URL, or the proxies' URLs: `'http://a:8000,http://b:8000'` or `['http://a:8000', 'http://b:8000']`
+   * (spaces around commas are ignored). The first is tried first.
+   */
+  baseUrl: string | readonly string[];
+}
+
+/** How one proxy answered {@link KvClient.probeServers}. */
+export type ProxyProbe =
+  | {
+      /** The proxy's URL, as in {@link KvClient.urls}. */
+      readonly url: string;
+      /** True for the proxy that is current after the probe. */
+      readonly current: boolean;
+      readonly answered: true;
+      /** Its `GET /health` answer. */
+      readonly health: HealthResponse;
+    }
+  | {
+      readonly url: string;
+      readonly current: boolean;
+      readonly answered: false;
+      /** Why it did not answer (`KV_UNAVAILABLE`), or its error answer. */
+      readonly error: KvError;
+    };
 
 /** Options of {@link KvClient.set} and {@link KvClient.delete}. */
 export interface KvWriteOptions extends RequestOptions {
@@ -55,33 +91,70 @@ export interface KvBatchOptions extends RequestOptions {
 }
 
 /**
- * The client of kv's public API (the proxy), over one keep-alive connection pool.
+ * The client of kv's public API: one proxy, or several proxies of one cluster (each a full coordinator) between which it
+ * fails over. Each proxy has its own keep-alive connection pool.
  *
  * Every error answer is thrown as a {@link KvError} with the server's code, message, status and, for `KV_QUORUM_FAILED`,
  * `details` (`acks`, `required`) — including `KV_NOT_FOUND` from {@link get}: match on `err.code`. When the proxy cannot be
  * reached, does not answer within the deadline, or the request is cancelled, the error is `KV_UNAVAILABLE` and its
  * message names the server and the reason (`cannot reach http://localhost:8000: connect ECONNREFUSED 127.0.0.1:8000`).
- * For a write, `KV_QUORUM_FAILED` and a timeout leave the outcome unknown.
+ *
+ * With several proxies a call goes to the current proxy first, then to the next ones in the order given, one attempt each:
+ * - a read (`get`, `cluster`, `health`, `ready`, a batch of gets only) moves on when a proxy cannot be reached or does
+ *   not answer in time, and on a 502, 503 or 504 answer; never on a 4xx, which is the answer;
+ * - a write (`set`, `delete`, a batch with a write) moves on only when it provably never reached the proxy: the
+ *   connection was refused, the name did not resolve, the host or network was unreachable, the connection was never
+ *   made (decided on the socket, not on the error code) or the request was still waiting for a pooled socket. A write
+ *   that may have reached a proxy is never resent: it fails with that proxy's error (a timeout, a reset, its answer),
+ *   marked so that {@link isOutcomeUnknown} is true when the write may have been carried out.
+ * The proxy whose answer ends a call becomes current, so later calls go there first. When every proxy fails, the error is
+ * that of the last proxy that answered, or `KV_UNAVAILABLE` naming each proxy when none did; {@link proxyErrorsOf} gives
+ * each proxy's error. With a single proxy, errors are that proxy's own, as they always were.
  *
  * Keys are validated before sending (`KV_INVALID_KEY`) and sent percent-encoded as one path segment, so `/`, `?`, `#`,
  * spaces and any Unicode travel intact. Concurrent calls are fine; call {@link close} when done.
  */
 export class KvClient {
-  /** The proxy's URL as named in error messages. */
-  readonly url: string;
-  private readonly endpoint: HttpEndpoint;
+  private readonly endpoint: FailoverEndpoint;
 
-  /** @throws TypeError when `baseUrl` is not an http(s) URL, or a number option is not a positive integer. */
+  /**
+   * @throws TypeError when `baseUrl` names no proxy, more than {@link CLIENT_SERVERS_MAX}, one twice (after
+   * normalization: `http://a:80/` is `http://a`), or something that is not an http(s) URL; or when a number option is not
+   * a positive integer.
+   */
   constructor(options: KvClientOptions) {
-    this.endpoint = new HttpEndpoint({
-      baseUrl: options.baseUrl,
-      token: options.token,
-      timeoutMs: options.timeoutMs ?? CLIENT_TIMEOUT_MS_DEFAULT,
-      maxSockets: options.maxSockets ?? CLIENT_SOCKETS_MAX_DEFAULT,
-      socketIdleMs: options.socketIdleMs ?? SOCKET_IDLE_MS_DEFAULT,
-      responseBytesMax: options.responseBytesMax ?? RESPONSE_BYTES_MAX_DEFAULT,
-    });
-    this.url = this.endpoint.url;
+    const urls = proxyUrlsOf(options.baseUrl);
+    const endpoints: HttpEndpoint[] = [];
+    try {
+      for (const baseUrl of urls) {
+        const endpoint = new HttpEndpoint({
+          baseUrl,
+          token: options.token,
+          timeoutMs: options.timeoutMs ?? CLIENT_TIMEOUT_MS_DEFAULT,
+          maxSockets: options.maxSockets ?? CLIENT_SOCKETS_MAX_DEFAULT,
+          socketIdleMs: options.socketIdleMs ?? SOCKET_IDLE_MS_DEFAULT,
+          responseBytesMax: options.responseBytesMax ?? RESPONSE_BYTES_MAX_DEFAULT,
+        });
+        endpoints.push(endpoint);
+        if (endpoints.some((other) => other !== endpoint && other.url === endpoint.url)) {
+          throw new TypeError(`baseUrl names ${endpoint.url} twice`);
+        }
+      }
+    } catch (err) {
+      for (const endpoint of endpoints) endpoint.close();
+      throw err;
+    }
+    this.endpoint = new FailoverEndpoint(endpoints);
+  }
+
+  /** The current proxy's URL, as named in error messages: where the next call goes first. */
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  /** Every proxy's URL (origin and path, no trailing slash), in the order given. */
+  get urls(): readonly string[] {
+    return this.endpoint.urls;
   }
 
   /**
@@ -121,7 +194,8 @@ export class KvClient {
 
   /**
    * Runs many operations in one request (`POST /batch`). No atomicity across keys: each result has its own `status`,
-   * and an entry with `error` is a failed operation (see `isBatchErrorResult`); the call itself succeeds.
+   * and an entry with `error` is a failed operation (see `isBatchErrorResult`); the call itself succeeds. A batch of gets
+   * only fails over as a read, any other as a write.
    * @returns the server's answer: one result per operation, in order.
    * @throws KvError `KV_BAD_REQUEST` (before sending) for more than {@link BATCH_OPS_MAX} operations; the whole-request
    * errors as the server answers them; `KV_INTERNAL` when the answer does not have one result per operation;
@@ -135,10 +209,12 @@ export class KvClient {
     const path =
       PublicRoutes.batch + queryString({ [PublicQuery.writeQuorum]: options.w, [PublicQuery.readQuorum]: options.r });
     const body = JSON.stringify({ ops });
-    const answer = await this.endpoint.call({ ...requestOptions(options), method: 'POST', path, body });
+    const kind = ops.every((op) => op.op === 'get') ? 'read' : 'write';
+    const answer = await this.endpoint.call({ ...requestOptions(options), method: 'POST', path, body, kind });
     const results = (answer as { results?: unknown }).results;
     if (!Array.isArray(results) || results.length !== ops.length) {
-      throw this.endpoint.malformed(`a batch of ${ops.length} operations without one result per operation`);
+      const err = this.endpoint.malformed(`a batch of ${ops.length} operations without one result per operation`);
+      throw kind === 'write' ? markOutcomeUnknown(err) : err;
     }
     return answer as BatchResponse;
   }
@@ -159,7 +235,33 @@ export class KvClient {
     return (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: PublicRoutes.health })) as HealthResponse;
   }
 
-  /** Closes the pooled connections; later calls fail with `KV_UNAVAILABLE`. Idempotent. */
+  /**
+   * The proxy's readiness (`GET /health/ready`): whether it has joined the cluster and reaches at least W data nodes.
+   * Fails over like a read, so it answers from the first proxy that is ready.
+   * @returns the ready proxy's counts `{status: "ready", nodesUp, nodes, writeQuorum, joined}`.
+   * @throws KvError `KV_NOT_READY` (503) when no proxy is ready and the last one that answered is not; `KV_UNAVAILABLE`.
+   */
+  async ready(options: RequestOptions = {}): Promise<ReadyResponse> {
+    return (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: PublicRoutes.ready })) as ReadyResponse;
+  }
+
+  /**
+   * Asks every proxy's liveness (`GET /health`) at once, without failover: which proxies are up now. When the current
+   * proxy did not answer, the first one (in the order given) that did becomes current.
+   * @returns one entry per proxy, in the order given; it never throws for a proxy that does not answer.
+   * @throws TypeError for an invalid `requestId` or `timeoutMs`.
+   */
+  async probeServers(options: RequestOptions = {}): Promise<ProxyProbe[]> {
+    const outcomes = await this.endpoint.probe(PublicRoutes.health, requestOptions(options));
+    const current = this.endpoint.url;
+    return outcomes.map((outcome) =>
+      outcome.answered
+        ? { url: outcome.url, current: outcome.url === current, answered: true, health: outcome.body as HealthResponse }
+        : { url: outcome.url, current: outcome.url === current, answered: false, error: outcome.error },
+    );
+  }
+
+  /** Closes the pooled connections of every proxy; later calls fail with `KV_UNAVAILABLE`. Idempotent. */
   close(): void {
     this.endpoint.close();
   }
@@ -174,4 +276,26 @@ function queryString(params: Record<string, number | undefined>): string {
     query += `${query === '' ? '?' : '&'}${name}=${value}`;
   }
   return query;
+}
+
+// The proxies named by `baseUrl`, as given: a string is split at its commas.
+function proxyUrlsOf(baseUrl: string | readonly string[]): string[] {
+  let urls: string[];
+  if (typeof baseUrl === 'string') urls = baseUrl.split(',').map((url) => url.trim());
+  else if (Array.isArray(baseUrl)) urls = [...(baseUrl as readonly unknown[])] as string[];
+  else throw new TypeError(`baseUrl must be a string or an array of strings, got ${typeof baseUrl}`);
+  if (urls.length > CLIENT_SERVERS_MAX) {
+    throw new TypeError(`baseUrl names at most ${CLIENT_SERVERS_MAX} proxies, got ${urls.length}`);
+  }
+  if (urls.length === 0) throw new TypeError('baseUrl names no proxy');
+  for (const url of urls) {
+    if (typeof url !== 'string') {
+      throw new TypeError(`baseUrl must be a string or an array of strings, got an entry of type ${typeof url}`);
+    }
+    if (url === '') throw new TypeError(`baseUrl has an empty entry: ${JSON.stringify(baseUrl)}`);
+    if (typeof baseUrl !== 'string' && url.includes(',')) {
+      throw new TypeError(`each entry of baseUrl is one URL, got ${JSON.stringify(url)}`);
+    }
+  }
+  return urls;
 }

@@ -48,6 +48,13 @@ export interface FakeProxy {
   readonly quorumFailures: Set<string>;
   /** Keys whose requests answer `500 KV_INTERNAL`. */
   readonly internalFailures: Set<string>;
+  /** Keys whose requests are read whole, then the connection is destroyed without an answer. */
+  readonly droppedConnections: Set<string>;
+  /**
+   * False makes it a proxy that reaches too few data nodes: everything but `GET /health` answers `503 KV_NOT_READY`.
+   * True by default.
+   */
+  ready: boolean;
   /** Closes the server and every connection. */
   close(): Promise<void>;
 }
@@ -60,14 +67,17 @@ const FAKE_VALUE_BYTES_MAX_DEFAULT = 1_048_576;
 
 /**
  * Starts an in-memory stand-in for the kv proxy on 127.0.0.1, port 0: the public API of the contract (`/kv/{key}` with
- * `?w=`/`?r=`, `/batch`, `/health`, `/cluster`), its validation and its exact error bodies, with injectable quorum
- * failures and server bugs. One replica set, no persistence: for testing clients.
+ * `?w=`/`?r=`, `/batch`, `/health`, `/health/ready`, `/cluster`), its validation and its exact error bodies, with
+ * injectable quorum failures, server bugs, dropped connections and a proxy that is not ready. One replica set, no
+ * persistence: for testing clients.
  */
 export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<FakeProxy> {
   const store = new Map<string, { value: string; version: string }>();
   const requests: RecordedRequest[] = [];
   const quorumFailures = new Set<string>();
   const internalFailures = new Set<string>();
+  const droppedConnections = new Set<string>();
+  const state = { ready: true };
   const clock = new HybridClock({ clock: Date, clockId: 'fake' });
   const valueBytesMax = options.valueBytesMax ?? FAKE_VALUE_BYTES_MAX_DEFAULT;
   const nodes: ClusterNode[] = options.nodes ?? [
@@ -106,6 +116,14 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
       return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
     };
     if (req.method === 'GET' && path === '/health') return { status: 200, body: { status: 'ok' } };
+    if (!state.ready) {
+      const why = `this proxy reaches 1 of ${nodes.length} data nodes, fewer than W=${WRITE_QUORUM}`;
+      throw new KvError(ErrorCode.NotReady, why);
+    }
+    if (req.method === 'GET' && path === '/health/ready') {
+      const counts = { nodesUp: nodes.length, nodes: nodes.length, writeQuorum: WRITE_QUORUM, joined: true };
+      return { status: 200, body: { status: 'ready', ...counts } };
+    }
     if (req.method === 'GET' && path === '/cluster') {
       return {
         status: 200,
@@ -155,6 +173,12 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
         body: Buffer.concat(chunks).toString('utf8'),
       };
       requests.push(recorded);
+      const path = recorded.url.split('?')[0];
+      const key = path.startsWith('/kv/') ? safeDecodeKey(path.slice('/kv/'.length)) : undefined;
+      if (key !== undefined && droppedConnections.has(key)) {
+        res.destroy();
+        return;
+      }
       let reply: { status: number; body: unknown };
       try {
         reply = answer(recorded);
@@ -177,12 +201,27 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
     requests,
     quorumFailures,
     internalFailures,
+    droppedConnections,
+    get ready() {
+      return state.ready;
+    },
+    set ready(value: boolean) {
+      state.ready = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+function safeDecodeKey(segment: string): string | undefined {
+  try {
+    return decodeKey(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A port on 127.0.0.1 that nothing listens on (a server was started there and closed). */
