@@ -44,7 +44,7 @@ describe('decideAfterFailure', () => {
     ['write, 500', 'write', answer(500, ErrorCode.Internal), stopUnknown],
     ['write, 502', 'write', answer(502, ErrorCode.Unavailable), stopUnknown],
     ['write, 503 quorum', 'write', answer(503, ErrorCode.QuorumFailed), stopUnknown],
-    ['write, 503 not ready', 'write', answer(503, ErrorCode.NotReady), stop],
+    ['write, 503 not ready', 'write', answer(503, ErrorCode.NotReady), next],
     ['write, 503 overloaded', 'write', answer(503, ErrorCode.Overloaded), stop],
     ['write, 504', 'write', answer(504, ErrorCode.Unavailable), stopUnknown],
   ])('%s', (_case, kind, failure, decision) => {

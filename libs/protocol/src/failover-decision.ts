@@ -32,7 +32,8 @@ const NOT_CARRIED_OUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([ErrorCode.No
  * - A read moves on when the proxy could not be reached or did not answer in time, and on a 502, 503 or 504 answer;
  *   it stops on any other answer (a 4xx is the answer, a 500 a bug) and when cancelled, closed or over the size limit.
  * - A write moves on only when it provably never reached the proxy (`mayHaveReachedServer` false: refused, DNS
- *   failure, unreachable, a connect that timed out, a request still waiting for a pooled socket). Otherwise it stops;
+ *   failure, unreachable, a connect that timed out, a request still waiting for a pooled socket), or when the proxy
+ *   answered `KV_NOT_READY` (it refuses before it contacts any data node). Otherwise it stops;
  *   its outcome is unknown when it may have reached the proxy without an answer, or when the proxy answered with a 5xx
  *   that leaves it undecided (anything but `KV_NOT_READY` and `KV_OVERLOADED`). A 4xx is a refusal: nothing was done.
  *
@@ -43,6 +44,8 @@ export function decideAfterFailure(kind: RequestKind, failure: AttemptFailure): 
     if (kind === 'read') {
       return { then: READ_FAILOVER_STATUSES.has(failure.status) ? 'next' : 'stop', outcomeUnknown: false };
     }
+    // A proxy that is not ready refuses before it contacts any data node: the write may go to the next proxy.
+    if (failure.code === ErrorCode.NotReady) return { then: 'next', outcomeUnknown: false };
     return { then: 'stop', outcomeUnknown: failure.status >= 500 && !NOT_CARRIED_OUT.has(failure.code) };
   }
   const unreachable = failure.reason === 'unreachable' || failure.reason === 'timeout';
