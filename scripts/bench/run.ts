@@ -2,7 +2,8 @@
 // (the ceiling of any Node front end here), in one run, with one load generator (wrk), on this machine. Starts a
 // local kv cluster of its own (WAL_SYNC=always, N=3, W=2, R=2), runs wrk PUT and GET at each connection count, then
 // `kv bench --batch 100` for bulk writes, then redis-benchmark against kv's RESP port and against a redis-server with
-// an fsync per write, and writes docs/benchmarks.md. Compare ratios from the same run only: the machine may be shared
+// an fsync per write, then adds a fourth data node under a PUT load (membership change: streaming rate and foreground
+// p99), and writes docs/benchmarks.md. Compare ratios from the same run only: the machine may be shared
 // and noisy.
 //
 // Needs: apt-get install -y wrk etcd-server etcd-client redis-tools redis-server (etcd, redis-benchmark and
@@ -62,10 +63,29 @@ function parseLatencyMs(text: string): number {
  * `scriptArgs` go to the script's `init` (after wrk's `--`).
  */
 function wrk(script: string, url: string, c: number, ...scriptArgs: string[]): WrkResult {
+  const out = spawnSync('wrk', wrkArgs(script, url, c, scriptArgs), { encoding: 'utf8' });
+  return parseWrk(out.stdout + out.stderr);
+}
+
+/** {@link wrk} without blocking this process, so that it can watch the cluster meanwhile. */
+function wrkInBackground(script: string, url: string, c: number): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('wrk', wrkArgs(script, url, c, []), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    proc.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    proc.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    proc.on('error', reject);
+    proc.on('close', () => resolve(parseWrk(text)));
+  });
+}
+
+function wrkArgs(script: string, url: string, c: number, scriptArgs: readonly string[]): string[] {
   const argv = ['-t2', `-c${c}`, `-d${durationS}s`, '--latency', '-s', path.join(here, script), url];
   if (scriptArgs.length > 0) argv.push('--', ...scriptArgs);
-  const out = spawnSync('wrk', argv, { encoding: 'utf8' });
-  const text = out.stdout + out.stderr;
+  return argv;
+}
+
+function parseWrk(text: string): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
   const p50 = parseLatencyMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? '');
   const p99 = parseLatencyMs(/\s99%\s+(\S+)/.exec(text)?.[1] ?? '');
@@ -150,12 +170,16 @@ async function etcdCluster(dir: string): Promise<{ leader: string; stop: () => P
   return { leader, stop };
 }
 
-/** Writes key1..key100000 (the key space of the wrk scripts) through POST /batch, so that every GET finds its key. */
-async function preload(server: string): Promise<void> {
-  const value = 'x'.repeat(100);
+/**
+ * Writes `<prefix>1`..`<prefix><count>` with values of `valueBytes` through POST /batch; by default key1..key100000
+ * with 100 bytes, the key space of the wrk scripts, so that every GET finds its key.
+ */
+async function preload(server: string, count = 100_000, valueBytes = 100, prefix = 'key'): Promise<void> {
+  const value = 'x'.repeat(valueBytes);
+  const perBatch = Math.max(1, Math.min(1000, Math.floor(4_000_000 / (valueBytes + 32))));
   const batches: string[] = [];
-  for (let first = 1; first <= 100_000; first += 1000) {
-    const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'set', key: `key${first + i}`, value }));
+  for (let first = 1; first <= count; first += perBatch) {
+    const ops = Array.from({ length: Math.min(perBatch, count - first + 1) }, (_, i) => ({ op: 'set', key: `${prefix}${first + i}`, value }));
     batches.push(JSON.stringify({ ops }));
   }
   const worker = async (): Promise<void> => {
@@ -167,6 +191,85 @@ async function preload(server: string): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** What adding a fourth data node to three, under a PUT load, measured. */
+interface MembershipFigures {
+  keysPerNode: number;
+  mibPerNode: number;
+  idle: WrkResult;
+  during: WrkResult;
+  /** Seconds from the 202 to the end of the copy phase, and to the change's end. */
+  copyS: number;
+  totalS: number;
+  keysStreamed: number;
+  mibStreamed: number;
+  /** Whether the copy phase outlasted the load (so that every request of `during` ran while ranges streamed). */
+  coveredLoad: boolean;
+}
+
+/** Extra data loaded before the change, so that streaming it outlasts one load figure at the default rate. */
+const MEMBERSHIP_EXTRA_KEYS = 48_000;
+const MEMBERSHIP_EXTRA_VALUE_BYTES = 1024;
+
+/**
+ * Adds a fourth data node to the cluster while wrk writes through the proxy at `c` connections: PUT p50/p99 idle
+ * (just before) and during the copy phase, the streaming rate (`kv_stream_bytes_total` over the copy phase), and how
+ * long the change took.
+ */
+async function membershipChange(cluster: TestCluster, c: number): Promise<MembershipFigures> {
+  await preload(cluster.proxyUrl, MEMBERSHIP_EXTRA_KEYS, MEMBERSHIP_EXTRA_VALUE_BYTES, 'bulk');
+  const health = (await request(cluster.nodes[0].url, 'GET', '/health')).body as { keys: number; bytes: number };
+  const idle = wrk('kv-put.lua', cluster.proxyUrl, c);
+  const node = await cluster.addNode('node4');
+  const started = performance.now();
+  const res = await request(cluster.proxyUrl, 'POST', '/cluster/changes', { add: [{ id: node.id, url: cluster.nodeUrl(node.id) }] }, { 'content-type': 'application/json' });
+  if (res.status !== 202) throw new Error(`membership change refused: ${res.status} ${JSON.stringify(res.body)}`);
+  const load = wrkInBackground('kv-put.lua', cluster.proxyUrl, c);
+  let copyEnded: number | undefined;
+  let ended: number | undefined;
+  let loadEnded: number | undefined;
+  void load.then(() => (loadEnded = performance.now()));
+  while (ended === undefined && performance.now() - started < 600_000) {
+    const state = (await request(cluster.proxyUrl, 'GET', '/cluster')).body as { change: null | { phase: string } };
+    if (copyEnded === undefined && (state.change === null || state.change.phase !== 'copy')) copyEnded = performance.now();
+    if (state.change === null) ended = performance.now();
+    else await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const during = await load;
+  if (copyEnded === undefined || ended === undefined) throw new Error('the membership change did not complete within 10 minutes');
+  const metrics = String((await request(cluster.proxyUrl, 'GET', '/metrics')).body);
+  const counter = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  return {
+    keysPerNode: health.keys,
+    mibPerNode: health.bytes / 2 ** 20,
+    idle,
+    during,
+    copyS: (copyEnded - started) / 1000,
+    totalS: (ended - started) / 1000,
+    keysStreamed: counter('kv_stream_keys_total'),
+    mibStreamed: counter('kv_stream_bytes_total') / 2 ** 20,
+    coveredLoad: loadEnded === undefined || copyEnded >= loadEnded,
+  };
+}
+
+/** The paragraph of docs/benchmarks.md on the membership change. */
+function membershipReport(m: MembershipFigures | undefined, c: number): string {
+  if (m === undefined) return 'Not measured in this run.';
+  const ratio = (m.during.p99Ms / m.idle.p99Ms).toFixed(2);
+  return [
+    `Adding a fourth data node to three that hold ${fmt(m.keysPerNode)} keys (${fmt(m.mibPerNode, 1)} MiB) each, while wrk writes through the proxy at ${c} connections ` +
+      `(\`STREAM_BYTES_PER_S\` at its default, 8 MiB/s):`,
+    '',
+    '| | PUT req/s | PUT p50 / p99 ms |',
+    '|---|---:|---:|',
+    `| idle, just before | ${fmt(m.idle.rps)} | ${fmt(m.idle.p50Ms, 1)} / ${fmt(m.idle.p99Ms, 1)} |`,
+    `| during the copy phase | ${fmt(m.during.rps)} | ${fmt(m.during.p50Ms, 1)} / ${fmt(m.during.p99Ms, 1)} |`,
+    '',
+    `Foreground p99 during the change: **${ratio}x** idle. Streamed: ${fmt(m.keysStreamed)} entries, ${fmt(m.mibStreamed, 1)} MiB in ` +
+      `${fmt(m.copyS, 1)} s of copy phase (**${fmt(m.mibStreamed / m.copyS, 1)} MiB/s**); the change completed (epoch +3) ${fmt(m.totalS, 1)} s after ` +
+      `it was accepted.${m.coveredLoad ? '' : ' The copy phase ended before the load did: part of the load ran after it.'}`,
+  ].join('\n');
 }
 
 function kvBench(server: string, extra: string[]): { keysPerS: number; p99Ms: number } {
@@ -221,6 +324,7 @@ async function main(): Promise<void> {
 
     const cluster = await TestCluster.start({ relays: false, resp: withResp, nodeEnv: { WAL_SYNC: 'always', LOG_LEVEL: 'warn' }, proxyEnv: { LOG_LEVEL: 'warn' } });
     let bulk: { keysPerS: number; p99Ms: number };
+    let membership: MembershipFigures | undefined;
     try {
       await preload(cluster.proxyUrl);
       for (const c of conns) {
@@ -253,6 +357,7 @@ async function main(): Promise<void> {
         respRows.push(redisBenchmark('kv over RESP', respPort, conns[0], RESP_PIPELINE, respRequests));
         respRows.push(redisBenchmark('kv over RESP', respPort, conns[0], 1, Math.ceil(respRequests / 5)));
       }
+      membership = await membershipChange(cluster, conns[0]);
     } finally {
       await cluster.stop();
     }
@@ -288,8 +393,9 @@ async function main(): Promise<void> {
     const bulkLine = `Bulk writes through \`POST /batch\` (100 operations per request, 16 connections, \`kv bench --batch 100\`): **${fmt(bulk.keysPerS)} keys/s**, request p99 ${fmt(bulk.p99Ms, 1)} ms.`;
     const kvHttp = rows.find((r) => r.system.startsWith('kv (') && r.conns === conns[0]);
     const respTable = respReport(respRows, kvHttp, respSkipped);
-    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}\n${respTable}\n`);
-    if (write) writeReport(table, bulkLine, errors, respTable);
+    const membershipText = membershipReport(membership, conns[0]);
+    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}\n${respTable}\n\n${membershipText}\n`);
+    if (write) writeReport(table, bulkLine, errors, respTable, membershipText);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -328,7 +434,7 @@ function respReport(respRows: RespRow[], kvHttp: Row | undefined, skipped: strin
   return lines.join('\n');
 }
 
-function writeReport(table: string, bulkLine: string, errors: string[], respTable: string): void {
+function writeReport(table: string, bulkLine: string, errors: string[], respTable: string, membershipText: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const doc = `# Benchmarks
 
@@ -354,6 +460,9 @@ of different runs: the machine may be shared and noisy.
   HTTP figures) and against a \`redis-server --appendonly yes --appendfsync always --save ''\` on loopback: one
   process, one copy, an fsync per write (per event-loop turn, which groups pipelined writes) against kv's three
   replicas and two fsyncs before an answer. GETs of keys not written yet answer nil on both.
+- **Membership change**: on the same kv cluster, after the figures above, ${MEMBERSHIP_EXTRA_KEYS.toLocaleString('en-US')} more keys of
+  ${MEMBERSHIP_EXTRA_VALUE_BYTES.toLocaleString('en-US')} bytes (so that streaming outlasts a load figure), then a PUT figure idle and one while
+  \`POST /cluster/changes\` adds a fourth data node; \`GET /cluster\` is polled for the phases and \`/metrics\` gives what was streamed.
 - **Machine**: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}.
 
 ## Last run (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)
@@ -365,6 +474,10 @@ ${errors.length > 0 ? `\nErrors during the run: ${errors.join('; ')}.\n` : ''}
 ### RESP
 
 ${respTable}
+
+### Membership change
+
+${membershipText}
 
 See docs/ARCHITECTURE.md (Data path) for where the time goes and why the data path is built as it is.
 `;

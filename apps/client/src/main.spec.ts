@@ -63,7 +63,8 @@ describeBuilt('the built client (dist/apps/client/main.js) and the launchers', (
     const unreachable = await spawn('node', [MAIN, '--server', `http://127.0.0.1:${await closedPort()}`, 'get', 'k']);
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toMatch(/^kv: cannot reach http:\/\/127\.0\.0\.1:\d+: /);
-  });
+    // Six processes in turn: allow for a loaded machine.
+  }, 30_000);
 
   it('reads KV_SERVER and a value from standard input', async () => {
     const env = { PATH: process.env.PATH, KV_SERVER: proxy.url };
