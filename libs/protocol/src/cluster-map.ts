@@ -59,6 +59,14 @@ export const CLUSTER_VNODES_MAX = 4096;
 const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const CHANGE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/**
+ * True when `value` can be a member's id (`NODE_ID`): 1 to 64 letters, digits, `_`, `.` or `-`, as every map
+ * requires; a client checks ids with it before it asks for a change.
+ */
+export function isNodeId(value: unknown): value is string {
+  return typeof value === 'string' && ID_PATTERN.test(value);
+}
+
 /** The members of the ring before the change in progress (all but the joining ones): the old owners. */
 export function oldRingMembers(map: ClusterMap): string[] {
   return map.members.filter((member) => member.state !== 'joining').map((member) => member.id);

@@ -161,6 +161,7 @@ export {
   CLUSTER_VNODES_MAX,
   compareBallots,
   formatRanges,
+  isNodeId,
   newRingMembers,
   oldRingMembers,
   parseRanges,

@@ -9,6 +9,9 @@ import { BATCH_OPS_MAX, RESPONSE_BYTES_MAX_DEFAULT, SOCKET_IDLE_MS_DEFAULT } fro
 import {
   BatchOp,
   BatchResponse,
+  ClusterChangePlan,
+  ClusterChangeRequest,
+  ClusterChangeStarted,
   ClusterResponse,
   DeleteResponse,
   GetResponse,
@@ -265,6 +268,45 @@ export class KvClient {
   close(): void {
     this.endpoint.close();
   }
+
+  /**
+   * Plans or starts a membership change (`POST /cluster/changes`): nodes to add (`{id, url}`) and ids of members to
+   * remove, in one change. With `dryRun: true` nothing changes and the answer is the plan (ranges that would move, from
+   * whom to whom, with estimated keys and bytes); otherwise the change starts and runs in the background: the answer
+   * names it and the epoch it started at, and `GET /cluster` ({@link cluster}) shows it under `change` until it is done.
+   * Needs the token when the proxy has `AUTH_TOKEN`. With several proxies a dry run fails over like a read (it changes
+   * nothing), and starting a change like a write: never resent once it may have reached a proxy; after such a failure
+   * ({@link isOutcomeUnknown}) the change may have started, which {@link cluster} tells.
+   * @returns the plan (dry run, 200), or the change started (202).
+   * @throws KvError `KV_CHANGE_REFUSED` (fewer members than N, an unknown or duplicate id, a node that does not answer,
+   * nothing to do), `KV_CHANGE_IN_PROGRESS` (another change runs), `KV_BAD_REQUEST` (a malformed id or URL),
+   * `KV_UNAUTHORIZED` and the other codes as the server answers them; `KV_INTERNAL` when the answer is not the one asked
+   * for; `KV_UNAVAILABLE`. TypeError when `request` is not a {@link ClusterChangeRequest}.
+   */
+  async changeCluster(request: ClusterChangeRequest & { dryRun: true }, options?: RequestOptions): Promise<ClusterChangePlan>;
+  async changeCluster(request: ClusterChangeRequest & { dryRun?: false }, options?: RequestOptions): Promise<ClusterChangeStarted>;
+  async changeCluster(request: ClusterChangeRequest, options?: RequestOptions): Promise<ClusterChangePlan | ClusterChangeStarted>;
+  async changeCluster(request: ClusterChangeRequest, options: RequestOptions = {}): Promise<ClusterChangePlan | ClusterChangeStarted> {
+    const body = JSON.stringify(clusterChangeBody(request));
+    const dryRun = request.dryRun === true;
+    const kind = dryRun ? 'read' : 'write';
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: PublicRoutes.clusterChanges, body, kind })) as Partial<
+      ClusterChangePlan & Omit<ClusterChangeStarted, 'dryRun'>
+    >;
+    const malformed = (what: string): KvError => {
+      // Whatever the answer was, it came after the proxy had the request: a change may have started.
+      const err = this.endpoint.malformed(what);
+      return kind === 'write' ? markOutcomeUnknown(err) : err;
+    };
+    // A proxy that ignored dryRun would have started a change the caller only wanted planned: say so, never hide it.
+    if (answer.dryRun !== dryRun || !Number.isSafeInteger(answer.epoch)) {
+      throw markOutcomeUnknown(malformed(`a cluster change without "dryRun": ${dryRun} and an epoch`));
+    }
+    if (dryRun ? !Array.isArray(answer.ranges) : typeof answer.change !== 'string') {
+      throw malformed(dryRun ? 'a plan without ranges' : 'a started change without its id');
+    }
+    return answer as ClusterChangePlan | ClusterChangeStarted;
+  }
 }
 
 function queryString(params: Record<string, number | undefined>): string {
@@ -298,4 +340,24 @@ function proxyUrlsOf(baseUrl: string | readonly string[]): string[] {
     }
   }
   return urls;
+}
+
+/** The body of `POST /cluster/changes`: only the fields of a {@link ClusterChangeRequest}, checked for their types. */
+function clusterChangeBody(request: ClusterChangeRequest): ClusterChangeRequest {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new TypeError('request must be {add?: {id, url}[], remove?: string[], dryRun?: boolean}');
+  }
+  const { add, remove, dryRun } = request;
+  if (add !== undefined && (!Array.isArray(add) || !add.every((node) => typeof node?.id === 'string' && typeof node.url === 'string'))) {
+    throw new TypeError('add must be an array of {id: string, url: string}');
+  }
+  if (remove !== undefined && (!Array.isArray(remove) || !remove.every((id) => typeof id === 'string'))) {
+    throw new TypeError('remove must be an array of node ids');
+  }
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new TypeError(`dryRun must be a boolean, got ${typeof dryRun}`);
+  return {
+    ...(add === undefined ? {} : { add: add.map(({ id, url }) => ({ id, url })) }),
+    ...(remove === undefined ? {} : { remove: [...remove] }),
+    ...(dryRun === undefined ? {} : { dryRun }),
+  };
 }
