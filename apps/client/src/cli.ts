@@ -123,9 +123,12 @@ function register<A>(
   io: CliIo,
   prepared: PreparedArgv,
   select: (name: string, execute: () => Promise<ExitCode>) => void,
+  group = '',
 ): Argv<GlobalArgs> {
-  const name = (Array.isArray(command.command) ? command.command[0] : String(command.command)).split(' ')[0];
-  return y.command(command.command, command.describe, command.builder, (parsed) => {
+  const name = group + (Array.isArray(command.command) ? command.command[0] : String(command.command)).split(' ')[0];
+  const builder = (parser: Argv<GlobalArgs>): Argv<GlobalArgs & A> =>
+    command.builder(parser, (sub, subcommand) => register(sub, subcommand, io, prepared, select, `${name} `));
+  return y.command(command.command, command.describe, builder, (parsed) => {
     // ArgumentsCamelCase<T> has every key of T (plus camel-case copies), which TypeScript cannot see for a generic T.
     const args = restoreArgs(parsed as unknown as GlobalArgs & A, prepared);
     const context: CommandContext = { io, out: new Output(io, args.json) };

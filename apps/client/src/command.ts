@@ -21,8 +21,14 @@ export interface CliCommand<A> {
   readonly command: string | readonly string[];
   /** One line for `kv --help`. */
   readonly describe: string;
-  /** Declares the command's positionals, options and examples. */
-  builder(y: Argv<GlobalArgs>): Argv<GlobalArgs & A>;
+  /**
+   * Declares the command's positionals, options and examples; a command group (`cluster <command>`) declares its
+   * subcommands with `subcommand`, and its own `run` is then never called.
+   */
+  builder(y: Argv<GlobalArgs>, subcommand: DeclareSubcommand): Argv<GlobalArgs & A>;
   /** Runs the command with its parsed arguments. */
   run(args: GlobalArgs & A, context: CommandContext): Promise<ExitCode>;
 }
+
+/** Declares `command` as a subcommand on the parser `y` of a command group; returns the parser. */
+export type DeclareSubcommand = <S>(y: Argv<GlobalArgs>, command: CliCommand<S>) => Argv<GlobalArgs>;

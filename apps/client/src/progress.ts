@@ -9,8 +9,11 @@ const BAR_CHARS = 30;
 
 /** A progress display on stderr. */
 export interface Progress {
-  /** Sets the progress to `value` of the total, with `detail` (e.g. `1234 ops | 0 errors`) shown beside it. */
-  update(value: number, detail: string): void;
+  /**
+   * Sets the progress to `value` of the total, with `detail` (e.g. `1234 ops | 0 errors`) shown beside it. With
+   * `milestone` (e.g. a phase that begins), plain lines do not wait for their interval.
+   */
+  update(value: number, detail: string, milestone?: boolean): void;
   /** Ends the display, leaving the last state on screen; idempotent. */
   stop(): void;
 }
@@ -41,9 +44,9 @@ export function createProgress(io: CliIo, options: ProgressOptions): Progress {
   const now = options.now ?? Date.now;
   let lastMs = now();
   return {
-    update(value, detail) {
+    update(value, detail, milestone = false) {
       const at = now();
-      if (at - lastMs < intervalMs) return;
+      if (!milestone && at - lastMs < intervalMs) return;
       lastMs = at;
       io.stderr.write(`kv ${options.label}: ${percent(value, options.total)}% | ${detail}\n`);
     },
