@@ -16,6 +16,7 @@ import {
   parseQuorumParam,
   singleBodyBytesMax,
 } from '@kv/protocol';
+import type { FakeMembership } from './fake-membership';
 
 /** A request as the fake proxy received it. */
 export interface RecordedRequest {
@@ -34,6 +35,11 @@ export interface FakeProxyOptions {
   nodes?: ClusterNode[];
   /** Largest value accepted, in bytes (the proxy's `MAX_VALUE_BYTES`); small values make `KV_TOO_LARGE` easy to hit. */
   valueBytesMax?: number;
+  /**
+   * A cluster map with membership changes: `GET /cluster` then answers from it (with `epoch` and `change`, instead of
+   * `nodes`), and `POST /cluster/changes` works (with the token, when one is set).
+   */
+  membership?: FakeMembership;
 }
 
 /** A started fake proxy. */
@@ -64,6 +70,7 @@ const WRITE_QUORUM = 2;
 const READ_QUORUM = 2;
 const VNODES = 128;
 const FAKE_VALUE_BYTES_MAX_DEFAULT = 1_048_576;
+const CHANGE_BODY_BYTES_MAX = 64 * 1024;
 
 /**
  * Starts an in-memory stand-in for the kv proxy on 127.0.0.1, port 0: the public API of the contract (`/kv/{key}` with
@@ -123,6 +130,15 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
     if (req.method === 'GET' && path === '/health/ready') {
       const counts = { nodesUp: nodes.length, nodes: nodes.length, writeQuorum: WRITE_QUORUM, joined: true };
       return { status: 200, body: { status: 'ready', ...counts } };
+    }
+    const membership = options.membership;
+    const settings = { replicas: REPLICAS, writeQuorum: WRITE_QUORUM, readQuorum: READ_QUORUM, vnodes: VNODES };
+    if (req.method === 'GET' && path === '/cluster' && membership !== undefined) return { status: 200, body: membership.view(settings) };
+    if (req.method === 'POST' && path === '/cluster/changes' && membership !== undefined) {
+      if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+        throw new KvError(ErrorCode.Unauthorized, 'missing or wrong token');
+      }
+      return membership.request(parseJsonBody(req.body, CHANGE_BODY_BYTES_MAX));
     }
     if (req.method === 'GET' && path === '/cluster') {
       return {
