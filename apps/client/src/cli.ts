@@ -4,6 +4,7 @@ import { prepareArgv, PreparedArgv, restoreArgs } from './argv';
 import type { CliCommand, CommandContext } from './command';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
+import { clusterCommand } from './commands/cluster';
 import { delCommand } from './commands/del';
 import { getCommand } from './commands/get';
 import { setCommand } from './commands/set';
@@ -112,6 +113,7 @@ function buildParser(
   y = register(y, statusCommand, io, prepared, select);
   y = register(y, benchCommand, io, prepared, select);
   y = register(y, batchCommand, io, prepared, select);
+  y = register(y, clusterCommand, io, prepared, select);
   return y;
 }
 
