@@ -247,6 +247,20 @@ describe('kv cluster (in-process, against a fake proxy)', () => {
     });
   });
 
+  describe('several proxies (--server with a list)', () => {
+    it('goes to the next proxy when the first cannot be reached, and names the one that answered', async () => {
+      const down = `http://127.0.0.1:${await closedPort()}`;
+      const servers = ['--server', `${down},${proxy.url}`];
+      const plan = await runCli([...servers, 'cluster', 'add', NODE4, '--dry-run']);
+      expect(plan.code).toBe(0);
+      const started = await runCli([...servers, 'cluster', 'add', NODE4, '--wait', ...FAST]);
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain('change c2-fake1 done: 4 members at epoch 4');
+      const status = await runCli([...servers, 'cluster', 'status']);
+      expect(status.stdout.split('\n')[0]).toBe(`server  ${proxy.url}`);
+    });
+  });
+
   describe('usage errors: exit 2, nothing sent', () => {
     it.each([
       [['add'], 'nothing to add: name each node as <id>=<url>'],
