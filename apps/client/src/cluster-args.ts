@@ -1,4 +1,4 @@
-import { isNodeId } from '@kv/protocol';
+import { isNodeId, nodeUrlProblem } from '@kv/protocol';
 import { UsageError } from './usage-error';
 
 /**
@@ -67,29 +67,8 @@ export function checkChange(change: MembershipChange): MembershipChange {
 }
 
 function checkNodeUrl(id: string, url: string): void {
-  const bad = (why: string): UsageError =>
-    new UsageError(`bad URL ${JSON.stringify(url)} for node ${id}: ${why}, e.g. ${SPEC_EXAMPLE}`);
-  // The URL parser would quietly drop or encode what the cluster map refuses: whitespace and control characters.
-  if (url === '' || hasSpaceOrControl(url)) throw bad('expected an http(s) URL without spaces');
-  if (!/^https?:\/\//i.test(url)) throw bad('expected http:// or https://');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw bad('not a URL');
-  }
-  // The URL parser makes `http:///h` into `http://h/`: the host must be where it was typed.
-  if (!/^https?:\/\/[^/?#]/i.test(url) || parsed.hostname === '') throw bad('no host');
-  if (parsed.username !== '' || parsed.password !== '') throw bad('credentials in a URL would be shown to every client');
-  if (parsed.search !== '' || parsed.hash !== '' || url.includes('?') || url.includes('#')) throw bad('no query or fragment');
-}
-
-function hasSpaceOrControl(text: string): boolean {
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    if (code <= 0x20 || code === 0x7f || /\s/u.test(char)) return true;
-  }
-  return false;
+  const problem = nodeUrlProblem(url);
+  if (problem !== undefined) throw new UsageError(`bad URL ${JSON.stringify(url)} for node ${id}: ${problem}, e.g. ${SPEC_EXAMPLE}`);
 }
 
 /** A URL as compared for duplicates: parsed (case of scheme and host, default port), without trailing slashes. */

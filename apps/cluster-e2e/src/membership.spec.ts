@@ -99,6 +99,9 @@ test('refused changes: unknown id, below N members, a node that does not answer,
   await c.addNode('node4');
   expect(await refused({ add: [{ id: 'node5', url: c.nodeUrl('node4') }] })).toBe(`400 KV_CHANGE_REFUSED: ${c.nodeUrl('node4')} is node node4, not node5`);
   expect(await refused({ add: [{ id: 'node4' }] })).toBe('400 KV_BAD_REQUEST: add[0].url must be an http(s) URL');
+  expect(await refused({ add: [{ id: 'node4', url: 'http://admin:secret@127.0.0.1:1' }] })).toBe(
+    '400 KV_BAD_REQUEST: add[0].url: credentials in a URL would be shown to every client',
+  );
   expect(await refused({ remove: ['node1'], force: true })).toBe('400 KV_BAD_REQUEST: unknown field "force": expected add, remove, dryRun');
   expect((await clusterOf(c.proxyUrl)).epoch).toBe(1);
 });

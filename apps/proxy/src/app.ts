@@ -4,6 +4,8 @@ import {
   ErrorCode,
   KvError,
   PublicRoutes,
+  isNodeId,
+  nodeUrlProblem,
   parseJsonBody,
   type ClusterChangePlan,
   type ClusterChangeRequest,
@@ -71,7 +73,7 @@ export function parseChangeRequest(body: unknown): { add: { id: string; url: str
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be {"add": [{"id", "url"}], "remove": ["id"], "dryRun": bool}');
   const raw = body as Record<string, unknown> & ClusterChangeRequest;
   for (const field of Object.keys(raw)) if (!['add', 'remove', 'dryRun'].includes(field)) throw bad(`unknown field ${JSON.stringify(field)}: expected add, remove, dryRun`);
-  const idOk = (id: unknown): id is string => typeof id === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(id);
+  const idOk = isNodeId;
   const add = raw.add ?? [];
   const remove = raw.remove ?? [];
   if (!Array.isArray(add) || add.length > CHANGE_NODES_MAX) throw bad(`add must be an array of at most ${CHANGE_NODES_MAX} {"id", "url"}`);
@@ -79,7 +81,9 @@ export function parseChangeRequest(body: unknown): { add: { id: string; url: str
   const added = add.map((entry: unknown, i: number) => {
     const node = entry as { id?: unknown; url?: unknown } | null;
     if (typeof node !== 'object' || node === null || !idOk(node.id)) throw bad(`add[${i}].id must be 1..64 of letters, digits, "_", "." or "-"`);
-    if (typeof node.url !== 'string' || !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(node.url)) throw bad(`add[${i}].url must be an http(s) URL`);
+    if (typeof node.url !== 'string') throw bad(`add[${i}].url must be an http(s) URL`);
+    const problem = nodeUrlProblem(node.url);
+    if (problem !== undefined) throw bad(`add[${i}].url: ${problem}`);
     return { id: node.id, url: node.url.replace(/\/+$/, '') };
   });
   remove.forEach((id: unknown, i: number) => {

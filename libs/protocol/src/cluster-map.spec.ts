@@ -1,4 +1,25 @@
-import { isNodeId, validateClusterMap } from './cluster-map';
+import { isNodeId, nodeUrlProblem, validateClusterMap } from './cluster-map';
+
+describe('nodeUrlProblem', () => {
+  it.each(['http://127.0.0.1:8001', 'https://node4.kv.svc:8004', 'http://node4', 'HTTP://Node4:80/', 'http://[::1]:8001', 'http://h/prefix'])('accepts %j', (url) => {
+    expect(nodeUrlProblem(url)).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'expected an http(s) URL without spaces'],
+    ['http://node 4:8001', 'expected an http(s) URL without spaces'],
+    ['http://node4:8001\n', 'expected an http(s) URL without spaces'],
+    ['node4:8001', 'expected http:// or https://'],
+    ['ftp://node4', 'expected http:// or https://'],
+    ['http://node4:99999', 'not a URL (is the port a number from 1 to 65535?)'],
+    ['http:///node4', 'no host'],
+    ['http://admin:secret@node4:8001', 'credentials in a URL would be shown to every client'],
+    ['http://node4:8001/?x=1', 'no query or fragment'],
+    ['http://node4:8001#top', 'no query or fragment'],
+  ])('refuses %j: %s', (url, problem) => {
+    expect(nodeUrlProblem(url)).toBe(problem);
+  });
+});
 
 describe('isNodeId', () => {
   it.each(['node1', 'a', 'N-2_x.y', 'x'.repeat(64)])('accepts %j', (id) => {

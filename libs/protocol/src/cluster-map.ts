@@ -67,6 +67,31 @@ export function isNodeId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value);
 }
 
+/**
+ * Why `url` cannot be where a new member is reached, or undefined when it can: an http(s) URL with a host and a valid
+ * port, without spaces or control characters, credentials (every client of `GET /cluster` would see them), query or
+ * fragment. The proxy checks the URLs of `POST /cluster/changes` with it, and the CLI before it asks.
+ */
+export function nodeUrlProblem(url: string): string | undefined {
+  for (const char of url) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code <= 0x20 || code === 0x7f || /\s/u.test(char)) return 'expected an http(s) URL without spaces';
+  }
+  if (url === '') return 'expected an http(s) URL without spaces';
+  if (!/^https?:\/\//i.test(url)) return 'expected http:// or https://';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not a URL (is the port a number from 1 to 65535?)';
+  }
+  // The URL parser makes `http:///h` into `http://h/`: the host must be where it was typed.
+  if (!/^https?:\/\/[^/?#]/i.test(url) || parsed.hostname === '') return 'no host';
+  if (parsed.username !== '' || parsed.password !== '') return 'credentials in a URL would be shown to every client';
+  if (parsed.search !== '' || parsed.hash !== '' || url.includes('?') || url.includes('#')) return 'no query or fragment';
+  return undefined;
+}
+
 /** The members of the ring before the change in progress (all but the joining ones): the old owners. */
 export function oldRingMembers(map: ClusterMap): string[] {
   return map.members.filter((member) => member.state !== 'joining').map((member) => member.id);

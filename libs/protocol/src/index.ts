@@ -162,6 +162,7 @@ export {
   compareBallots,
   formatRanges,
   isNodeId,
+  nodeUrlProblem,
   newRingMembers,
   oldRingMembers,
   parseRanges,
