@@ -112,7 +112,7 @@ describe('formatClusterStatus', () => {
 
   it.each([
     ['read-new', 'every range streamed; reads go to the new owners'],
-    ['copy', 'streaming (its progress is known to the proxy that drives the change)'],
+    ['copy', 'streaming (its progress shows once this proxy has read it)'],
   ] as const)('says what it can of a change in %s without progress', (phase, text) => {
     const answer = cluster(3, { id: 'c2-1a2b3c4d', phase, add: [], remove: ['node1'], progress: null });
     expect(formatClusterStatus('http://h', answer)).toContain(`change  c2-1a2b3c4d: remove node1, phase ${phase}\n        ${text}\n`);
@@ -136,7 +136,7 @@ describe('changeProgress and isChangeDone', () => {
     ['the proxy has not taken the new map yet', cluster(1, null), false, 0, 'epoch 1, waiting for the change to show', '1 starting'],
     ['streaming', cluster(2, change('copy', { rangesDone: 3, rangesTotal: 4 })), false, 0.75, 'epoch 2, copy: 3 of 4 ranges streamed, 10 keys, 2.0 KiB', '2 copy'],
     ['streaming, nothing to stream', cluster(2, change('copy', { rangesDone: 0, rangesTotal: 0 })), false, 1, 'epoch 2, copy: 0 of 0 ranges streamed, 10 keys, 2.0 KiB', '2 copy'],
-    ['driven by another proxy', cluster(2, change('copy', null)), false, 0, 'epoch 2, copy: streaming (its progress is known to the proxy that drives the change)', '2 copy'],
+    ['progress not read yet', cluster(2, change('copy', null)), false, 0, 'epoch 2, copy: streaming (its progress shows once this proxy has read it)', '2 copy'],
     ['reading from the new owners', cluster(3, change('read-new', null)), false, 1, 'epoch 3, read-new: every range streamed; reads go to the new owners', '3 read-new'],
     ['done', cluster(4, null), true, 1, 'done at epoch 4', '4 done'],
     ['done, and another change runs', cluster(5, change('copy', null, 'c5-ffffffff')), true, 1, 'done at epoch 5', '5 done'],

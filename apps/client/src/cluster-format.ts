@@ -181,7 +181,7 @@ function describeProgress(change: ClusterChange): string {
     return `${progress.rangesDone} of ${progress.rangesTotal} ranges streamed, ${progress.keysStreamed} keys, ${formatBytes(progress.bytesStreamed)}`;
   }
   if (change.phase === 'read-new') return 'every range streamed; reads go to the new owners';
-  return 'streaming (its progress is known to the proxy that drives the change)';
+  return 'streaming (its progress shows once this proxy has read it)';
 }
 
 function formatShare(share: number): string {

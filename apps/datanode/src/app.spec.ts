@@ -249,13 +249,23 @@ describe('the cluster map, epochs and streaming', () => {
   });
 
   test('streaming progress is recorded per change, many ranges at once, and only for the latest change', async () => {
-    expect((await call('GET', '/internal/stream?change=c2')).body).toEqual({ change: 'c2', ranges: [] });
-    expect((await call('POST', '/internal/stream', { change: 'c2', ranges: [0, 5, 7] })).body).toEqual({ change: 'c2', ranges: [0, 5, 7] });
-    expect((await call('POST', '/internal/stream', { change: 'c2', ranges: [5, 9] })).body).toEqual({ change: 'c2', ranges: [0, 5, 7, 9] });
-    expect((await call('GET', '/internal/stream?change=c2')).body.ranges).toEqual([0, 5, 7, 9]);
+    expect((await call('GET', '/internal/stream?change=c2')).body).toEqual({ change: 'c2', ranges: [], keys: 0, bytes: 0 });
+    const first = await call('POST', '/internal/stream', { change: 'c2', ranges: [0, 5, 7], keys: 120, bytes: 4096 });
+    expect(first.body).toEqual({ change: 'c2', ranges: [0, 5, 7], keys: 120, bytes: 4096 });
+    // Without counts (nothing was written for those ranges), the counts stay.
+    expect((await call('POST', '/internal/stream', { change: 'c2', ranges: [5, 9] })).body).toEqual({ change: 'c2', ranges: [0, 5, 7, 9], keys: 120, bytes: 4096 });
+    expect((await call('GET', '/internal/stream?change=c2')).body).toEqual({ change: 'c2', ranges: [0, 5, 7, 9], keys: 120, bytes: 4096 });
     await call('POST', '/internal/stream', { change: 'c3', ranges: [1] });
     expect((await call('GET', '/internal/stream?change=c2')).body.ranges).toEqual([]);
-    for (const body of [{ change: 'c3' }, { change: 'c3', ranges: [] }, { change: 'c3', ranges: [-1] }, { change: 'c3', ranges: [1.5] }, { ranges: [1] }]) {
+    for (const body of [
+      { change: 'c3' },
+      { change: 'c3', ranges: [] },
+      { change: 'c3', ranges: [-1] },
+      { change: 'c3', ranges: [1.5] },
+      { ranges: [1] },
+      { change: 'c3', ranges: [1], keys: -1 },
+      { change: 'c3', ranges: [1], bytes: '10' },
+    ]) {
       const res = await call('POST', '/internal/stream', body);
       expect([res.status, res.body.error.code]).toEqual([400, 'KV_BAD_REQUEST']);
     }

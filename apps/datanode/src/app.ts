@@ -232,15 +232,20 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     sendJson(res, 200, JSON.stringify(replica.streamProgress(change)));
   });
   app.post(InternalRoutes.stream, async (req: Request, res: Response) => {
-    const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; ranges: unknown }>;
+    const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; ranges: unknown; keys: unknown; bytes: unknown }>;
     if (typeof body !== 'object' || body === null || typeof body.change !== 'string' || body.change.length === 0 || body.change.length > 64) {
-      throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "ranges": [<index>, ...]}');
+      throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "ranges": [<index>, ...], "keys": <n>, "bytes": <n>}');
     }
     const ranges = body.ranges;
     if (!Array.isArray(ranges) || ranges.length === 0 || ranges.length > STREAM_RANGES_MAX || !ranges.every((range) => Number.isSafeInteger(range) && (range as number) >= 0)) {
       throw new KvError(ErrorCode.BadRequest, `ranges must be 1 to ${STREAM_RANGES_MAX} non-negative integers`);
     }
-    const progress: StreamProgress = await replica.recordStream(body.change, ranges as number[]);
+    const count = (name: 'keys' | 'bytes'): number => {
+      const value = body[name] ?? 0;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new KvError(ErrorCode.BadRequest, `${name} must be a non-negative integer`);
+      return value;
+    };
+    const progress: StreamProgress = await replica.recordStream(body.change, ranges as number[], count('keys'), count('bytes'));
     sendJson(res, 200, JSON.stringify(progress));
   });
 

@@ -64,7 +64,9 @@ function parseStreamProgress(text: string, file: string): StreamProgress {
   if (typeof raw !== 'object' || raw === null || typeof raw.change !== 'string' || !Array.isArray(raw.ranges) || !raw.ranges.every((range) => Number.isInteger(range) && range >= 0)) {
     throw new Error(`${file} is malformed: expected {"change": string, "ranges": [integer]}; ${advice}`);
   }
-  return { change: raw.change, ranges: raw.ranges };
+  // Counts came later than ranges: a record without them counts nothing.
+  const count = (value: unknown): number => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0);
+  return { change: raw.change, ranges: raw.ranges, keys: count(raw.keys), bytes: count(raw.bytes) };
 }
 
 function positiveInteger(value: unknown, name: string): number {

@@ -234,8 +234,8 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
           return (member === undefined ? client(nodeId) : clientFor(nodeId, member.url)).commitMap(map, { timeoutMs: config.nodeTimeoutMs });
         },
         rangeEntries: (nodeId, ranges) => client(nodeId).entries({ ranges, idleMs: Math.max(config.nodeTimeoutMs, REFILL_IDLE_MS_MIN) }),
-        streamedRanges: async (nodeId, change) => (await client(nodeId).streamProgress(change, { timeoutMs: config.nodeTimeoutMs })).ranges,
-        recordStreamed: (nodeId, change, indexes) => client(nodeId).recordStream(change, indexes, { timeoutMs: config.nodeTimeoutMs }),
+        streamProgress: (nodeId, change) => client(nodeId).streamProgress(change, { timeoutMs: config.nodeTimeoutMs }),
+        recordStreamed: (nodeId, change, indexes, keys, bytes) => client(nodeId).recordStream(change, indexes, { keys, bytes }, { timeoutMs: config.nodeTimeoutMs }),
       },
     },
     stable,

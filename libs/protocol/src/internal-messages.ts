@@ -186,4 +186,7 @@ export interface StreamProgress {
   change: string;
   /** Indexes of the change's ranges (in the order the plan lists them). */
   ranges: number[];
+  /** Entries and bytes written to the node for those ranges, as the drivers reported them (0 when none did). */
+  keys: number;
+  bytes: number;
 }

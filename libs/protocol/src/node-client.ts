@@ -253,12 +253,16 @@ export class NodeClient {
     const path = `${InternalRoutes.stream}?${InternalQuery.change}=${encodeURIComponent(change)}`;
     const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path })) as Partial<StreamProgress>;
     if (!Array.isArray(answer?.ranges)) throw this.endpoint.malformed('a stream answer without "ranges"');
-    return { change, ranges: answer.ranges };
+    return { change, ranges: answer.ranges, keys: typeof answer.keys === 'number' ? answer.keys : 0, bytes: typeof answer.bytes === 'number' ? answer.bytes : 0 };
   }
 
-  /** Records on the node that it received ranges `ranges` of `change` in full (`POST /internal/stream`). */
-  async recordStream(change: string, ranges: readonly number[], options: RequestOptions = {}): Promise<void> {
-    await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.stream, body: JSON.stringify({ change, ranges }) });
+  /**
+   * Records on the node that it received ranges `ranges` of `change` in full (`POST /internal/stream`), with the
+   * entries and bytes written to it for them.
+   */
+  async recordStream(change: string, ranges: readonly number[], counts: { keys: number; bytes: number } = { keys: 0, bytes: 0 }, options: RequestOptions = {}): Promise<void> {
+    const body = JSON.stringify({ change, ranges, keys: counts.keys, bytes: counts.bytes });
+    await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.stream, body });
   }
 
   /**

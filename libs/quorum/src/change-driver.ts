@@ -1,4 +1,4 @@
-import type { ClusterMap } from '@kv/protocol';
+import type { ClusterMap, StreamProgress } from '@kv/protocol';
 import type { HashRange } from '@kv/ring';
 import { nextPhase, streamTasks, type StreamTask } from './cluster-change';
 import type { MapProposer } from './map-proposer';
@@ -10,10 +10,13 @@ import type { Transport, WriteRequest } from './transport';
 export interface StreamPeers {
   /** The entries (tombstones included) a node holds in some hash ranges (`GET /internal/entries?ranges=`). */
   rangeEntries(nodeId: string, ranges: readonly HashRange[]): AsyncIterable<ListedEntry>;
-  /** The indexes of the ranges of `change` a node has received in full (`GET /internal/stream`). */
-  streamedRanges(nodeId: string, change: string): Promise<readonly number[]>;
-  /** Records on a node that it received ranges `indexes` of `change` in full (`POST /internal/stream`). */
-  recordStreamed(nodeId: string, change: string, indexes: readonly number[]): Promise<void>;
+  /** The ranges of `change` a node has received in full, with the entries and bytes recorded (`GET /internal/stream`). */
+  streamProgress(nodeId: string, change: string): Promise<StreamProgress>;
+  /**
+   * Records on a node that it received ranges `indexes` of `change` in full, and the entries and bytes written to it
+   * for them (`POST /internal/stream`).
+   */
+  recordStreamed(nodeId: string, change: string, indexes: readonly number[], keys: number, bytes: number): Promise<void>;
 }
 
 /** Progress of the change a driver works on, for `GET /cluster`, metrics and logs. */
@@ -24,7 +27,7 @@ export interface ChangeProgress {
   /** (range, node gaining it) pairs copied, and in all. */
   readonly rangesDone: number;
   readonly rangesTotal: number;
-  /** Entries and bytes (keys and values, UTF-8) written to gaining nodes by this driver. */
+  /** Entries and bytes (keys and values, UTF-8) written to gaining nodes, as recorded there (by any driver). */
   readonly keysStreamed: number;
   readonly bytesStreamed: number;
 }
@@ -104,7 +107,7 @@ export class ChangeDriver {
     this.wake?.();
   }
 
-  /** The progress of the change being driven, if any. */
+  /** The progress of the change last driven or observed (compare its `change` with the map's transition). */
   get progress(): ChangeProgress | undefined {
     return this.progressNow;
   }
@@ -117,24 +120,53 @@ export class ChangeDriver {
    */
   async drive(map: ClusterMap, adopt: (map: ClusterMap) => void): Promise<ClusterMap> {
     let current = map;
-    try {
-      while (current.transition !== null) {
-        this.checkStopped();
-        if (current.transition.phase === 'copy') {
-          await this.stream(current);
-          // Not yet seen by a probe and counted: the next turn goes on from here.
-          if (this.options.joinersCounted?.(current.transition.add) === false) return current;
-        }
-        this.checkStopped();
-        const outcome = await this.options.proposer.propose(current, nextPhase(current));
-        current = outcome.map;
-        adopt(current);
-        this.options.events?.phaseCommitted?.(current);
+    while (current.transition !== null) {
+      this.checkStopped();
+      if (current.transition.phase === 'copy') {
+        await this.stream(current);
+        // Not yet seen by a probe and counted: the next turn goes on from here.
+        if (this.options.joinersCounted?.(current.transition.add) === false) return current;
       }
-      return current;
-    } finally {
-      this.progressNow = undefined;
+      this.checkStopped();
+      const outcome = await this.options.proposer.propose(current, nextPhase(current));
+      current = outcome.map;
+      adopt(current);
+      this.options.events?.phaseCommitted?.(current);
     }
+    return current;
+  }
+
+  /**
+   * Reads the progress of the change of `map` from what its gaining nodes recorded, without copying anything: what a
+   * coordinator that does not drive the change shows.
+   * @throws StreamError when a gaining node does not answer.
+   */
+  async observe(map: ClusterMap): Promise<ChangeProgress | undefined> {
+    const transition = map.transition;
+    if (transition === null) return undefined;
+    const tasks = streamTasks(map);
+    let rangesDone = 0;
+    let rangesTotal = 0;
+    let keysStreamed = 0;
+    let bytesStreamed = 0;
+    for (const target of new Set(tasks.flatMap((task) => task.targets))) {
+      let recorded: StreamProgress;
+      try {
+        recorded = await this.options.peers.streamProgress(target, transition.id);
+      } catch (error) {
+        throw new StreamError(`cannot read the streaming progress of ${target}`, { cause: error });
+      }
+      const done = new Set(recorded.ranges);
+      for (const task of tasks) {
+        if (!task.targets.includes(target)) continue;
+        rangesTotal += 1;
+        if (done.has(task.index)) rangesDone += 1;
+      }
+      keysStreamed += recorded.keys;
+      bytesStreamed += recorded.bytes;
+    }
+    this.progressNow = { change: transition.id, epoch: map.epoch, phase: transition.phase, rangesDone, rangesTotal, keysStreamed, bytesStreamed };
+    return this.progressNow;
   }
 
   /** Copies every range of the change that a gaining node has not recorded yet. */
@@ -144,9 +176,14 @@ export class ChangeDriver {
     const tasks = streamTasks(map);
     const targets = new Set(tasks.flatMap((task) => task.targets));
     const done = new Map<string, Set<number>>();
+    let keysStreamed = 0;
+    let bytesStreamed = 0;
     for (const target of targets) {
       try {
-        done.set(target, new Set(await this.options.peers.streamedRanges(target, transition.id)));
+        const recorded = await this.options.peers.streamProgress(target, transition.id);
+        done.set(target, new Set(recorded.ranges));
+        keysStreamed += recorded.keys;
+        bytesStreamed += recorded.bytes;
       } catch (error) {
         throw new StreamError(`cannot read the streaming progress of ${target}`, { cause: error });
       }
@@ -159,8 +196,6 @@ export class ChangeDriver {
         if (done.get(target)?.has(task.index)) rangesDone += 1;
       }
     }
-    let keysStreamed = 0;
-    let bytesStreamed = 0;
     const report = (): ChangeProgress => {
       this.progressNow = { change: transition.id, epoch: map.epoch, phase: transition.phase, rangesDone, rangesTotal, keysStreamed, bytesStreamed };
       return this.progressNow;
@@ -179,7 +214,7 @@ export class ChangeDriver {
         const indexes = round.copied.map((task) => task.index);
         if (indexes.length > 0) {
           try {
-            await this.options.peers.recordStreamed(target, transition.id, indexes);
+            await this.options.peers.recordStreamed(target, transition.id, indexes, round.keys, round.bytes);
           } catch (error) {
             throw new StreamError(`${target} did not record ${indexes.length} ranges`, { cause: error });
           }

@@ -140,6 +140,8 @@ export interface ClusterMapOptions {
   holdings(nodeId: string): Promise<{ keys: number; bytes: number }>;
   /** Streaming rate, bytes per second (`STREAM_BYTES_PER_S`). */
   streamBytesPerS: number;
+  /** Ranges copied and recorded together (default 64): fewer show progress in finer steps. */
+  streamRangesPerRound?: number;
   /** Random source (change ids, back-offs); default Math.random. */
   random?: () => number;
 }
@@ -284,6 +286,7 @@ export class Coordinator {
         transport: options.transport,
         writeQuorum: options.writeQuorum ?? 2,
         bytesPerS: mapOptions.streamBytesPerS,
+        rangesPerRound: mapOptions.streamRangesPerRound,
         clock: monotonic,
         timers: options.timers,
         timeoutMs,
@@ -303,9 +306,14 @@ export class Coordinator {
     return this.keeper?.map;
   }
 
-  /** The progress of the membership change this coordinator drives, if it drives one. */
+  /**
+   * The progress of the membership change in progress: live when this coordinator drives it, else as the gaining
+   * nodes recorded it (read every health interval); undefined without a change, or before it was read.
+   */
   get changeProgress(): ChangeProgress | undefined {
-    return this.driver?.progress;
+    const progress = this.driver?.progress;
+    const transition = this.keeper?.map?.transition;
+    return progress !== undefined && transition !== null && transition !== undefined && progress.change === transition.id ? progress : undefined;
   }
 
   /**
@@ -396,7 +404,11 @@ export class Coordinator {
     const map = this.keeper?.map;
     const driver = this.driver;
     if (map === undefined || map.transition === null || driver === undefined || this.driving !== undefined) return;
-    if (!this.presence.joined || !this.isDriver()) return;
+    if (!this.presence.joined || !this.isDriver()) {
+      // Another coordinator drives it: what the gaining nodes recorded is the progress to show.
+      await driver.observe(map).catch(() => undefined);
+      return;
+    }
     const keeper = this.keeper as ClusterMapKeeper;
     this.driving = driver
       .drive(map, (next) => keeper.adopt(next))

@@ -142,7 +142,7 @@ async function startProxy(
   cluster: InMemoryCluster,
   clock: VirtualClock,
   clockId: string,
-  options: { skipStreaming?: boolean; writeQuorum?: number; streamBytesPerS?: number } = {},
+  options: { skipStreaming?: boolean; writeQuorum?: number; streamBytesPerS?: number; rangesPerRound?: number } = {},
 ): Promise<Proxy> {
   const claim = { clockId, incarnation: '0123456789abcdef', leaseMs: coordinatorLeaseMs(HEALTH_INTERVAL_MS) };
   const header = formatCoordinatorClaim(claim);
@@ -171,6 +171,7 @@ async function startProxy(
       clusterMap: {
         seed: seedMap(),
         streamBytesPerS: options.streamBytesPerS ?? 1_000_000,
+        streamRangesPerRound: options.rangesPerRound,
         membersChanged: (map) => {
           epoch = () => map.epoch;
           log.push(`epoch ${map.epoch}`);
@@ -184,9 +185,9 @@ async function startProxy(
         peers: {
           ...peersOf(cluster, clock, Math.random),
           rangeEntries: (nodeId, ranges) => cluster.rangeEntries(nodeId, ranges),
-          streamedRanges: async (nodeId, change) => (await cluster.streamProgress(nodeId, change)).ranges,
-          recordStreamed: async (nodeId, change, indexes) => {
-            await cluster.recordStream(nodeId, change, indexes);
+          streamProgress: (nodeId, change) => cluster.streamProgress(nodeId, change),
+          recordStreamed: async (nodeId, change, indexes, keys, bytes) => {
+            await cluster.recordStream(nodeId, change, indexes, keys, bytes);
           },
         },
       },
@@ -307,7 +308,7 @@ describe('membership changes on the in-memory cluster', () => {
   test('stopping the proxy that drives a change stops the streaming at once; the next proxy resumes it', async () => {
     const clock = new VirtualClock();
     const cluster = new InMemoryCluster(NODES, { clock });
-    // About 12 KB to stream at 2 KB/s: six seconds of streaming.
+    // About 24 KB to stream (two old owners read per range) at 2 KB/s: twelve seconds of streaming.
     const first = await startProxy(cluster, clock, 'p1', { streamBytesPerS: 2000 });
     const acked = await writeKeys(first, clock, 'k-', 300);
     cluster.addNode('d');
@@ -321,6 +322,33 @@ describe('membership changes on the in-memory cluster', () => {
     const second = await startProxy(cluster, clock, 'p2');
     await waitForChange(second, clock, 4);
     expect(await unreadable(second, clock, acked)).toEqual([]);
+  });
+
+  test("a proxy that does not drive the change shows its progress from the gaining nodes' records; the next driver counts on from them", async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const driver = await startProxy(cluster, clock, 'p1', { streamBytesPerS: 2000, rangesPerRound: 4 });
+    const other = await startProxy(cluster, clock, 'p2', { streamBytesPerS: 2000, rangesPerRound: 4 });
+    await writeKeys(driver, clock, 'k-', 300);
+    cluster.addNode('d');
+    await clock.run(other.coordinator.changeMembership({ add: [{ id: 'd', url: 'http://d:1' }], remove: [] }, false));
+    // Until the driver has recorded a round, and the other proxy has read the records since.
+    for (let i = 0; i < 100 && !((driver.coordinator.changeProgress?.rangesDone ?? 0) > 0); i++) await clock.advance(100);
+    await clock.advance(HEALTH_INTERVAL_MS * 2);
+    const driving = driver.coordinator.changeProgress;
+    const observed = other.coordinator.changeProgress;
+    expect(driving?.rangesDone).toBeGreaterThan(0);
+    expect(observed).toMatchObject({ change: driving?.change, rangesTotal: driving?.rangesTotal });
+    expect(observed?.rangesDone).toBeGreaterThan(0);
+    expect(observed?.rangesDone).toBeLessThanOrEqual(driving?.rangesDone ?? 0);
+    expect(observed?.keysStreamed).toBeGreaterThan(0);
+    await clock.run(driver.coordinator.stop());
+    const recorded = observed?.keysStreamed ?? 0;
+    await clock.advance(HEALTH_INTERVAL_MS * 2);
+    // The second proxy drives now, from the counts the gaining node recorded.
+    expect(other.coordinator.changeProgress?.keysStreamed).toBeGreaterThanOrEqual(recorded);
+    await waitForChange(other, clock, 4);
+    expect(other.coordinator.changeProgress).toBeUndefined();
   });
 
   test('a change resumes after its driver died: the next proxy streams only the ranges not yet recorded', async () => {

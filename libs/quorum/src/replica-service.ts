@@ -161,14 +161,22 @@ export class ReplicaService {
 
   /** The ranges of `change` this node has received in full. */
   streamProgress(change: string): StreamProgress {
-    return this.stream !== null && this.stream.change === change ? { change, ranges: [...this.stream.ranges] } : { change, ranges: [] };
+    const stream = this.stream;
+    return stream !== null && stream.change === change
+      ? { change, ranges: [...stream.ranges], keys: stream.keys, bytes: stream.bytes }
+      : { change, ranges: [], keys: 0, bytes: 0 };
   }
 
-  /** Records durably that ranges `ranges` of `change` were received in full (only the latest change is kept). */
-  recordStream(change: string, ranges: readonly number[]): Promise<StreamProgress> {
+  /**
+   * Records durably that ranges `ranges` of `change` were received in full, with the entries and bytes written for
+   * them (added to what is recorded); only the latest change is kept.
+   */
+  recordStream(change: string, ranges: readonly number[], keys = 0, bytes = 0): Promise<StreamProgress> {
     const next = this.streamWrites.then(async () => {
       const current = this.streamProgress(change);
       for (const range of ranges) if (!current.ranges.includes(range)) current.ranges.push(range);
+      current.keys += keys;
+      current.bytes += bytes;
       await this.options.persistStream(current);
       this.stream = current;
       return this.streamProgress(change);

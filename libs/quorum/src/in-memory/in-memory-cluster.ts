@@ -178,8 +178,8 @@ export class InMemoryCluster {
   }
 
   /** `POST /internal/stream`. */
-  recordStream(nodeId: string, change: string, ranges: readonly number[], timeoutMs = 1000): Promise<StreamProgress> {
-    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.recordStream(change, ranges));
+  recordStream(nodeId: string, change: string, ranges: readonly number[], keys = 0, bytes = 0, timeoutMs = 1000): Promise<StreamProgress> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.recordStream(change, ranges, keys, bytes));
   }
 
   /** A coordinator's status probe of a node (`GET /internal/status`), renewing its lease; fails under a fault. */
