@@ -83,7 +83,7 @@ export function nodeUrlProblem(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return 'not a URL (is the port a number from 1 to 65535?)';
+    return 'not a URL';
   }
   // The URL parser makes `http:///h` into `http://h/`: the host must be where it was typed.
   if (!/^https?:\/\/[^/?#]/i.test(url) || parsed.hostname === '') return 'no host';
