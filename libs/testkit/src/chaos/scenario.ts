@@ -13,7 +13,7 @@ import { TestCluster } from '../cluster/test-cluster';
 import { request } from '../http/request';
 import { healAll, nemesisByName, type NemesisName } from './nemeses';
 import { Random } from './random';
-import { runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
+import { FINAL_READ_QUERY, runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
 
 /** A chaos scenario: a workload against a real cluster while nemeses strike, then checks. */
 export interface ScenarioOptions {
@@ -258,12 +258,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       keys = setResult.inserts.map((op) => op.key);
     } else {
       keys = [...new Set(history.map((op) => op.key))];
-      // A final read of every key, by a process of its own: part of the history, and it repairs stale replicas.
+      // A final read of every key from every replica, by a process of its own: part of the history, and it repairs
+      // stale replicas.
       const finalProcess = (options.clients ?? 6) + 1;
       let id = history.length;
       for (const key of keys) {
         const op: Operation = { id: id++, process: finalProcess, key, kind: 'read', value: null, outcome: 'unknown', invokedAt: performance.now(), completedAt: Infinity };
-        const res = await request(workloadRandom.pick(cluster.proxyUrls), 'GET', `/kv/${encodeKey(key)}`, undefined, {}, 10_000);
+        const res = await request(workloadRandom.pick(cluster.proxyUrls), 'GET', `/kv/${encodeKey(key)}${FINAL_READ_QUERY}`, undefined, {}, 10_000);
         op.completedAt = performance.now();
         if (res.status === 200 || res.status === 404) {
           op.outcome = 'ok';

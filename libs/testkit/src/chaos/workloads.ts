@@ -6,6 +6,13 @@ import { request } from '../http/request';
 import type { Random } from './random';
 
 /** Deadline of one client request in the workloads: past it the operation's outcome is unknown. */
+/**
+ * The final reads of a run ask every replica (N=3): a write whose proxy was killed while it was in flight may have
+ * reached only some replicas and left no hint; until the cluster compares replicas by itself, a read of every replica
+ * (which repairs the stale ones before it answers) is what brings it to the others before convergence is checked.
+ */
+export const FINAL_READ_QUERY = '?r=3';
+
 export const WORKLOAD_REQUEST_TIMEOUT_MS = 3000;
 /** Pause after a request that got no answer, so that a client does not spin against a dead proxy. */
 const ERROR_PAUSE_MS = 20;
@@ -256,10 +263,10 @@ export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWo
     finalRead: async () => {
       const present = new Set<string>();
       const elements = inserts.map((op) => op.key);
-      // POST /batch reads a thousand elements per request.
+      // POST /batch reads a thousand elements per request, from every replica (see FINAL_READ_QUERY).
       for (let i = 0; i < elements.length; i += 1000) {
         const chunk = elements.slice(i, i + 1000);
-        const res = await request(options.proxyUrl, 'POST', '/batch', { ops: chunk.map((key) => ({ op: 'get', key })) }, options.headers, 30_000);
+        const res = await request(options.proxyUrl, 'POST', `/batch${FINAL_READ_QUERY}`, { ops: chunk.map((key) => ({ op: 'get', key })) }, options.headers, 30_000);
         if (res.status !== 200) throw new Error(`final read failed: ${res.status} ${JSON.stringify(res.body)}`);
         res.body.results.forEach((result: { status: number; value?: string }, j: number) => {
           if (result.status === 200) {
