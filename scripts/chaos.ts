@@ -155,7 +155,7 @@ function writeReport(args: Args, masterSeed: number, results: ScenarioResult[]):
   const lines = [
     '# Last long chaos run',
     '',
-    `\`npm run chaos -- --minutes ${args.minutes} --trial-seconds ${args.trialSeconds}\`, master seed ${masterSeed}, finished ` +
+    `\`npm run chaos -- --minutes ${args.minutes} --trial-seconds ${args.trialSeconds}${args.proxies === undefined ? '' : ` --proxies ${args.proxies}`}${args.scenario === undefined ? '' : ` --scenario ${args.scenario}`}\`, master seed ${masterSeed}, finished ` +
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node.js ${process.version}.`,
     '',
     '| scenario | trials | operations | faults | violations | linearizability undecided |',
