@@ -37,8 +37,8 @@ async function use(): Promise<string | undefined> {
 
 // @ts-expect-error a value is a string
 replicator.set('k', 42);
-// @ts-expect-error the ring is required
-new Replicator({ transport, versions: options.versions });
+// @ts-expect-error the transport is required
+new Replicator({ ring: options.ring, versions: options.versions });
 // @ts-expect-error acks is a number
 const wrong: string = ({} as WriteResult).acks;
 
