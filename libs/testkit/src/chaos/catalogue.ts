@@ -27,7 +27,7 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
     name: 'register/proxies-3',
     workload: 'register',
     proxies: 3,
-    nemeses: ['kill-node', 'pause-node', 'reset-link', 'kill-proxy', 'kill-all-proxies', 'pause-proxy', 'proxy-clock-skew', 'wipe-node'],
+    nemeses: ['kill-node', 'pause-node', 'reset-link', 'kill-proxy', 'kill-all-proxies', 'pause-proxy', 'pause-all-proxies', 'proxy-clock-skew', 'wipe-node'],
   },
   { name: 'set/proxies-2', workload: 'set', proxies: 2, nemeses: ['kill-node', 'kill-proxy', 'pause-proxy', 'proxy-clock-skew'] },
   // Membership changes run in the background while other faults come; listed twice to come up as often as the rest.

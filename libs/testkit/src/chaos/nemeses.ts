@@ -29,6 +29,7 @@ export const NEMESIS_NAMES = [
   'kill-proxy',
   'kill-all-proxies',
   'pause-proxy',
+  'pause-all-proxies',
   'restart-proxy',
   'proxy-clock-skew',
   'change-membership',
@@ -86,6 +87,18 @@ function pauseProxy(): Nemesis {
       const proxy = random.pick(cluster.proxies);
       proxy.process.pause();
       return `SIGSTOP ${proxy.name}`;
+    },
+    heal: restartStoppedProxies,
+  };
+}
+
+/** SIGSTOP of every proxy at once (every lease lapses on the nodes); heal sends SIGCONT. */
+function pauseAllProxies(): Nemesis {
+  return {
+    name: 'pause-all-proxies',
+    async start(cluster) {
+      for (const proxy of cluster.proxies) proxy.process.pause();
+      return 'SIGSTOP of every proxy';
     },
     heal: restartStoppedProxies,
   };
@@ -321,6 +334,8 @@ export function nemesisByName(name: NemesisName): Nemesis {
       return killAllProxies();
     case 'pause-proxy':
       return pauseProxy();
+    case 'pause-all-proxies':
+      return pauseAllProxies();
     case 'restart-proxy':
       return restartProxy();
     case 'proxy-clock-skew':
