@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EMPTY_ACCEPTOR_STATE } from '@kv/quorum';
+import type { ClusterMap } from '@kv/protocol';
+import { EMPTY_ACCEPTOR_STATE, type AcceptorState } from '@kv/quorum';
 import { CLUSTER_STATE_DIR, MAP_RECORD, STREAM_RECORD, loadClusterState } from './cluster-state';
 
 let dir: string;
@@ -14,9 +15,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const map = {
+const map: ClusterMap = {
   epoch: 2,
-  members: ['node1', 'node2', 'node3'].map((id, i) => ({ id, url: `http://127.0.0.1:${8001 + i}`, state: 'active' })),
+  members: ['node1', 'node2', 'node3'].map((id, i) => ({ id, url: `http://127.0.0.1:${8001 + i}`, state: 'active' as const })),
   vnodes: 8,
   replicas: 3,
   writeQuorum: 2,
@@ -36,7 +37,7 @@ describe('loadClusterState', () => {
     const fresh = await loadClusterState(dir);
     expect(fresh.mapState).toEqual(EMPTY_ACCEPTOR_STATE);
     expect(fresh.streamProgress).toBeNull();
-    const state = { committed: map, promised: { epoch: 3, ballot: { round: 2, proposer: 'p1' } }, accepted: null };
+    const state: AcceptorState = { committed: map, promised: { epoch: 3, ballot: { round: 2, proposer: 'p1' } }, accepted: null };
     await fresh.persistMap(state);
     await fresh.persistStream({ change: 'c3-0a1b2c3d', ranges: [0, 4], keys: 12, bytes: 340 });
     const again = await loadClusterState(dir);
