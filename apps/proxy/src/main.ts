@@ -248,6 +248,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
     readQuorum: config.readQuorum,
     timeoutMs: config.nodeTimeoutMs,
     versionDriftMsMax: 2 * config.maxClockSkewMs,
+    maxClockSkewMs: config.maxClockSkewMs,
     healthIntervalMs: config.healthIntervalMs,
     unsafe: {
       unsafeClock: config.testUnsafeClock,
@@ -287,6 +288,12 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
           change: map.transition === null ? null : { id: map.transition.id, phase: map.transition.phase },
         });
       },
+      skewSettingDiffers: (nodeId, nodeMs, ownMs) =>
+        logger.warn('a data node refuses versions at another MAX_CLOCK_SKEW_MS than this proxy: set it alike on every process', {
+          node: nodeId,
+          nodeMaxClockSkewMs: nodeMs,
+          proxyMaxClockSkewMs: ownMs,
+        }),
       quorumsDiffer: (map, own) =>
         logger.warn(
           "the cluster map's N, W and R differ from this proxy's REPLICAS, WRITE_QUORUM and READ_QUORUM, which it counts quorums with: set them alike on every proxy",

@@ -55,6 +55,8 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   leaseLapsed?(): void;
   /** A newer cluster map is in use. */
   mapAdopted?(map: ClusterMap): void;
+  /** A data node's `MAX_CLOCK_SKEW_MS` differs from this coordinator's (reported once per node and value). */
+  skewSettingDiffers?(nodeId: string, nodeMs: number, ownMs: number): void;
   /** The cluster map's N, W or R differ from this coordinator's (which it goes on counting quorums with). */
   quorumsDiffer?(map: ClusterMap, own: { replicas: number; writeQuorum: number; readQuorum: number }): void;
   /** Driving a membership change stopped short (it is resumed at the next turn). */
@@ -102,6 +104,8 @@ export interface CoordinatorOptions {
   timeoutMs?: number;
   /** How far ahead of the wall clock a version seen on a replica may be and still be followed, in ms. */
   versionDriftMsMax?: number;
+  /** This coordinator's `MAX_CLOCK_SKEW_MS`, compared with what each data node reports (a mismatch is reported once). */
+  maxClockSkewMs?: number;
   /** Interval of the health probes, in ms (default {@link HEALTH_INTERVAL_MS_DEFAULT}). */
   healthIntervalMs?: number;
   events?: CoordinatorEvents;
@@ -172,6 +176,8 @@ export class Coordinator {
   private readonly driver: ChangeDriver | undefined;
   private readonly changeTask: PeriodicTask | undefined;
   private driving: Promise<unknown> | undefined;
+  /** The `MAX_CLOCK_SKEW_MS` of each node already reported as differing from this coordinator's. */
+  private readonly skewReported = new Map<string, number>();
   private readonly mapOptions: ClusterMapOptions | undefined;
 
   private constructor(
@@ -243,6 +249,7 @@ export class Coordinator {
         try {
           const answer = await options.probe(nodeId);
           this.presence.observe(nodeId, sentMs, answer.coordinators);
+          this.compareSkewSetting(nodeId, answer.maxClockSkewMs);
           return answer;
         } catch (error) {
           this.noteRefusal(nodeId, error);
@@ -391,6 +398,14 @@ export class Coordinator {
       this.options.events?.quorumsDiffer?.(map, { replicas: replicator.replicas, writeQuorum: replicator.writeQuorum, readQuorum: replicator.readQuorum });
     }
     for (const id of ids) if (this.membership.stateOf(id) === 'refilling') this.probeNow(id);
+  }
+
+  /** Reports a data node whose `MAX_CLOCK_SKEW_MS` differs from this coordinator's, once per node and value. */
+  private compareSkewSetting(nodeId: string, nodeMs: number | undefined): void {
+    const own = this.options.maxClockSkewMs;
+    if (own === undefined || nodeMs === undefined || nodeMs === own || this.skewReported.get(nodeId) === nodeMs) return;
+    this.skewReported.set(nodeId, nodeMs);
+    this.options.events?.skewSettingDiffers?.(nodeId, nodeMs, own);
   }
 
   /** Whether this coordinator drives membership changes: the live one with the smallest clock id. */

@@ -13,6 +13,8 @@ export interface ProbeAnswer {
   readonly coordinators: readonly LiveCoordinator[];
   /** The epoch of the cluster map the node stores, when it keeps one. */
   readonly epoch?: number;
+  /** The node's `MAX_CLOCK_SKEW_MS`, when it says. */
+  readonly maxClockSkewMs?: number;
 }
 
 /** Probes one node; resolves with its answer when it is healthy, rejects otherwise (within about the probe deadline). */

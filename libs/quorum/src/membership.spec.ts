@@ -142,7 +142,7 @@ async function startProxy(
   cluster: InMemoryCluster,
   clock: VirtualClock,
   clockId: string,
-  options: { skipStreaming?: boolean; writeQuorum?: number; streamBytesPerS?: number; rangesPerRound?: number } = {},
+  options: { skipStreaming?: boolean; writeQuorum?: number; streamBytesPerS?: number; rangesPerRound?: number; maxClockSkewMs?: number } = {},
 ): Promise<Proxy> {
   const claim = { clockId, incarnation: '0123456789abcdef', leaseMs: coordinatorLeaseMs(HEALTH_INTERVAL_MS) };
   const header = formatCoordinatorClaim(claim);
@@ -168,6 +168,7 @@ async function startProxy(
       healthIntervalMs: HEALTH_INTERVAL_MS,
       unsafe: { skipStreaming: options.skipStreaming },
       writeQuorum: options.writeQuorum,
+      maxClockSkewMs: options.maxClockSkewMs,
       clusterMap: {
         seed: seedMap(),
         streamBytesPerS: options.streamBytesPerS ?? 1_000_000,
@@ -194,6 +195,7 @@ async function startProxy(
       events: {
         changeStalled: (error) => log.push(`stalled: ${(error as Error).message}`),
         quorumsDiffer: (map, own) => log.push(`quorums differ: map W=${map.writeQuorum}, own W=${own.writeQuorum}`),
+        skewSettingDiffers: (nodeId, nodeMs, ownMs) => log.push(`skew setting differs: ${nodeId} ${nodeMs}, own ${ownMs}`),
         refilled: (nodeId, report) => log.push(`refilled ${nodeId} ${report.copied}`),
       },
     }),
@@ -349,6 +351,19 @@ describe('membership changes on the in-memory cluster', () => {
     expect(other.coordinator.changeProgress?.keysStreamed).toBeGreaterThanOrEqual(recorded);
     await waitForChange(other, clock, 4);
     expect(other.coordinator.changeProgress).toBeUndefined();
+  });
+
+  test("a proxy whose MAX_CLOCK_SKEW_MS differs from the nodes' says so once per node", async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const nodeMs = (await clock.run(cluster.status('a'))).maxClockSkewMs;
+    const alike = await startProxy(cluster, clock, 'p1', { maxClockSkewMs: nodeMs });
+    const apart = await startProxy(cluster, clock, 'p2', { maxClockSkewMs: nodeMs + 5000 });
+    await clock.advance(HEALTH_INTERVAL_MS * 5);
+    expect(alike.log.filter((line) => line.startsWith('skew setting differs'))).toEqual([]);
+    expect(apart.log.filter((line) => line.startsWith('skew setting differs')).sort()).toEqual(
+      NODES.map((id) => `skew setting differs: ${id} ${nodeMs}, own ${nodeMs + 5000}`),
+    );
   });
 
   test('a change resumes after its driver died: the next proxy streams only the ranges not yet recorded', async () => {
