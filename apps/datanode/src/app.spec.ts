@@ -175,6 +175,28 @@ describe('single-key internal routes', () => {
     expect(await call('GET', '/internal/kv/a/b')).toMatchObject({ status: 404 });
   });
 
+  test('unknown fields and query parameters are refused with 400 naming them, and nothing is written', async () => {
+    const refused = (message: string) => ({ status: 400, body: { error: { code: 'KV_BAD_REQUEST', message } } });
+    expect(await call('PUT', '/internal/kv/a', { value: 'v', version: V1, ttl: 5 })).toMatchObject(
+      refused('unknown field "ttl" in the request body (accepted: "value", "version")'),
+    );
+    expect(await call('DELETE', `/internal/kv/a?version=${V1}&force=1`)).toMatchObject(
+      refused('unknown query parameter "force" for DELETE /internal/kv/:key (accepted: "version")'),
+    );
+    expect(await call('GET', '/internal/kv/a?version=1')).toMatchObject(refused('unknown query parameter "version" for GET /internal/kv/:key (accepted: none)'));
+    expect(await call('GET', '/internal/entries?range=0-1')).toMatchObject(refused('unknown query parameter "range" for GET /internal/entries (accepted: "ranges")'));
+    expect(await call('GET', '/health?x=1')).toMatchObject(refused('unknown query parameter "x" for GET /health (accepted: none)'));
+    expect(await call('POST', '/internal/batch', { ops: [], sync: false })).toMatchObject(refused('unknown field "sync" in the batch body (accepted: "ops")'));
+    expect(await call('POST', '/internal/filled', { incarnation: INCARNATION, force: true })).toMatchObject(
+      refused('unknown field "force" in the request body (accepted: "incarnation")'),
+    );
+    expect(await call('POST', '/internal/map/prepare', { epoch: 1, ballot: { round: 1, proposer: 'p1', weight: 2 } })).toMatchObject(
+      refused('unknown field "weight" in the ballot (accepted: "round", "proposer")'),
+    );
+    expect(await call('POST', '/internal/map/commit', { map: null, epoch: 1 })).toMatchObject(refused('unknown field "epoch" in the request body (accepted: "map")'));
+    expect(await call('GET', '/internal/kv/a')).toMatchObject({ status: 404 });
+  });
+
   test('unknown routes answer the JSON 404', async () => {
     expect(await call('GET', '/nope')).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
     expect(await call('GET', '/internal/batch')).toMatchObject({ status: 404 });

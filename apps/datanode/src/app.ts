@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
 import {
+  assertKnownFields,
+  assertKnownParams,
   COORDINATOR_HEADER,
   EPOCH_HEADER,
   ErrorCode,
@@ -12,6 +14,7 @@ import {
   KvError,
   parseRanges,
   validateBallot,
+  type Ballot,
   validateClusterMap,
   decodeInternalBatch,
   decodeWriteResult,
@@ -163,6 +166,13 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     filled: replica.filled,
     bytes: store.stats().liveBytes,
   });
+  // Query parameters are refused unless the route takes them (docs/protocol/http.md, "Unknown fields").
+  app.use((req: Request, _res: Response, next: () => void) => {
+    const route = routeOf(req.originalUrl);
+    if (route !== 'unmatched') assertKnownParams(req.query, paramsOf(req.method, route), `${req.method} ${route}`);
+    next();
+  });
+
   app.get(InternalRoutes.health, (_req, res) => {
     sendJson(res, 200, JSON.stringify(health()));
   });
@@ -186,9 +196,10 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // The cluster map and its Paxos rounds: served to coordinators of any epoch (that is how they catch up), and across
   // incarnations (the map belongs to the cluster, and a new incarnation learns it again from the proposers).
-  const mapBody = async (req: Request): Promise<Record<string, unknown>> => {
+  const mapBody = async (req: Request, fields: readonly string[]): Promise<Record<string, unknown>> => {
     const body = parseJsonBody(await readBody(req, MAP_BODY_BYTES_MAX), MAP_BODY_BYTES_MAX) as unknown;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KvError(ErrorCode.BadRequest, 'body must be a JSON object');
+    assertKnownFields(body, fields, 'the request body');
     return body as Record<string, unknown>;
   };
   app.get(InternalRoutes.map, (req: Request, res: Response) => {
@@ -198,19 +209,19 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   });
   app.post(InternalRoutes.mapPrepare, async (req: Request, res: Response) => {
     token.require(req);
-    const body = await mapBody(req);
+    const body = await mapBody(req, ['epoch', 'ballot']);
     const epoch = body.epoch;
     if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) throw new KvError(ErrorCode.BadRequest, 'epoch must be a positive integer');
-    sendJson(res, 200, JSON.stringify(await replica.prepare(epoch, validateBallot(body.ballot))));
+    sendJson(res, 200, JSON.stringify(await replica.prepare(epoch, wireBallot(body.ballot))));
   });
   app.post(InternalRoutes.mapAccept, async (req: Request, res: Response) => {
     token.require(req);
-    const body = await mapBody(req);
-    sendJson(res, 200, JSON.stringify(await replica.accept(validateBallot(body.ballot), validateClusterMap(body.map))));
+    const body = await mapBody(req, ['ballot', 'map']);
+    sendJson(res, 200, JSON.stringify(await replica.accept(wireBallot(body.ballot), validateClusterMap(body.map))));
   });
   app.post(InternalRoutes.mapCommit, async (req: Request, res: Response) => {
     token.require(req);
-    const body = await mapBody(req);
+    const body = await mapBody(req, ['map']);
     const before = replica.acceptor.epoch;
     const epoch = await replica.commit(validateClusterMap(body.map));
     if (epoch > before) logger.info('cluster map committed', { epoch, before });
@@ -236,6 +247,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     if (typeof body !== 'object' || body === null || typeof body.change !== 'string' || body.change.length === 0 || body.change.length > 64) {
       throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "ranges": [<index>, ...], "keys": <n>, "bytes": <n>}');
     }
+    assertKnownFields(body, ['change', 'ranges', 'keys', 'bytes'], 'the request body');
     const ranges = body.ranges;
     if (!Array.isArray(ranges) || ranges.length === 0 || ranges.length > STREAM_RANGES_MAX || !ranges.every((range) => Number.isSafeInteger(range) && (range as number) >= 0)) {
       throw new KvError(ErrorCode.BadRequest, `ranges must be 1 to ${STREAM_RANGES_MAX} non-negative integers`);
@@ -255,6 +267,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     if (typeof body !== 'object' || body === null || typeof body.incarnation !== 'string') {
       throw new KvError(ErrorCode.BadRequest, 'body must be {"incarnation": "..."}');
     }
+    assertKnownFields(body, ['incarnation'], 'the request body');
     await replica.markFilled(body.incarnation);
     logger.warn('refilled by a coordinator: this node counts toward quorums again', { incarnation: body.incarnation });
     sendJson(res, 200, JSON.stringify(health()));
@@ -358,6 +371,23 @@ function rawKey(req: Request): string {
   const segment = path.slice(ENTRY_PREFIX.length);
   if (!path.startsWith(ENTRY_PREFIX) || segment.includes('/')) throw new KvError(ErrorCode.NotFound, `no route ${req.method} ${path}`);
   return decodeKey(segment);
+}
+
+/**
+ * A ballot from a request: only `round` and `proposer` (a ballot read back from this node's own disk goes through
+ * `validateBallot` alone, where unknown fields are ignored; see docs/formats/cluster-state.md).
+ */
+function wireBallot(value: unknown): Ballot {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) assertKnownFields(value, ['round', 'proposer'], 'the ballot');
+  return validateBallot(value);
+}
+
+/** The query parameters a route takes: `version` of a delete, `ranges` of the entries, `change` of stream progress. */
+function paramsOf(method: string, route: string): readonly string[] {
+  if (route === '/internal/kv/:key' && method === 'DELETE') return [InternalQuery.version];
+  if (route === InternalRoutes.entries && method === 'GET') return [InternalQuery.ranges];
+  if (route === InternalRoutes.stream && method === 'GET') return [InternalQuery.change];
+  return [];
 }
 
 /** The route pattern of a path, for metrics labels (never the raw path: keys would explode the label set). */

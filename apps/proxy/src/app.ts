@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
 import {
+  assertKnownFields,
+  assertKnownParams,
   ErrorCode,
   KvError,
   PublicRoutes,
@@ -64,6 +66,9 @@ const CHANGE_BODY_BYTES_MAX = 64 * 1024;
 /** Most nodes one change may add or remove. */
 const CHANGE_NODES_MAX = 64;
 
+const CHANGE_FIELDS = ['add', 'remove', 'dryRun'] as const;
+const CHANGE_NODE_FIELDS = ['id', 'url'] as const;
+
 /**
  * Checks a `POST /cluster/changes` body: `add` (ids and http(s) URLs), `remove` (ids), `dryRun`; no other field.
  * @throws KvError `KV_BAD_REQUEST` naming what is wrong.
@@ -72,7 +77,7 @@ export function parseChangeRequest(body: unknown): { add: { id: string; url: str
   const bad = (message: string): KvError => new KvError(ErrorCode.BadRequest, message);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be {"add": [{"id", "url"}], "remove": ["id"], "dryRun": bool}');
   const raw = body as Record<string, unknown> & ClusterChangeRequest;
-  for (const field of Object.keys(raw)) if (!['add', 'remove', 'dryRun'].includes(field)) throw bad(`unknown field ${JSON.stringify(field)}: expected add, remove, dryRun`);
+  assertKnownFields(raw, CHANGE_FIELDS, 'the request body');
   const idOk = isNodeId;
   const add = raw.add ?? [];
   const remove = raw.remove ?? [];
@@ -80,6 +85,7 @@ export function parseChangeRequest(body: unknown): { add: { id: string; url: str
   if (!Array.isArray(remove) || remove.length > CHANGE_NODES_MAX) throw bad(`remove must be an array of at most ${CHANGE_NODES_MAX} ids`);
   const added = add.map((entry: unknown, i: number) => {
     const node = entry as { id?: unknown; url?: unknown } | null;
+    if (typeof node === 'object' && node !== null) assertKnownFields(node, CHANGE_NODE_FIELDS, `add[${i}]`);
     if (typeof node !== 'object' || node === null || !idOk(node.id)) throw bad(`add[${i}].id must be 1..64 of letters, digits, "_", "." or "-"`);
     if (typeof node.url !== 'string') throw bad(`add[${i}].url must be an http(s) URL`);
     const problem = nodeUrlProblem(node.url);
@@ -148,6 +154,12 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     app.all(/^\/kv\//, (req: Request, res: Response) => viaRouter(req, res));
     app.post(PublicRoutes.batch, (req: Request, res: Response) => viaRouter(req, res));
   }
+
+  // Health, readiness, the cluster, changes and metrics take no query parameters: any is refused, not ignored.
+  app.use((req: Request, _res: Response, next: () => void) => {
+    if (routeOf(req.originalUrl) !== 'unmatched') assertKnownParams(req.query, [], `${req.method} ${req.path}`);
+    next();
+  });
 
   app.get(PublicRoutes.health, (_req, res) => {
     const body: HealthResponse = { status: 'ok' };
