@@ -195,6 +195,10 @@ describe('single-key internal routes', () => {
     );
     expect(await call('POST', '/internal/map/commit', { map: null, epoch: 1 })).toMatchObject(refused('unknown field "epoch" in the request body (accepted: "map")'));
     expect(await call('GET', '/internal/kv/a')).toMatchObject({ status: 404 });
+    // A route that does not exist stays 404, and a caller without the token gets 401, whatever the query says.
+    expect(await call('GET', '/internal/batch?x=1')).toMatchObject({ status: 404 });
+    expect(await call('GET', '/internal/kv/a?x=1', undefined, {})).toMatchObject({ status: 401 });
+    expect(await call('GET', '/internal/map?x=1', undefined, {})).toMatchObject({ status: 401 });
   });
 
   test('unknown routes answer the JSON 404', async () => {

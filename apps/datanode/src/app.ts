@@ -166,21 +166,29 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     filled: replica.filled,
     bytes: store.stats().liveBytes,
   });
-  // Query parameters are refused unless the route takes them (docs/protocol/http.md, "Unknown fields").
-  app.use((req: Request, _res: Response, next: () => void) => {
-    const route = routeOf(req.originalUrl);
-    if (route !== 'unmatched') assertKnownParams(req.query, paramsOf(req.method, route), `${req.method} ${route}`);
-    next();
-  });
+  /**
+   * Refuses query parameters the route does not take (docs/protocol/http.md, "Unknown fields"). Called by each handler
+   * once the route and method matched and the token passed, so an unknown route stays 404 and a caller without the
+   * token gets 401.
+   */
+  const onlyParams = (req: Request, ...allowed: string[]): void => {
+    assertKnownParams(req.query, allowed, `${req.method} ${routeOf(req.originalUrl)}`);
+  };
 
-  app.get(InternalRoutes.health, (_req, res) => {
+  app.get(InternalRoutes.health, (req, res) => {
+    onlyParams(req);
     sendJson(res, 200, JSON.stringify(health()));
   });
-  app.get(InternalRoutes.metrics, metricsHandler(deps.registry));
+  const metrics = metricsHandler(deps.registry);
+  app.get(InternalRoutes.metrics, (req: Request, res: Response, next: (error?: unknown) => void) => {
+    onlyParams(req);
+    metrics(req, res, next);
+  });
 
   // A coordinator registers (again): admitted unless another live incarnation uses its clock id.
   app.post(InternalRoutes.coordinators, (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     replica.admit(req.headers[COORDINATOR_HEADER], true);
     const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs, epoch: replica.acceptor.epoch };
     sendJson(res, 200, JSON.stringify(body));
@@ -189,6 +197,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   // A coordinator's probe: no incarnation check, since the answer is how a coordinator learns a new incarnation.
   app.get(InternalRoutes.status, (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     replica.admit(req.headers[COORDINATOR_HEADER]);
     const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs, epoch: replica.acceptor.epoch };
     sendJson(res, 200, JSON.stringify(body));
@@ -204,11 +213,13 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   };
   app.get(InternalRoutes.map, (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     const body: MapResponse = { map: replica.map };
     sendJson(res, 200, JSON.stringify(body));
   });
   app.post(InternalRoutes.mapPrepare, async (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     const body = await mapBody(req, ['epoch', 'ballot']);
     const epoch = body.epoch;
     if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) throw new KvError(ErrorCode.BadRequest, 'epoch must be a positive integer');
@@ -216,11 +227,13 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   });
   app.post(InternalRoutes.mapAccept, async (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     const body = await mapBody(req, ['ballot', 'map']);
     sendJson(res, 200, JSON.stringify(await replica.accept(wireBallot(body.ballot), validateClusterMap(body.map))));
   });
   app.post(InternalRoutes.mapCommit, async (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     const body = await mapBody(req, ['map']);
     const before = replica.acceptor.epoch;
     const epoch = await replica.commit(validateClusterMap(body.map));
@@ -238,11 +251,13 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // Streaming progress of a membership change: the ranges this node received in full, and recording one more.
   app.get(InternalRoutes.stream, (req: Request, res: Response) => {
+    onlyParams(req, InternalQuery.change);
     const change = req.query[InternalQuery.change];
     if (typeof change !== 'string' || change.length === 0 || change.length > 64) throw new KvError(ErrorCode.BadRequest, 'change=<id> is required');
     sendJson(res, 200, JSON.stringify(replica.streamProgress(change)));
   });
   app.post(InternalRoutes.stream, async (req: Request, res: Response) => {
+    onlyParams(req);
     const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; ranges: unknown; keys: unknown; bytes: unknown }>;
     if (typeof body !== 'object' || body === null || typeof body.change !== 'string' || body.change.length === 0 || body.change.length > 64) {
       throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "ranges": [<index>, ...], "keys": <n>, "bytes": <n>}');
@@ -263,6 +278,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // A coordinator completed this node's refill: from now on it counts toward quorums.
   app.post(InternalRoutes.filled, async (req, res) => {
+    onlyParams(req);
     const body = parseJsonBody(await readBody(req, FILLED_BODY_BYTES_MAX), FILLED_BODY_BYTES_MAX) as Partial<FilledRequest>;
     if (typeof body !== 'object' || body === null || typeof body.incarnation !== 'string') {
       throw new KvError(ErrorCode.BadRequest, 'body must be {"incarnation": "..."}');
@@ -277,6 +293,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   // Written as the client reads it (backpressure), so memory stays flat whatever the number of keys.
   // With ?ranges=, only the entries whose keys hash into those ranges: what a membership change streams.
   app.get(InternalRoutes.entries, async (req, res) => {
+    onlyParams(req, InternalQuery.ranges);
     const rangesQuery = req.query[InternalQuery.ranges];
     if (rangesQuery !== undefined && typeof rangesQuery !== 'string') throw new KvError(ErrorCode.BadRequest, 'ranges must be given once');
     const lines: Iterable<readonly [string, string, string | null]> =
@@ -303,6 +320,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   const entryRoute = /^\/internal\/kv\/[^/]*$/;
   app.get(entryRoute, (req, res) => {
     const key = rawKey(req);
+    onlyParams(req);
     const entry = store.getEntry(key);
     if (entry === undefined) throw new KvError(ErrorCode.NotFound, 'no such key on this node');
     const body: InternalEntry = { key, value: entry.value, version: entry.version, tombstone: entry.tombstone };
@@ -311,6 +329,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   app.put(entryRoute, async (req, res) => {
     const key = rawKey(req);
+    onlyParams(req);
     const put = parseInternalPutBody(parseJsonBody(await readBody(req, entryBodyBytesMax), entryBodyBytesMax), deps.maxValueBytes);
     const result = await applyOne(['s', key, put.value, put.version]);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
@@ -319,6 +338,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   app.delete(entryRoute, async (req, res) => {
     const key = rawKey(req);
+    onlyParams(req, InternalQuery.version);
     const version = validateVersion(typeof req.query.version === 'string' ? req.query.version : undefined);
     const result = await applyOne(['d', key, version]);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
@@ -380,14 +400,6 @@ function rawKey(req: Request): string {
 function wireBallot(value: unknown): Ballot {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) assertKnownFields(value, ['round', 'proposer'], 'the ballot');
   return validateBallot(value);
-}
-
-/** The query parameters a route takes: `version` of a delete, `ranges` of the entries, `change` of stream progress. */
-function paramsOf(method: string, route: string): readonly string[] {
-  if (route === '/internal/kv/:key' && method === 'DELETE') return [InternalQuery.version];
-  if (route === InternalRoutes.entries && method === 'GET') return [InternalQuery.ranges];
-  if (route === InternalRoutes.stream && method === 'GET') return [InternalQuery.change];
-  return [];
 }
 
 /** The route pattern of a path, for metrics labels (never the raw path: keys would explode the label set). */

@@ -256,6 +256,7 @@ describe('unknown fields and query parameters are refused, never ignored', () =>
       expect(await call('GET', `${route}?verbose=1`)).toMatchObject(refused(`unknown query parameter "verbose" for GET ${route} (accepted: none)`));
     }
     expect(await call('GET', '/nope?verbose=1')).toMatchObject({ status: 404 });
+    expect(await call('POST', '/health?verbose=1')).toMatchObject({ status: 404 });
   });
 
   test('a cluster change refuses unknown fields of the body and of each added node', () => {

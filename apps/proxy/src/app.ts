@@ -155,17 +155,17 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     app.post(PublicRoutes.batch, (req: Request, res: Response) => viaRouter(req, res));
   }
 
-  // Health, readiness, the cluster, changes and metrics take no query parameters: any is refused, not ignored.
-  app.use((req: Request, _res: Response, next: () => void) => {
-    if (routeOf(req.originalUrl) !== 'unmatched') assertKnownParams(req.query, [], `${req.method} ${req.path}`);
-    next();
-  });
+  // Health, readiness, the cluster, changes and metrics take no query parameters: any is refused, not ignored (after the
+  // token check where there is one, so a caller without the token still gets 401).
+  const noParams = (req: Request): void => assertKnownParams(req.query, [], `${req.method} ${routeOf(req.originalUrl)}`);
 
-  app.get(PublicRoutes.health, (_req, res) => {
+  app.get(PublicRoutes.health, (req, res) => {
+    noParams(req);
     const body: HealthResponse = { status: 'ok' };
     sendJson(res, 200, JSON.stringify(body));
   });
-  app.get(PublicRoutes.ready, (_req, res) => {
+  app.get(PublicRoutes.ready, (req, res) => {
+    noParams(req);
     const { ready, ...counts } = deps.ready();
     if (ready) {
       sendJson(res, 200, JSON.stringify(counts));
@@ -176,11 +176,13 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
       : 'this proxy has not joined the cluster yet';
     sendJson(res, 503, JSON.stringify({ error: { code: ErrorCode.NotReady, message: why }, nodesUp: counts.nodesUp, nodes: counts.nodes, required: counts.writeQuorum }));
   });
-  app.get(PublicRoutes.cluster, (_req, res) => {
+  app.get(PublicRoutes.cluster, (req, res) => {
+    noParams(req);
     sendJson(res, 200, JSON.stringify(deps.cluster()));
   });
   app.post(PublicRoutes.clusterChanges, async (req: Request, res: Response) => {
     token.require(req);
+    noParams(req);
     const change = deps.changeCluster;
     if (change === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this proxy runs with fixed members');
     const request = parseChangeRequest(parseJsonBody(await readBody(req, CHANGE_BODY_BYTES_MAX), CHANGE_BODY_BYTES_MAX));
@@ -188,14 +190,12 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     sendJson(res, answer.dryRun ? 200 : 202, JSON.stringify(answer));
   });
   const metricsText = deps.metricsText;
-  app.get(
-    PublicRoutes.metrics,
-    metricsText === undefined
-      ? metricsHandler(deps.registry)
-      : (_req: Request, res: Response, next: (error?: unknown) => void) => {
-          metricsText().then((text) => sendText(res, 200, deps.registry.contentType, text), next);
-        },
-  );
+  const registryMetrics = metricsText === undefined ? metricsHandler(deps.registry) : undefined;
+  app.get(PublicRoutes.metrics, (req: Request, res: Response, next: (error?: unknown) => void) => {
+    noParams(req);
+    if (registryMetrics !== undefined) registryMetrics(req, res, next);
+    else metricsText?.().then((text) => sendText(res, 200, deps.registry.contentType, text), next);
+  });
   app.use(notFoundHandler());
   app.use(errorHandler(logger, routeOf));
 
