@@ -48,6 +48,7 @@ beforeEach(async () => {
     replica,
     clusterToken: TOKEN,
     maxValueBytes: 64,
+    walSync: 'none',
     logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
     registry: createRegistry('datanode'),
   });
@@ -145,7 +146,7 @@ describe('cluster token', () => {
   });
 
   test('health and metrics need no token', async () => {
-    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, incarnation: INCARNATION, filled: true } }));
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, incarnation: INCARNATION, filled: true, walSync: 'none' } }));
     const metrics = await call('GET', '/metrics', undefined, {});
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kv_keys');
@@ -404,6 +405,7 @@ describe('a log that sheds load', () => {
       nodeId: 'node9',
       replica: replicaOf(slowStore, 'node9'),
       maxValueBytes: 4096,
+      walSync: 'always',
       logger: createLogger({ service: 'datanode', level: 'debug', stream: logStream }),
       registry: createRegistry('datanode'),
     });

@@ -35,6 +35,7 @@ import {
   type StreamProgress,
   type NodeHealthResponse,
   type NodeStatusResponse,
+  type WalSyncMode,
 } from '@kv/protocol';
 import type { ReplicaService } from '@kv/quorum';
 import {
@@ -63,6 +64,8 @@ export interface DatanodeDeps {
   clusterToken?: string;
   /** Largest value accepted, in bytes. */
   maxValueBytes: number;
+  /** The log's `WAL_SYNC` (the store's `sync` option), reported in `/health`. */
+  walSync: WalSyncMode;
   logger: Logger;
   registry: Registry;
 }
@@ -165,6 +168,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     incarnation: replica.incarnation,
     filled: replica.filled,
     bytes: store.stats().liveBytes,
+    walSync: deps.walSync,
   });
   /**
    * Refuses query parameters the route does not take (docs/protocol/http.md, "Unknown fields"). Called by each handler

@@ -125,6 +125,7 @@ export type {
   NodeHealthResponse,
   NodeStatusResponse,
   StreamProgress,
+  WalSyncMode,
 } from './internal-messages';
 
 // Versions
