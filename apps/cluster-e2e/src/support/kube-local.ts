@@ -178,6 +178,7 @@ export class LocalKube {
       for (;;) {
         const result = await this.probe(pod.name, 'readinessProbe');
         if (result === undefined || result.status === 200) break;
+        if (result.status === 404) throw new Error(`${pod.name}: its readiness probe ${result.url} answers 404: the app serves no such path`);
         if (Date.now() > deadline) throw new Error(`${pod.name}: its readiness probe ${result.url} still answers ${result.status}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

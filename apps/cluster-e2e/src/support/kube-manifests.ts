@@ -89,10 +89,15 @@ export function workloads(objects: readonly KubeObject[]): KubeObject[] {
   return objects.filter((object) => WORKLOAD_KINDS.has(object.kind));
 }
 
+/** A pod template: its labels, and its spec as rendered. */
+export interface PodTemplate {
+  readonly metadata: { readonly labels: Record<string, string> };
+  readonly spec: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
 /** A workload's pod template (`spec.template`). */
-export function podTemplate(workload: KubeObject): { metadata: { labels: Record<string, string> }; spec: any } {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
-  return workload.spec.template;
+export function podTemplate(workload: KubeObject): PodTemplate {
+  return workload.spec.template as PodTemplate;
 }
 
 /** A workload's containers. */
