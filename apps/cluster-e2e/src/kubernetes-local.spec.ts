@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually, keepClusterFiles, request, requireTool } from '@kv/testkit';
+import { eventually, keepClusterFiles, repoRoot, request, requireTool } from '@kv/testkit';
 import { LocalKube, PROBE_KINDS, type KubeSecrets } from './support/kube-local';
-import { renderKustomization } from './support/kube-manifests';
+import { containers, parseObjects, renderKustomization } from './support/kube-manifests';
 
 /**
  * deploy/kubernetes, exercised without a cluster: every pod of the rendered base runs as a local process of the bundle
@@ -31,6 +32,14 @@ afterAll(async () => {
   await kube.down();
   if (!keepClusterFiles()) rmSync(kube.dir, { recursive: true, force: true });
 });
+
+/** The arguments of the Job that deploy/kubernetes/cluster-change.sh creates for `args` (its --render output). */
+function changeArguments(...args: string[]): readonly string[] {
+  const yaml = execFileSync('bash', [path.join(repoRoot(), 'deploy/kubernetes/cluster-change.sh'), '--render', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const jobs = parseObjects(yaml).filter((object) => object.kind === 'Job');
+  expect(jobs.map((job) => job.metadata.name)).toEqual([expect.stringMatching(new RegExp(`^kv-cluster-${args[0]}-\\d{14}$`))]);
+  return containers(jobs[0])[0].args ?? [];
+}
 
 /** The pods of the proxies' Deployment. */
 function proxies(): string[] {
@@ -126,14 +135,15 @@ withKubectl('deploy/kubernetes, run as local processes', () => {
       expect([200, 404]).toContain(authorized.status);
     });
 
-    test('the membership Job: `cluster status`, a fourth pod joins (`cluster add ... --wait`) and leaves (`cluster remove`)', async () => {
+    test('the membership Job as cluster-change.sh makes it: status, then a fourth pod joins (add 3) and leaves (remove 3)', async () => {
       const k = kube as LocalKube;
-      const status = await k.run('kv-cluster-change');
+      expect((await k.run('kv-cluster-change')).code).toBe(0); // the Job as written: `cluster status`
+      const status = await k.run('kv-cluster-change', changeArguments('status'));
       expect(status).toMatchObject({ code: 0 });
       for (const node of DATA_NODES) expect(status.stdout).toMatch(new RegExp(`${node}\\s+\\S+\\s+active\\s+up`));
 
       await k.scaleUp('kv-node');
-      const add = await k.run('kv-cluster-change', ['cluster', 'add', `kv-node-3=http://kv-node-3.kv-nodes:8001`, '--wait']);
+      const add = await k.run('kv-cluster-change', changeArguments('add', '3'));
       expect({ code: add.code, stderr: add.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/done at epoch \d+\n$/) });
       const members = async (): Promise<string[]> =>
         (await request(k.podUrl(proxies()[0], 'http'), 'GET', '/cluster')).body.nodes.map((node: { id: string }) => node.id);
@@ -142,7 +152,7 @@ withKubectl('deploy/kubernetes, run as local processes', () => {
       expect(await request(k.podUrl(proxies()[1], 'http'), 'GET', `/kv/written-through-${proxies()[0]}`, undefined, AUTH)).toMatchObject({ status: 200 });
 
       // Scale-down starts with the map: the node leaves it, and only then may its pod go.
-      const remove = await k.run('kv-cluster-change', ['cluster', 'remove', 'kv-node-3', '--wait']);
+      const remove = await k.run('kv-cluster-change', changeArguments('remove', '3'));
       expect({ code: remove.code, stderr: remove.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/done at epoch \d+\n$/) });
       expect(await members()).toEqual(DATA_NODES);
     });
