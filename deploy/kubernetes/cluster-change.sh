@@ -5,11 +5,13 @@
 #
 #   deploy/kubernetes/cluster-change.sh [-n NAMESPACE] [--image kv-client:TAG] add ORDINAL...
 #   deploy/kubernetes/cluster-change.sh [-n NAMESPACE] [--image kv-client:TAG] remove ORDINAL...
+#   deploy/kubernetes/cluster-change.sh [-n NAMESPACE] [--image kv-client:TAG] replace OLD NEW
 #   deploy/kubernetes/cluster-change.sh [-n NAMESPACE] [--image kv-client:TAG] status
-#   deploy/kubernetes/cluster-change.sh --render add|remove|status ...   (prints the Job, creates nothing)
+#   deploy/kubernetes/cluster-change.sh --render add|remove|replace|status ...   (prints the Job, creates nothing)
 #
 # ORDINAL is the number of a kv-node pod: `add 3` adds kv-node-3 at http://kv-node-3.kv-nodes:8001 (scale the
-# StatefulSet up first); `remove 3` takes kv-node-3 out of the cluster map (scale the StatefulSet down after).
+# StatefulSet up first); `remove 3` takes kv-node-3 out of the cluster map (scale the StatefulSet down after);
+# `replace 1 3` puts kv-node-3 in kv-node-1's place in one change.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,7 +19,7 @@ namespace=""
 image=""
 render=false
 usage() {
-  sed -n '6,9p' "$0" | sed 's/^# *//' >&2
+  sed -n '6,10p' "$0" | sed 's/^# *//' >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -47,6 +49,13 @@ case "$action" in
       fi
     done
     args="$args, \"--wait\""
+    ;;
+  replace)
+    [ $# -eq 2 ] || usage
+    for ordinal in "$@"; do
+      case "$ordinal" in '' | *[!0-9]*) echo "cluster-change: $ordinal is not a pod ordinal (kv-node-<ordinal>)" >&2; exit 2 ;; esac
+    done
+    args="\"cluster\", \"replace\", \"kv-node-$1\", \"kv-node-$2=http://kv-node-$2.kv-nodes:8001\", \"--wait\""
     ;;
   status)
     [ $# -eq 0 ] || usage
