@@ -26,7 +26,7 @@ export {
   sendText,
 } from './http';
 export type { ServerLimits } from './http';
-export { SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
+export { SHUTDOWN_DEADLINE_MARGIN_MS, SHUTDOWN_GRACE_MS_DEFAULT, onStopSignal } from './shutdown';
 export { EXIT_CONFIG_ERROR, EXIT_START_FAILED, KV_VERSION, startProcess } from './start-process';
 export {
   createServerShell,
