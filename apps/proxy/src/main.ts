@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,10 +16,12 @@ import {
 } from '@kv/protocol';
 import {
   BatchingTransport,
+  CLOCK_FLOOR_RECORD,
   Coordinator,
   DurableHintStore,
   DuplicateCoordinatorError,
   FileStableStore,
+  HINT_DISK_RETRY_MS_DEFAULT,
   HttpBatchSender,
   coordinatorLeaseMs,
   formatCoordinatorClaim,
@@ -28,6 +30,7 @@ import {
   type Clock,
 } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
+import { FaultFileSystem, NodeFileSystem, triggerFileFault } from '@kv/wal';
 import {
   EXIT_CONFIG_ERROR,
   SHUTDOWN_GRACE_MS_DEFAULT,
@@ -50,6 +53,7 @@ import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
 import { ProxyRespBackend } from './resp-backend';
 import { startRespServer } from './resp-server';
+import { stopCoordinator } from './shutdown';
 
 /** Sockets per data node: batching keeps one batch in flight per node, a few more serve probes and hints. */
 const NODE_SOCKETS_MAX = 4;
@@ -131,7 +135,8 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   const registry = createRegistry('proxy');
   logger.info('starting', { config: describeConfig(PROXY_SETTINGS, config), proxyId: clockId, worker: index, dataDir });
   const testOnly = config.testUnsafeClock || config.testClockOffsetMs !== 0 || config.testReadRepair !== 'blocking' ||
-    config.testClockOffsetFile !== undefined || config.testFrozenClockMs !== undefined || config.testLoneCoordinator;
+    config.testClockOffsetFile !== undefined || config.testFrozenClockMs !== undefined || config.testLoneCoordinator ||
+    config.testDiskFaultFile !== undefined;
   if (testOnly) {
     logger.warn('test-only settings in effect: guarantees are weakened', {
       testUnsafeClock: config.testUnsafeClock,
@@ -182,7 +187,31 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
     readQuorum: config.readQuorum,
     transition: null,
   };
-  const hints = await DurableHintStore.open(path.join(dataDir, 'hints'), { hintsMax: config.hintsMax });
+  const hintDir = path.join(dataDir, 'hints');
+  // A proxy that ran in this DATA_DIR before has its hint log; its clock floor should be there too (see below).
+  const ranBefore = existsSync(hintDir);
+  if (config.testDiskFaultFile !== undefined) logger.warn('test-only: the hint log fails while the disk fault file exists', { file: config.testDiskFaultFile });
+  const hints = await DurableHintStore.open(hintDir, {
+    hintsMax: config.hintsMax,
+    hintsMaxBytes: config.hintsMaxBytes,
+    store: config.testDiskFaultFile === undefined ? {} : { fs: new FaultFileSystem(new NodeFileSystem(), triggerFileFault(config.testDiskFaultFile)) },
+    events: {
+      diskFailed: (error) =>
+        logger.error('hint log failed (disk full or failing): hints are not recorded until it opens again; requests are still served', {
+          err: error,
+          cause: (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code,
+          retryMs: HINT_DISK_RETRY_MS_DEFAULT,
+        }),
+      diskRecovered: () => logger.warn('hint log open again: hints are recorded again'),
+    },
+  });
+  if (ranBefore && !config.testUnsafeClock && (await stable.read(CLOCK_FLOOR_RECORD)) === undefined) {
+    logger.warn(
+      'the clock floor is missing from DATA_DIR although this proxy ran here before (deleted, or restored without it): ' +
+        'versions start from the wall clock alone, so a clock stepped back since may issue versions below earlier ones',
+      { dataDir },
+    );
+  }
   const metrics = new ProxyMetrics(registry, hints);
   const probeTimeoutMs = Math.min(config.healthIntervalMs, config.nodeTimeoutMs);
 
@@ -429,10 +458,17 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   });
 
   onStopSignal(async () => {
-    await Promise.all([closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT), resp.stop(SHUTDOWN_GRACE_MS_DEFAULT)]);
-    await coordinator.stop();
-    await hints.close();
-    for (const nodeClient of clients.values()) nodeClient.close();
+    await stopCoordinator({
+      drain: async () => {
+        await Promise.all([closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT), resp.stop(SHUTDOWN_GRACE_MS_DEFAULT)]);
+      },
+      stopCoordinator: () => coordinator.stop(),
+      replicasSettled: () => coordinator.replicator.settled(),
+      closeNodeClients: () => {
+        for (const nodeClient of clients.values()) nodeClient.close();
+      },
+      closeHints: () => hints.close(),
+    });
     await lock.release();
     logger.info('stopped');
     await flushLogger(logger);
