@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,6 @@ import {
 } from '@kv/protocol';
 import {
   BatchingTransport,
-  CLOCK_FLOOR_RECORD,
   Coordinator,
   DurableHintStore,
   DuplicateCoordinatorError,
@@ -48,6 +47,7 @@ import {
 } from '@kv/service';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from './app';
+import { clockFloorLost } from './clock-floor-check';
 import { PROXY_SETTINGS, readProxyConfig, type ProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
@@ -145,6 +145,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
       testFrozenClockMs: config.testFrozenClockMs,
       testLoneCoordinator: config.testLoneCoordinator,
       testReadRepair: config.testReadRepair,
+      testDiskFaultFile: config.testDiskFaultFile,
     });
   }
   const clock = wallClock(config, logger);
@@ -188,8 +189,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
     transition: null,
   };
   const hintDir = path.join(dataDir, 'hints');
-  // A proxy that ran in this DATA_DIR before has its hint log; its clock floor should be there too (see below).
-  const ranBefore = existsSync(hintDir);
+  const floorLost = config.testUnsafeClock ? false : await clockFloorLost(stable, hintDir);
   if (config.testDiskFaultFile !== undefined) logger.warn('test-only: the hint log fails while the disk fault file exists', { file: config.testDiskFaultFile });
   const hints = await DurableHintStore.open(hintDir, {
     hintsMax: config.hintsMax,
@@ -205,7 +205,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
       diskRecovered: () => logger.warn('hint log open again: hints are recorded again'),
     },
   });
-  if (ranBefore && !config.testUnsafeClock && (await stable.read(CLOCK_FLOOR_RECORD)) === undefined) {
+  if (floorLost) {
     logger.warn(
       'the clock floor is missing from DATA_DIR although this proxy ran here before (deleted, or restored without it): ' +
         'versions start from the wall clock alone, so a clock stepped back since may issue versions below earlier ones',

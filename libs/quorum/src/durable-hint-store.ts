@@ -63,6 +63,8 @@ export class DurableHintStore implements HintStore {
   private diskDroppedCount = 0;
   private retryTimer: unknown;
   private reopening: Promise<void> | undefined;
+  /** The close of a log that failed: its files are released before the log is opened again. */
+  private releasing: Promise<void> = Promise.resolve();
   private closed = false;
   /** Writes and purges of the log not settled yet; {@link DurableHintStore.close} waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -187,7 +189,7 @@ export class DurableHintStore implements HintStore {
       if (this.store !== store) return;
       this.store = undefined;
       // A failed log rejects its close with WAL_FAILED; its files are released anyway.
-      void store.close().catch(() => undefined);
+      this.releasing = store.close().catch(() => undefined);
     }
     if (!this.failureReported) {
       this.failureReported = true;
@@ -219,6 +221,7 @@ export class DurableHintStore implements HintStore {
   private async openAndReconcile(): Promise<void> {
     let store: Store | undefined;
     let fatal: unknown;
+    await this.releasing;
     try {
       store = await openStore(this.dir, {
         ...this.options.store,
