@@ -300,7 +300,9 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
         logger.info('hints discarded: their node left the cluster map (its ranges were streamed to their new owners)', { node: nodeId, hints });
       },
       refillFailed: (nodeId, error) => logger.warn('refill failed; will try again', { node: nodeId, err: error }),
-      floorWriteFailed: (error) => logger.error('clock floor not written', { err: error }),
+      floorWriteFailed: (error) =>
+        logger.error('clock floor not written: writes are refused once the floor on disk no longer covers them; reads are served', { err: error }),
+      floorWritten: () => logger.warn('clock floor written again: writes are served again'),
       nodeStateNotRecorded: (nodeId, error) => logger.error('could not record the state of a data node', { node: nodeId, err: error }),
       versionIgnored: (version) => {
         metrics.versionIgnored();
