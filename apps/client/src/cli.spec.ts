@@ -138,7 +138,7 @@ describe('kv (in-process, against a fake proxy)', () => {
       await proxy.close();
       proxy = await startFakeProxy({
         nodes: [
-          { id: 'node1', url: 'http://127.0.0.1:8001', status: 'up' },
+          { id: 'node1', url: 'http://127.0.0.1:8001', status: 'up', walSync: 'always' },
           { id: 'node-two', url: 'http://10.0.0.2:8002', status: 'down' },
         ],
       });
@@ -150,9 +150,33 @@ describe('kv (in-process, against a fake proxy)', () => {
           'nodes   1 of 2 up',
           'quorum  N=3 W=2 R=2 (128 vnodes per node)',
           '',
-          'node      url                    status',
-          'node1     http://127.0.0.1:8001  up',
-          'node-two  http://10.0.0.2:8002   down',
+          'node      url                    status  sync',
+          'node1     http://127.0.0.1:8001  up      always',
+          'node-two  http://10.0.0.2:8002   down    -',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('says which nodes acknowledge writes before they are on disk (WAL_SYNC interval or none)', async () => {
+      await proxy.close();
+      proxy = await startFakeProxy({
+        nodes: [
+          { id: 'node1', url: 'http://127.0.0.1:8001', status: 'up', walSync: 'interval' },
+          { id: 'node2', url: 'http://127.0.0.1:8002', status: 'up', walSync: 'always' },
+        ],
+      });
+      const run = await runCli(['--server', proxy.url, 'status']);
+      expect(run.stdout).toBe(
+        [
+          `server      ${proxy.url}`,
+          'nodes       2 of 2 up',
+          'quorum      N=3 W=2 R=2 (128 vnodes per node)',
+          'durability  node1 (WAL_SYNC=interval) acknowledges writes before they are on disk',
+          '',
+          'node   url                    status  sync',
+          'node1  http://127.0.0.1:8001  up      interval',
+          'node2  http://127.0.0.1:8002  up      always',
           '',
         ].join('\n'),
       );

@@ -102,7 +102,7 @@ test('refused changes: unknown id, below N members, a node that does not answer,
   expect(await refused({ add: [{ id: 'node4', url: 'http://admin:secret@127.0.0.1:1' }] })).toBe(
     '400 KV_BAD_REQUEST: add[0].url: credentials in a URL would be shown to every client',
   );
-  expect(await refused({ remove: ['node1'], force: true })).toBe('400 KV_BAD_REQUEST: unknown field "force": expected add, remove, dryRun');
+  expect(await refused({ remove: ['node1'], force: true })).toBe('400 KV_BAD_REQUEST: unknown field "force" in the request body (accepted: "add", "remove", "dryRun")');
   expect((await clusterOf(c.proxyUrl)).epoch).toBe(1);
 });
 

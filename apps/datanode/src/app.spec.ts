@@ -48,6 +48,7 @@ beforeEach(async () => {
     replica,
     clusterToken: TOKEN,
     maxValueBytes: 64,
+    walSync: 'none',
     logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
     registry: createRegistry('datanode'),
   });
@@ -145,7 +146,7 @@ describe('cluster token', () => {
   });
 
   test('health and metrics need no token', async () => {
-    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, incarnation: INCARNATION, filled: true } }));
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, incarnation: INCARNATION, filled: true, walSync: 'none' } }));
     const metrics = await call('GET', '/metrics', undefined, {});
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kv_keys');
@@ -173,6 +174,32 @@ describe('single-key internal routes', () => {
     expect(await call('GET', '/internal/kv/%FF')).toMatchObject({ status: 400, body: { error: { code: 'KV_INVALID_KEY' } } });
     expect(await call('GET', `/internal/kv/${'k'.repeat(1025)}`)).toMatchObject({ status: 400, body: { error: { code: 'KV_INVALID_KEY' } } });
     expect(await call('GET', '/internal/kv/a/b')).toMatchObject({ status: 404 });
+  });
+
+  test('unknown fields and query parameters are refused with 400 naming them, and nothing is written', async () => {
+    const refused = (message: string) => ({ status: 400, body: { error: { code: 'KV_BAD_REQUEST', message } } });
+    expect(await call('PUT', '/internal/kv/a', { value: 'v', version: V1, ttl: 5 })).toMatchObject(
+      refused('unknown field "ttl" in the request body (accepted: "value", "version")'),
+    );
+    expect(await call('DELETE', `/internal/kv/a?version=${V1}&force=1`)).toMatchObject(
+      refused('unknown query parameter "force" for DELETE /internal/kv/:key (accepted: "version")'),
+    );
+    expect(await call('GET', '/internal/kv/a?version=1')).toMatchObject(refused('unknown query parameter "version" for GET /internal/kv/:key (accepted: none)'));
+    expect(await call('GET', '/internal/entries?range=0-1')).toMatchObject(refused('unknown query parameter "range" for GET /internal/entries (accepted: "ranges")'));
+    expect(await call('GET', '/health?x=1')).toMatchObject(refused('unknown query parameter "x" for GET /health (accepted: none)'));
+    expect(await call('POST', '/internal/batch', { ops: [], sync: false })).toMatchObject(refused('unknown field "sync" in the batch body (accepted: "ops")'));
+    expect(await call('POST', '/internal/filled', { incarnation: INCARNATION, force: true })).toMatchObject(
+      refused('unknown field "force" in the request body (accepted: "incarnation")'),
+    );
+    expect(await call('POST', '/internal/map/prepare', { epoch: 1, ballot: { round: 1, proposer: 'p1', weight: 2 } })).toMatchObject(
+      refused('unknown field "weight" in the ballot (accepted: "round", "proposer")'),
+    );
+    expect(await call('POST', '/internal/map/commit', { map: null, epoch: 1 })).toMatchObject(refused('unknown field "epoch" in the request body (accepted: "map")'));
+    expect(await call('GET', '/internal/kv/a')).toMatchObject({ status: 404 });
+    // A route that does not exist stays 404, and a caller without the token gets 401, whatever the query says.
+    expect(await call('GET', '/internal/batch?x=1')).toMatchObject({ status: 404 });
+    expect(await call('GET', '/internal/kv/a?x=1', undefined, {})).toMatchObject({ status: 401 });
+    expect(await call('GET', '/internal/map?x=1', undefined, {})).toMatchObject({ status: 401 });
   });
 
   test('unknown routes answer the JSON 404', async () => {
@@ -378,6 +405,7 @@ describe('a log that sheds load', () => {
       nodeId: 'node9',
       replica: replicaOf(slowStore, 'node9'),
       maxValueBytes: 4096,
+      walSync: 'always',
       logger: createLogger({ service: 'datanode', level: 'debug', stream: logStream }),
       registry: createRegistry('datanode'),
     });

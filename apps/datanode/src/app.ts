@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
 import {
+  assertKnownFields,
+  assertKnownParams,
   COORDINATOR_HEADER,
   EPOCH_HEADER,
   ErrorCode,
@@ -12,6 +14,7 @@ import {
   KvError,
   parseRanges,
   validateBallot,
+  type Ballot,
   validateClusterMap,
   decodeInternalBatch,
   decodeWriteResult,
@@ -32,6 +35,7 @@ import {
   type StreamProgress,
   type NodeHealthResponse,
   type NodeStatusResponse,
+  type WalSyncMode,
 } from '@kv/protocol';
 import type { ReplicaService } from '@kv/quorum';
 import {
@@ -60,6 +64,8 @@ export interface DatanodeDeps {
   clusterToken?: string;
   /** Largest value accepted, in bytes. */
   maxValueBytes: number;
+  /** The log's `WAL_SYNC` (the store's `sync` option), reported in `/health`. */
+  walSync: WalSyncMode;
   logger: Logger;
   registry: Registry;
 }
@@ -162,15 +168,31 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     incarnation: replica.incarnation,
     filled: replica.filled,
     bytes: store.stats().liveBytes,
+    walSync: deps.walSync,
   });
-  app.get(InternalRoutes.health, (_req, res) => {
+  /**
+   * Refuses query parameters the route does not take (docs/protocol/http.md, "Unknown fields"). Called by each handler
+   * once the route and method matched and the token passed, so an unknown route stays 404 and a caller without the
+   * token gets 401.
+   */
+  const onlyParams = (req: Request, ...allowed: string[]): void => {
+    assertKnownParams(req.query, allowed, `${req.method} ${routeOf(req.originalUrl)}`);
+  };
+
+  app.get(InternalRoutes.health, (req, res) => {
+    onlyParams(req);
     sendJson(res, 200, JSON.stringify(health()));
   });
-  app.get(InternalRoutes.metrics, metricsHandler(deps.registry));
+  const metrics = metricsHandler(deps.registry);
+  app.get(InternalRoutes.metrics, (req: Request, res: Response, next: (error?: unknown) => void) => {
+    onlyParams(req);
+    metrics(req, res, next);
+  });
 
   // A coordinator registers (again): admitted unless another live incarnation uses its clock id.
   app.post(InternalRoutes.coordinators, (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     replica.admit(req.headers[COORDINATOR_HEADER], true);
     const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs, epoch: replica.acceptor.epoch };
     sendJson(res, 200, JSON.stringify(body));
@@ -179,6 +201,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   // A coordinator's probe: no incarnation check, since the answer is how a coordinator learns a new incarnation.
   app.get(InternalRoutes.status, (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     replica.admit(req.headers[COORDINATOR_HEADER]);
     const body: NodeStatusResponse = { ...health(), coordinators: replica.status().coordinators, maxClockSkewMs: replica.maxClockSkewMs, epoch: replica.acceptor.epoch };
     sendJson(res, 200, JSON.stringify(body));
@@ -186,31 +209,36 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // The cluster map and its Paxos rounds: served to coordinators of any epoch (that is how they catch up), and across
   // incarnations (the map belongs to the cluster, and a new incarnation learns it again from the proposers).
-  const mapBody = async (req: Request): Promise<Record<string, unknown>> => {
+  const mapBody = async (req: Request, fields: readonly string[]): Promise<Record<string, unknown>> => {
     const body = parseJsonBody(await readBody(req, MAP_BODY_BYTES_MAX), MAP_BODY_BYTES_MAX) as unknown;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KvError(ErrorCode.BadRequest, 'body must be a JSON object');
+    assertKnownFields(body, fields, 'the request body');
     return body as Record<string, unknown>;
   };
   app.get(InternalRoutes.map, (req: Request, res: Response) => {
     token.require(req);
+    onlyParams(req);
     const body: MapResponse = { map: replica.map };
     sendJson(res, 200, JSON.stringify(body));
   });
   app.post(InternalRoutes.mapPrepare, async (req: Request, res: Response) => {
     token.require(req);
-    const body = await mapBody(req);
+    onlyParams(req);
+    const body = await mapBody(req, ['epoch', 'ballot']);
     const epoch = body.epoch;
     if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) throw new KvError(ErrorCode.BadRequest, 'epoch must be a positive integer');
-    sendJson(res, 200, JSON.stringify(await replica.prepare(epoch, validateBallot(body.ballot))));
+    sendJson(res, 200, JSON.stringify(await replica.prepare(epoch, wireBallot(body.ballot))));
   });
   app.post(InternalRoutes.mapAccept, async (req: Request, res: Response) => {
     token.require(req);
-    const body = await mapBody(req);
-    sendJson(res, 200, JSON.stringify(await replica.accept(validateBallot(body.ballot), validateClusterMap(body.map))));
+    onlyParams(req);
+    const body = await mapBody(req, ['ballot', 'map']);
+    sendJson(res, 200, JSON.stringify(await replica.accept(wireBallot(body.ballot), validateClusterMap(body.map))));
   });
   app.post(InternalRoutes.mapCommit, async (req: Request, res: Response) => {
     token.require(req);
-    const body = await mapBody(req);
+    onlyParams(req);
+    const body = await mapBody(req, ['map']);
     const before = replica.acceptor.epoch;
     const epoch = await replica.commit(validateClusterMap(body.map));
     if (epoch > before) logger.info('cluster map committed', { epoch, before });
@@ -227,15 +255,18 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // Streaming progress of a membership change: the ranges this node received in full, and recording one more.
   app.get(InternalRoutes.stream, (req: Request, res: Response) => {
+    onlyParams(req, InternalQuery.change);
     const change = req.query[InternalQuery.change];
     if (typeof change !== 'string' || change.length === 0 || change.length > 64) throw new KvError(ErrorCode.BadRequest, 'change=<id> is required');
     sendJson(res, 200, JSON.stringify(replica.streamProgress(change)));
   });
   app.post(InternalRoutes.stream, async (req: Request, res: Response) => {
+    onlyParams(req);
     const body = parseJsonBody(await readBody(req, STREAM_BODY_BYTES_MAX), STREAM_BODY_BYTES_MAX) as Partial<{ change: unknown; ranges: unknown; keys: unknown; bytes: unknown }>;
     if (typeof body !== 'object' || body === null || typeof body.change !== 'string' || body.change.length === 0 || body.change.length > 64) {
       throw new KvError(ErrorCode.BadRequest, 'body must be {"change": "<id>", "ranges": [<index>, ...], "keys": <n>, "bytes": <n>}');
     }
+    assertKnownFields(body, ['change', 'ranges', 'keys', 'bytes'], 'the request body');
     const ranges = body.ranges;
     if (!Array.isArray(ranges) || ranges.length === 0 || ranges.length > STREAM_RANGES_MAX || !ranges.every((range) => Number.isSafeInteger(range) && (range as number) >= 0)) {
       throw new KvError(ErrorCode.BadRequest, `ranges must be 1 to ${STREAM_RANGES_MAX} non-negative integers`);
@@ -251,10 +282,12 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   // A coordinator completed this node's refill: from now on it counts toward quorums.
   app.post(InternalRoutes.filled, async (req, res) => {
+    onlyParams(req);
     const body = parseJsonBody(await readBody(req, FILLED_BODY_BYTES_MAX), FILLED_BODY_BYTES_MAX) as Partial<FilledRequest>;
     if (typeof body !== 'object' || body === null || typeof body.incarnation !== 'string') {
       throw new KvError(ErrorCode.BadRequest, 'body must be {"incarnation": "..."}');
     }
+    assertKnownFields(body, ['incarnation'], 'the request body');
     await replica.markFilled(body.incarnation);
     logger.warn('refilled by a coordinator: this node counts toward quorums again', { incarnation: body.incarnation });
     sendJson(res, 200, JSON.stringify(health()));
@@ -264,6 +297,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   // Written as the client reads it (backpressure), so memory stays flat whatever the number of keys.
   // With ?ranges=, only the entries whose keys hash into those ranges: what a membership change streams.
   app.get(InternalRoutes.entries, async (req, res) => {
+    onlyParams(req, InternalQuery.ranges);
     const rangesQuery = req.query[InternalQuery.ranges];
     if (rangesQuery !== undefined && typeof rangesQuery !== 'string') throw new KvError(ErrorCode.BadRequest, 'ranges must be given once');
     const lines: Iterable<readonly [string, string, string | null]> =
@@ -290,6 +324,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   const entryRoute = /^\/internal\/kv\/[^/]*$/;
   app.get(entryRoute, (req, res) => {
     const key = rawKey(req);
+    onlyParams(req);
     const entry = store.getEntry(key);
     if (entry === undefined) throw new KvError(ErrorCode.NotFound, 'no such key on this node');
     const body: InternalEntry = { key, value: entry.value, version: entry.version, tombstone: entry.tombstone };
@@ -298,6 +333,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   app.put(entryRoute, async (req, res) => {
     const key = rawKey(req);
+    onlyParams(req);
     const put = parseInternalPutBody(parseJsonBody(await readBody(req, entryBodyBytesMax), entryBodyBytesMax), deps.maxValueBytes);
     const result = await applyOne(['s', key, put.value, put.version]);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
@@ -306,6 +342,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
 
   app.delete(entryRoute, async (req, res) => {
     const key = rawKey(req);
+    onlyParams(req, InternalQuery.version);
     const version = validateVersion(typeof req.query.version === 'string' ? req.query.version : undefined);
     const result = await applyOne(['d', key, version]);
     const body: InternalWriteResponse = { key, applied: result.applied, version: result.version };
@@ -358,6 +395,15 @@ function rawKey(req: Request): string {
   const segment = path.slice(ENTRY_PREFIX.length);
   if (!path.startsWith(ENTRY_PREFIX) || segment.includes('/')) throw new KvError(ErrorCode.NotFound, `no route ${req.method} ${path}`);
   return decodeKey(segment);
+}
+
+/**
+ * A ballot from a request: only `round` and `proposer` (a ballot read back from this node's own disk goes through
+ * `validateBallot` alone, where unknown fields are ignored; see docs/formats/cluster-state.md).
+ */
+function wireBallot(value: unknown): Ballot {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) assertKnownFields(value, ['round', 'proposer'], 'the ballot');
+  return validateBallot(value);
 }
 
 /** The route pattern of a path, for metrics labels (never the raw path: keys would explode the label set). */

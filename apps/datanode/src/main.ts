@@ -91,6 +91,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     replica,
     clusterToken: config.clusterToken,
     maxValueBytes: config.maxValueBytes,
+    walSync: config.walSync,
     logger,
     registry,
   });

@@ -4,7 +4,7 @@ import { encodeKey } from '@kv/protocol';
 import { CoordinatorVersions, InMemoryCluster, MemoryHintStore, NodeHealth, Replicator, systemClock } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
-import { createApp } from './app';
+import { createApp, parseChangeRequest } from './app';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
 
@@ -219,6 +219,51 @@ describe('POST /batch', () => {
     const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'set', key: `k${i}`, value: `v${i}` }));
     const res = await call('POST', '/batch?w=2', { ops });
     expect(res.body.results.every((r: { status: number }) => r.status === 200)).toBe(true);
+  });
+});
+
+describe('unknown fields and query parameters are refused, never ignored', () => {
+  const refused = (message: string) => ({ status: 400, body: { error: { code: 'KV_BAD_REQUEST', message } } });
+
+  test('PUT /kv/{key} with "ttl" beside "value" answers 400 naming it, and writes nothing', async () => {
+    expect(await call('PUT', kv('k'), { value: 'x', ttl: -5 })).toMatchObject(refused('unknown field "ttl" in the request body (accepted: "value")'));
+    expect(await call('GET', kv('k'))).toMatchObject({ status: 404 });
+  });
+
+  test('a query parameter a data route does not take answers 400 naming it', async () => {
+    expect(await call('PUT', `${kv('k')}?w=2&ttl=5`, { value: 'x' })).toMatchObject(refused('unknown query parameter "ttl" for PUT /kv/{key} (accepted: "w")'));
+    expect(await call('GET', `${kv('k')}?w=2`)).toMatchObject(refused('unknown query parameter "w" for GET /kv/{key} (accepted: "r")'));
+    expect(await call('DELETE', `${kv('k')}?r=2`)).toMatchObject(refused('unknown query parameter "r" for DELETE /kv/{key} (accepted: "w")'));
+    expect(await call('POST', '/batch?consistency=all', { ops: [] })).toMatchObject(refused('unknown query parameter "consistency" for POST /batch (accepted: "w", "r")'));
+    expect(await call('GET', kv('k'))).toMatchObject({ status: 404 });
+    expect(await call('PUT', `${kv('k')}?w=2`, { value: 'x' })).toMatchObject({ status: 200 });
+    expect(await call('GET', `${kv('k')}?r=2`)).toMatchObject({ status: 200, body: { value: 'x' } });
+  });
+
+  test('a batch refuses an unknown field of an operation in its place, and of the body as a whole', async () => {
+    const res = await call('POST', '/batch', { ops: [{ op: 'set', key: 'a', value: '1', ttl: 5 }, { op: 'set', key: 'b', value: '2' }] });
+    expect(res.status).toBe(200);
+    expect(res.body.results).toEqual([
+      { status: 400, error: { code: 'KV_BAD_REQUEST', message: 'unknown field "ttl" in batch operation 0 (set) (accepted: "op", "key", "value")' } },
+      expect.objectContaining({ status: 200, key: 'b' }),
+    ]);
+    expect(await call('GET', kv('a'))).toMatchObject({ status: 404 });
+    expect(await call('POST', '/batch', { ops: [], atomic: true })).toMatchObject(refused('unknown field "atomic" in the batch body (accepted: "ops")'));
+  });
+
+  test('health, readiness, cluster and metrics take no parameters', async () => {
+    for (const route of ['/health', '/health/ready', '/cluster', '/metrics']) {
+      expect(await call('GET', `${route}?verbose=1`)).toMatchObject(refused(`unknown query parameter "verbose" for GET ${route} (accepted: none)`));
+    }
+    expect(await call('GET', '/nope?verbose=1')).toMatchObject({ status: 404 });
+    expect(await call('POST', '/health?verbose=1')).toMatchObject({ status: 404 });
+  });
+
+  test('a cluster change refuses unknown fields of the body and of each added node', () => {
+    const url = 'http://127.0.0.1:8004';
+    expect(parseChangeRequest({ add: [{ id: 'node4', url }], dryRun: true })).toEqual({ add: [{ id: 'node4', url }], remove: [], dryRun: true });
+    expect(() => parseChangeRequest({ add: [{ id: 'node4', url }], force: true })).toThrow('unknown field "force" in the request body (accepted: "add", "remove", "dryRun")');
+    expect(() => parseChangeRequest({ add: [{ id: 'node4', url, weight: 2 }] })).toThrow('unknown field "weight" in add[0] (accepted: "id", "url")');
   });
 });
 

@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import express, { type Request, type Response } from 'express';
 import {
+  assertKnownFields,
+  assertKnownParams,
   ErrorCode,
   KvError,
   PublicRoutes,
@@ -64,6 +66,9 @@ const CHANGE_BODY_BYTES_MAX = 64 * 1024;
 /** Most nodes one change may add or remove. */
 const CHANGE_NODES_MAX = 64;
 
+const CHANGE_FIELDS = ['add', 'remove', 'dryRun'] as const;
+const CHANGE_NODE_FIELDS = ['id', 'url'] as const;
+
 /**
  * Checks a `POST /cluster/changes` body: `add` (ids and http(s) URLs), `remove` (ids), `dryRun`; no other field.
  * @throws KvError `KV_BAD_REQUEST` naming what is wrong.
@@ -72,7 +77,7 @@ export function parseChangeRequest(body: unknown): { add: { id: string; url: str
   const bad = (message: string): KvError => new KvError(ErrorCode.BadRequest, message);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be {"add": [{"id", "url"}], "remove": ["id"], "dryRun": bool}');
   const raw = body as Record<string, unknown> & ClusterChangeRequest;
-  for (const field of Object.keys(raw)) if (!['add', 'remove', 'dryRun'].includes(field)) throw bad(`unknown field ${JSON.stringify(field)}: expected add, remove, dryRun`);
+  assertKnownFields(raw, CHANGE_FIELDS, 'the request body');
   const idOk = isNodeId;
   const add = raw.add ?? [];
   const remove = raw.remove ?? [];
@@ -80,6 +85,7 @@ export function parseChangeRequest(body: unknown): { add: { id: string; url: str
   if (!Array.isArray(remove) || remove.length > CHANGE_NODES_MAX) throw bad(`remove must be an array of at most ${CHANGE_NODES_MAX} ids`);
   const added = add.map((entry: unknown, i: number) => {
     const node = entry as { id?: unknown; url?: unknown } | null;
+    if (typeof node === 'object' && node !== null) assertKnownFields(node, CHANGE_NODE_FIELDS, `add[${i}]`);
     if (typeof node !== 'object' || node === null || !idOk(node.id)) throw bad(`add[${i}].id must be 1..64 of letters, digits, "_", "." or "-"`);
     if (typeof node.url !== 'string') throw bad(`add[${i}].url must be an http(s) URL`);
     const problem = nodeUrlProblem(node.url);
@@ -149,11 +155,17 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     app.post(PublicRoutes.batch, (req: Request, res: Response) => viaRouter(req, res));
   }
 
-  app.get(PublicRoutes.health, (_req, res) => {
+  // Health, readiness, the cluster, changes and metrics take no query parameters: any is refused, not ignored (after the
+  // token check where there is one, so a caller without the token still gets 401).
+  const noParams = (req: Request): void => assertKnownParams(req.query, [], `${req.method} ${routeOf(req.originalUrl)}`);
+
+  app.get(PublicRoutes.health, (req, res) => {
+    noParams(req);
     const body: HealthResponse = { status: 'ok' };
     sendJson(res, 200, JSON.stringify(body));
   });
-  app.get(PublicRoutes.ready, (_req, res) => {
+  app.get(PublicRoutes.ready, (req, res) => {
+    noParams(req);
     const { ready, ...counts } = deps.ready();
     if (ready) {
       sendJson(res, 200, JSON.stringify(counts));
@@ -164,11 +176,13 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
       : 'this proxy has not joined the cluster yet';
     sendJson(res, 503, JSON.stringify({ error: { code: ErrorCode.NotReady, message: why }, nodesUp: counts.nodesUp, nodes: counts.nodes, required: counts.writeQuorum }));
   });
-  app.get(PublicRoutes.cluster, (_req, res) => {
+  app.get(PublicRoutes.cluster, (req, res) => {
+    noParams(req);
     sendJson(res, 200, JSON.stringify(deps.cluster()));
   });
   app.post(PublicRoutes.clusterChanges, async (req: Request, res: Response) => {
     token.require(req);
+    noParams(req);
     const change = deps.changeCluster;
     if (change === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this proxy runs with fixed members');
     const request = parseChangeRequest(parseJsonBody(await readBody(req, CHANGE_BODY_BYTES_MAX), CHANGE_BODY_BYTES_MAX));
@@ -176,14 +190,12 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     sendJson(res, answer.dryRun ? 200 : 202, JSON.stringify(answer));
   });
   const metricsText = deps.metricsText;
-  app.get(
-    PublicRoutes.metrics,
-    metricsText === undefined
-      ? metricsHandler(deps.registry)
-      : (_req: Request, res: Response, next: (error?: unknown) => void) => {
-          metricsText().then((text) => sendText(res, 200, deps.registry.contentType, text), next);
-        },
-  );
+  const registryMetrics = metricsText === undefined ? metricsHandler(deps.registry) : undefined;
+  app.get(PublicRoutes.metrics, (req: Request, res: Response, next: (error?: unknown) => void) => {
+    noParams(req);
+    if (registryMetrics !== undefined) registryMetrics(req, res, next);
+    else metricsText?.().then((text) => sendText(res, 200, deps.registry.contentType, text), next);
+  });
   app.use(notFoundHandler());
   app.use(errorHandler(logger, routeOf));
 

@@ -319,6 +319,11 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
           change: map.transition === null ? null : { id: map.transition.id, phase: map.transition.phase },
         });
       },
+      weakSync: (nodeId, mode) =>
+        logger.warn(
+          `data node ${nodeId} runs WAL_SYNC=${mode}: it acknowledges writes before they are on its disk, so a power loss of that node and another replica can lose acknowledged writes`,
+          { node: nodeId, walSync: mode },
+        ),
       skewSettingDiffers: (nodeId, nodeMs, ownMs) =>
         logger.warn('a data node refuses versions at another MAX_CLOCK_SKEW_MS than this proxy: set it alike on every process', {
           node: nodeId,
@@ -353,6 +358,10 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   metrics.watch(coordinator.health);
   refused = (nodeId, error) => coordinator.noteRefusal(nodeId, error);
 
+  const syncModeOf = (nodeId: string): { walSync?: 'always' | 'interval' | 'none' } => {
+    const walSync = coordinator.syncModeOf(nodeId);
+    return walSync === undefined ? {} : { walSync };
+  };
   const clusterView = (): ClusterResponse => {
     const map = coordinator.map ?? seed;
     const transition = map.transition;
@@ -364,6 +373,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
         status: coordinator.health.isUp(member.id) ? 'up' : 'down',
         state: coordinator.stateOf(member.id),
         member: member.state,
+        ...syncModeOf(member.id),
       })),
       replicas: map.replicas,
       writeQuorum: map.writeQuorum,

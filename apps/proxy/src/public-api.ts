@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   KvError,
+  assertKnownParams,
   PublicQuery,
   batchBodyBytesMax,
   batchErrorResult,
@@ -19,10 +20,13 @@ import {
 } from '@kv/protocol';
 import type { CoordinatorVersions, Replicator } from '@kv/quorum';
 
-/** The query string of a request, as `URLSearchParams` gives it. */
-export interface Query {
-  getAll(name: string): string[];
-}
+/** The query string of a request. */
+export type Query = URLSearchParams;
+
+/** The query parameters each data route takes; any other is refused (`KV_BAD_REQUEST`). */
+const READ_PARAMS = [PublicQuery.readQuorum] as const;
+const WRITE_PARAMS = [PublicQuery.writeQuorum] as const;
+const BATCH_PARAMS = [PublicQuery.writeQuorum, PublicQuery.readQuorum] as const;
 
 /** What the public API needs. */
 export interface PublicApiDeps {
@@ -58,6 +62,7 @@ export class PublicApi {
   /** `PUT /kv/{key}` with `{"value": "..."}`; `?w=`. */
   async put(rawKey: string, body: Uint8Array | string, query: Query | undefined, requestId?: string): Promise<PutResponse> {
     const key = decodeKey(rawKey);
+    assertKnownParams(query, WRITE_PARAMS, 'PUT /kv/{key}');
     const value = parsePutBody(parseJsonBody(body, this.singleBodyBytesMax), this.limits.valueBytesMax);
     const w = this.quorum(query, PublicQuery.writeQuorum);
     return this.set(key, value, w, requestId);
@@ -66,6 +71,7 @@ export class PublicApi {
   /** `GET /kv/{key}`; `?r=`. @throws KvError `KV_NOT_FOUND` for a missing or deleted key. */
   async get(rawKey: string, query: Query | undefined, requestId?: string): Promise<GetResponse> {
     const key = decodeKey(rawKey);
+    assertKnownParams(query, READ_PARAMS, 'GET /kv/{key}');
     const r = this.quorum(query, PublicQuery.readQuorum);
     return this.read(key, r, requestId);
   }
@@ -73,6 +79,7 @@ export class PublicApi {
   /** `DELETE /kv/{key}`; `?w=`. Idempotent: deleting a missing key succeeds. */
   async delete(rawKey: string, query: Query | undefined, requestId?: string): Promise<DeleteResponse> {
     const key = decodeKey(rawKey);
+    assertKnownParams(query, WRITE_PARAMS, 'DELETE /kv/{key}');
     const w = this.quorum(query, PublicQuery.writeQuorum);
     return this.del(key, w, requestId);
   }
@@ -83,6 +90,7 @@ export class PublicApi {
    * the same key in batch order. The answer lists one result per operation, in order, each with its own `status`.
    */
   async batch(body: Uint8Array | string, query: Query | undefined, requestId?: string): Promise<{ results: BatchResult[] }> {
+    assertKnownParams(query, BATCH_PARAMS, 'POST /batch');
     const w = this.quorum(query, PublicQuery.writeQuorum);
     const r = this.quorum(query, PublicQuery.readQuorum);
     const ops = parsePublicBatch(parseJsonBody(body, this.batchBodyBytesMax), this.limits);

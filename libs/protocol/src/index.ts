@@ -48,6 +48,8 @@ export { decodeKey, encodeKey, isDotSegment, validateKey } from './key';
 export { validateValue } from './value';
 export { parseQuorumParam } from './quorum-param';
 export { bodyTooLarge, parseJsonBody } from './json-body';
+export { assertKnownFields, assertKnownParams } from './known-fields';
+export type { QueryLike } from './known-fields';
 export { parseInternalPutBody, parsePutBody } from './put-body';
 export { invalidOp, isInvalidOp } from './invalid-op';
 export type { InvalidOp } from './invalid-op';
@@ -123,6 +125,7 @@ export type {
   NodeHealthResponse,
   NodeStatusResponse,
   StreamProgress,
+  WalSyncMode,
 } from './internal-messages';
 
 // Versions

@@ -87,7 +87,15 @@ export interface NodeHealthResponse {
   filled: boolean;
   /** Bytes of the live keys and values it holds (UTF-8), for the estimates of a membership change. */
   bytes?: number;
+  /**
+   * When the node's log is fsynced (`WAL_SYNC`): `always` before a write is acknowledged (acknowledged means durable on
+   * this node); `interval` and `none` acknowledge writes a power loss of this node can take back.
+   */
+  walSync?: WalSyncMode;
 }
+
+/** A data node's `WAL_SYNC`, as it reports it. */
+export type WalSyncMode = 'always' | 'interval' | 'none';
 
 /** A coordinator a data node heard from within its lease. */
 export interface LiveCoordinator {

@@ -39,8 +39,13 @@ describe('parseJsonBody', () => {
 });
 
 describe('parsePutBody', () => {
-  it('returns the value and ignores other fields', () => {
-    expect(parsePutBody({ value: 'v', other: 1 }, 10)).toBe('v');
+  it('returns the value', () => {
+    expect(parsePutBody({ value: 'v' }, 10)).toBe('v');
+  });
+
+  it('refuses a field other than "value", naming it (a client that sends "ttl" learns it was not applied)', () => {
+    expect(() => parsePutBody({ value: 'v', ttl: -5 }, 10)).toThrow('unknown field "ttl" in the request body (accepted: "value")');
+    expect(codeOf(() => parsePutBody({ value: 'v', ttl: -5 }, 10))).toBe(ErrorCode.BadRequest);
   });
 
   it.each([

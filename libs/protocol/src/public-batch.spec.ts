@@ -8,22 +8,38 @@ import { kvErrorOf } from './testing/kv-error-of';
 const limits = { valueBytesMax: 10 };
 
 describe('parsePublicBatch', () => {
-  it('types valid operations in order, dropping unknown fields', () => {
-    const ops = parsePublicBatch(
-      {
-        ops: [
-          { op: 'set', key: 'a', value: '1', extra: true },
-          { op: 'get', key: 'b', value: 'ignored' },
-          { op: 'del', key: 'c/d' },
-        ],
-      },
-      limits,
-    );
+  it('types valid operations in order', () => {
+    const ops = parsePublicBatch({ ops: [{ op: 'set', key: 'a', value: '1' }, { op: 'get', key: 'b' }, { op: 'del', key: 'c/d' }] }, limits);
     expect(ops).toEqual([
       { op: 'set', key: 'a', value: '1' },
       { op: 'get', key: 'b' },
       { op: 'del', key: 'c/d' },
     ]);
+  });
+
+  it('refuses, in its place, an operation with a field its op does not take, naming the field', () => {
+    const ops = parsePublicBatch(
+      {
+        ops: [
+          { op: 'set', key: 'a', value: '1', ttl: -5 },
+          { op: 'get', key: 'b', value: 'x' },
+          { op: 'del', key: 'c', value: 'x' },
+          { op: 'set', key: 'd', value: '4' },
+        ],
+      },
+      limits,
+    );
+    const messages = ops.map((op) => (isInvalidOp(op) ? `${op.error.code}: ${op.error.message}` : op));
+    expect(messages).toEqual([
+      'KV_BAD_REQUEST: unknown field "ttl" in batch operation 0 (set) (accepted: "op", "key", "value")',
+      'KV_BAD_REQUEST: unknown field "value" in batch operation 1 (get) (accepted: "op", "key")',
+      'KV_BAD_REQUEST: unknown field "value" in batch operation 2 (del) (accepted: "op", "key")',
+      { op: 'set', key: 'd', value: '4' },
+    ]);
+  });
+
+  it('refuses a batch body with a field other than "ops", as a whole', () => {
+    expect(() => parsePublicBatch({ ops: [], atomic: true }, limits)).toThrow('unknown field "atomic" in the batch body (accepted: "ops")');
   });
 
   it('accepts an empty batch', () => {

@@ -3,6 +3,7 @@ import { describeType } from './describe-type';
 import { errorBody, errorResponse } from './error-body';
 import { ErrorCode } from './errors';
 import { invalidOp, InvalidOp } from './invalid-op';
+import { assertKnownFields } from './known-fields';
 import { KvError } from './kv-error';
 import { validateKey } from './key';
 import { assertByteLimit, BATCH_OPS_MAX, ProtocolLimits } from './limits';
@@ -14,10 +15,11 @@ export type ParsedBatchOp = BatchOp | InvalidOp;
 
 /**
  * Validates a `POST /batch` body (already parsed JSON, see `parseJsonBody`) into typed operations, one per operation of
- * the body and in its order. Each valid operation is a fresh object with only its known fields (others are dropped).
+ * the body and in its order. Each valid operation is a fresh object with its fields; a field its `op` does not take
+ * (`"value"` on a get or del, `"ttl"` where this version has no expiry, ...) makes that operation invalid.
  * @param limits `valueBytesMax` (the server's `MAX_VALUE_BYTES`) and `opsMax` (default {@link BATCH_OPS_MAX}).
  * @returns per operation either the operation or an {@link InvalidOp}: an operation that is not an object or has an
- * unknown `op` (`KV_BAD_REQUEST`), a bad key (`KV_INVALID_KEY`), a missing or non-string value (`KV_BAD_REQUEST`), a value
+ * unknown `op` or field (`KV_BAD_REQUEST`), a bad key (`KV_INVALID_KEY`), a missing or non-string value (`KV_BAD_REQUEST`), a value
  * over the limit (`KV_TOO_LARGE`).
  * @throws KvError `KV_BAD_REQUEST` for the whole request when the body is not an object, `ops` is not an array, or has
  * more than `opsMax` operations. TypeError when the limits are not positive integers.
@@ -30,7 +32,7 @@ export function parsePublicBatch(body: unknown, limits: ProtocolLimits): ParsedB
   const parsed: ParsedBatchOp[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     try {
-      parsed[i] = parseOp(raw[i], limits.valueBytesMax);
+      parsed[i] = parseOp(raw[i], i, limits.valueBytesMax);
     } catch (err) {
       if (!(err instanceof KvError)) throw err;
       parsed[i] = invalidOp(err);
@@ -39,17 +41,21 @@ export function parsePublicBatch(body: unknown, limits: ProtocolLimits): ParsedB
   return parsed;
 }
 
-function parseOp(raw: unknown, valueBytesMax: number): BatchOp {
+const SET_FIELDS = ['op', 'key', 'value'] as const;
+const KEY_FIELDS = ['op', 'key'] as const;
+
+function parseOp(raw: unknown, index: number, valueBytesMax: number): BatchOp {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new KvError(ErrorCode.BadRequest, `a batch operation must be an object, got ${describeType(raw)}`);
   }
   const { op, key, value } = raw as { op?: unknown; key?: unknown; value?: unknown };
   switch (op) {
     case 'set':
+      assertKnownFields(raw, SET_FIELDS, `batch operation ${index} (set)`);
       return { op, key: validateKey(key), value: validateValue(value, valueBytesMax) };
     case 'get':
-      return { op, key: validateKey(key) };
     case 'del':
+      assertKnownFields(raw, KEY_FIELDS, `batch operation ${index} (${op})`);
       return { op, key: validateKey(key) };
     default:
       throw new KvError(

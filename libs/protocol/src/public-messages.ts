@@ -90,6 +90,8 @@ export interface ClusterNode {
   state?: 'ready' | 'refilling';
   /** Its part in the cluster map: `active`, or `joining` / `leaving` during a membership change. */
   member?: 'active' | 'joining' | 'leaving';
+  /** Its `WAL_SYNC` as it last reported it (absent until a probe answered): see `NodeHealthResponse.walSync`. */
+  walSync?: 'always' | 'interval' | 'none';
 }
 
 /** `GET /cluster` success (200). */

@@ -62,6 +62,11 @@ export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvent
   mapAdopted?(map: ClusterMap): void;
   /** A data node's `MAX_CLOCK_SKEW_MS` differs from this coordinator's (reported once per node and value). */
   skewSettingDiffers?(nodeId: string, nodeMs: number, ownMs: number): void;
+  /**
+   * A data node acknowledges writes before they are fsynced (`WAL_SYNC` `interval` or `none`): reported once per node
+   * and mode, and again if it changes.
+   */
+  weakSync?(nodeId: string, mode: 'interval' | 'none'): void;
   /** The cluster map's N, W or R differ from this coordinator's (which it goes on counting quorums with). */
   quorumsDiffer?(map: ClusterMap, own: { replicas: number; writeQuorum: number; readQuorum: number }): void;
   /** Driving a membership change stopped short (it is resumed at the next turn). */
@@ -183,6 +188,8 @@ export class Coordinator {
   private driving: Promise<unknown> | undefined;
   /** The `MAX_CLOCK_SKEW_MS` of each node already reported as differing from this coordinator's. */
   private readonly skewReported = new Map<string, number>();
+  /** Each node's `WAL_SYNC` as its latest probe answer reported it. */
+  private readonly syncModes = new Map<string, 'always' | 'interval' | 'none'>();
   private readonly mapOptions: ClusterMapOptions | undefined;
 
   private constructor(
@@ -255,6 +262,7 @@ export class Coordinator {
           const answer = await options.probe(nodeId);
           this.presence.observe(nodeId, sentMs, answer.coordinators);
           this.compareSkewSetting(nodeId, answer.maxClockSkewMs);
+          this.noteSyncMode(nodeId, answer.walSync);
           return answer;
         } catch (error) {
           this.noteRefusal(nodeId, error);
@@ -416,6 +424,22 @@ export class Coordinator {
       this.options.events?.quorumsDiffer?.(map, { replicas: replicator.replicas, writeQuorum: replicator.writeQuorum, readQuorum: replicator.readQuorum });
     }
     for (const id of ids) if (this.membership.stateOf(id) === 'refilling') this.probeNow(id);
+  }
+
+  /**
+   * A data node's `WAL_SYNC` as it last reported it (undefined before it answered a probe, or when it does not say):
+   * shown in `/cluster`, so weaker durability is never invisible.
+   */
+  syncModeOf(nodeId: string): 'always' | 'interval' | 'none' | undefined {
+    return this.syncModes.get(nodeId);
+  }
+
+  /** Records a node's `WAL_SYNC`, and reports a weak one when it first appears or changes. */
+  private noteSyncMode(nodeId: string, mode: 'always' | 'interval' | 'none' | undefined): void {
+    if (mode === undefined) return;
+    const before = this.syncModes.get(nodeId);
+    this.syncModes.set(nodeId, mode);
+    if (mode !== 'always' && mode !== before) this.options.events?.weakSync?.(nodeId, mode);
   }
 
   /** Reports a data node whose `MAX_CLOCK_SKEW_MS` differs from this coordinator's, once per node and value. */

@@ -15,6 +15,8 @@ export interface ProbeAnswer {
   readonly epoch?: number;
   /** The node's `MAX_CLOCK_SKEW_MS`, when it says. */
   readonly maxClockSkewMs?: number;
+  /** The node's `WAL_SYNC`, when it says. */
+  readonly walSync?: 'always' | 'interval' | 'none';
 }
 
 /** Probes one node; resolves with its answer when it is healthy, rejects otherwise (within about the probe deadline). */

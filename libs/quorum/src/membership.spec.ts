@@ -142,7 +142,15 @@ async function startProxy(
   cluster: InMemoryCluster,
   clock: VirtualClock,
   clockId: string,
-  options: { skipStreaming?: boolean; writeQuorum?: number; streamBytesPerS?: number; rangesPerRound?: number; maxClockSkewMs?: number } = {},
+  options: {
+    skipStreaming?: boolean;
+    writeQuorum?: number;
+    streamBytesPerS?: number;
+    rangesPerRound?: number;
+    maxClockSkewMs?: number;
+    /** The `WAL_SYNC` each node's probe answers report, read at every probe (none by default, as an older node). */
+    walSync?: Map<string, 'always' | 'interval' | 'none'>;
+  } = {},
 ): Promise<Proxy> {
   const claim = { clockId, incarnation: '0123456789abcdef', leaseMs: coordinatorLeaseMs(HEALTH_INTERVAL_MS) };
   const header = formatCoordinatorClaim(claim);
@@ -155,7 +163,7 @@ async function startProxy(
       nodeIds: NODES,
       ring: new HashRing(NODES, { vnodes: 16 }),
       transport: cluster.transport(caller),
-      probe: (nodeId) => cluster.status(nodeId, header, 50),
+      probe: async (nodeId) => ({ ...(await cluster.status(nodeId, header, 50)), walSync: options.walSync?.get(nodeId) }),
       register: async (nodeId) => (await cluster.register(nodeId, header, 50)).coordinators,
       markFilled: (nodeId, incarnation) => cluster.markFilled(nodeId, incarnation, 50),
       entries: (nodeId) => cluster.entries(nodeId),
@@ -196,6 +204,7 @@ async function startProxy(
         changeStalled: (error) => log.push(`stalled: ${(error as Error).message}`),
         quorumsDiffer: (map, own) => log.push(`quorums differ: map W=${map.writeQuorum}, own W=${own.writeQuorum}`),
         skewSettingDiffers: (nodeId, nodeMs, ownMs) => log.push(`skew setting differs: ${nodeId} ${nodeMs}, own ${ownMs}`),
+        weakSync: (nodeId, mode) => log.push(`weak sync: ${nodeId} ${mode}`),
         refilled: (nodeId, report) => log.push(`refilled ${nodeId} ${report.copied}`),
       },
     }),
@@ -364,6 +373,26 @@ describe('membership changes on the in-memory cluster', () => {
     expect(apart.log.filter((line) => line.startsWith('skew setting differs')).sort()).toEqual(
       NODES.map((id) => `skew setting differs: ${id} ${nodeMs}, own ${nodeMs + 5000}`),
     );
+  });
+
+  test('a proxy knows each node\'s WAL_SYNC and says once per node and mode when one acknowledges before fsync', async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const walSync = new Map<string, 'always' | 'interval' | 'none'>([
+      ['a', 'always'],
+      ['b', 'interval'],
+    ]);
+    const proxy = await startProxy(cluster, clock, 'p1', { walSync });
+    await clock.advance(HEALTH_INTERVAL_MS * 5);
+    expect(NODES.map((id) => proxy.coordinator.syncModeOf(id))).toEqual(['always', 'interval', undefined]);
+    expect(proxy.log.filter((line) => line.startsWith('weak sync'))).toEqual(['weak sync: b interval']);
+    walSync.set('b', 'none');
+    walSync.set('a', 'always');
+    await clock.advance(HEALTH_INTERVAL_MS * 5);
+    walSync.set('b', 'always');
+    await clock.advance(HEALTH_INTERVAL_MS * 5);
+    expect(proxy.coordinator.syncModeOf('b')).toBe('always');
+    expect(proxy.log.filter((line) => line.startsWith('weak sync'))).toEqual(['weak sync: b interval', 'weak sync: b none']);
   });
 
   test('a change resumes after its driver died: the next proxy streams only the ranges not yet recorded', async () => {

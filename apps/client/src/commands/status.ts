@@ -1,4 +1,4 @@
-import type { ClusterResponse, KvClient, ProxyProbe } from '@kv/protocol';
+import type { ClusterNode, ClusterResponse, KvClient, ProxyProbe } from '@kv/protocol';
 import type { CliCommand } from '../command';
 import { ExitCode, exitCodeOf } from '../exit-codes';
 import { createClient } from '../global-options';
@@ -83,9 +83,11 @@ function proxyStatuses(client: KvClient, probes: readonly ProxyProbe[] | undefin
  * http://a:8000  down    connect ECONNREFUSED 10.0.0.1:8000
  * http://b:8000  up      answered
  *
- * node   url                    status
- * node1  http://127.0.0.1:8001  up
+ * node   url                    status  sync
+ * node1  http://127.0.0.1:8001  up      always
  * ```
+ * `sync` is each node's `WAL_SYNC` (`-` until the proxy has heard it); when a node runs `interval` or `none`, a
+ * `durability` line says that its acknowledged writes are not yet on its disk.
  */
 export function formatStatus(server: string, cluster: ClusterResponse, proxies: readonly ProxyStatus[] = []): string {
   const nodes = Array.isArray(cluster.nodes) ? cluster.nodes : [];
@@ -95,10 +97,11 @@ export function formatStatus(server: string, cluster: ClusterResponse, proxies: 
     ['server', server],
     ['nodes', `${up} of ${nodes.length} up`],
     ['quorum', `N=${replicas} W=${writeQuorum} R=${readQuorum} (${vnodes} vnodes per node)`],
+    ...durabilityRows(nodes),
   ]);
   const table = formatTable([
-    ['node', 'url', 'status'],
-    ...nodes.map((node) => [String(node.id), String(node.url), String(node.status)]),
+    ['node', 'url', 'status', 'sync'],
+    ...nodes.map((node) => [String(node.id), String(node.url), String(node.status), node.walSync ?? '-']),
   ]);
   if (proxies.length <= 1) return `${summary}\n\n${table}`;
   const proxyTable = formatTable([
@@ -106,6 +109,14 @@ export function formatStatus(server: string, cluster: ClusterResponse, proxies: 
     ...proxies.map((proxy) => [proxy.url, proxy.status, proxyNote(proxy)]),
   ]);
   return `${summary}\n\n${proxyTable}\n\n${table}`;
+}
+
+/** `durability  node2 (WAL_SYNC=interval) acknowledges writes before they are on its disk`, when any node does. */
+function durabilityRows(nodes: readonly ClusterNode[]): string[][] {
+  const weak = nodes.filter((node) => node.walSync === 'interval' || node.walSync === 'none');
+  if (weak.length === 0) return [];
+  const named = weak.map((node) => `${node.id} (WAL_SYNC=${node.walSync})`).join(', ');
+  return [['durability', `${named} ${weak.length === 1 ? 'acknowledges' : 'acknowledge'} writes before they are on disk`]];
 }
 
 // The reason a proxy is down, without its URL (the row names it): "connect ECONNREFUSED ...", "did not answer within

@@ -76,9 +76,21 @@ function isObject(value: Json): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Every field of an object is one the request takes: any other is refused (`KV_BAD_REQUEST`), never ignored. */
+function onlyFields(value: Json, allowed: readonly string[]): boolean {
+  return Object.keys(value as object).every((name) => allowed.includes(name));
+}
+
+/** Every query parameter is one the route takes. */
+function onlyParams(names: Iterable<string>, allowed: readonly string[]): boolean {
+  for (const name of names) if (!allowed.includes(name)) return false;
+  return true;
+}
+
 /** A public batch operation: the status of its result when valid, or the code of its error. */
 function modelPublicOp(op: Json, maxValueBytes: number): Verdict<'set' | 'get' | 'del'> {
   if (!isObject(op) || !['set', 'get', 'del'].includes(op.op)) return refuse('KV_BAD_REQUEST');
+  if (!onlyFields(op, op.op === 'set' ? ['op', 'key', 'value'] : ['op', 'key'])) return refuse('KV_BAD_REQUEST');
   const key = modelKey(op.key);
   if (!key.ok) return refuse(key.code);
   if (op.op === 'set') {
@@ -123,7 +135,9 @@ const CLOCK_READ_SLACK_MS = 1000;
 function modelOps(body: Buffer | undefined, opsMax: number): Verdict<Json[]> {
   const parsed = modelJson(body);
   if (!parsed.ok) return refuse(parsed.code);
-  if (!isObject(parsed.value) || !Array.isArray(parsed.value.ops) || parsed.value.ops.length > opsMax) return refuse('KV_BAD_REQUEST');
+  if (!isObject(parsed.value) || !onlyFields(parsed.value, ['ops']) || !Array.isArray(parsed.value.ops) || parsed.value.ops.length > opsMax) {
+    return refuse('KV_BAD_REQUEST');
+  }
   return ok(parsed.value.ops);
 }
 
@@ -166,11 +180,16 @@ function checkPublicKv(
   answer: Json,
 ): string[] {
   const key = modelKeyFromSegment(segment);
-  const quorum = modelQuorum(query, method === 'GET' ? 'r' : 'w', target.replicas);
+  const quorumName = method === 'GET' ? 'r' : 'w';
+  const quorum = onlyParams(query.keys(), [quorumName]) && modelQuorum(query, quorumName, target.replicas);
   let value: Verdict<string> | undefined;
   if (method === 'PUT') {
     const parsed = modelJson(requestBody);
-    value = !parsed.ok ? refuse(parsed.code) : isObject(parsed.value) ? modelValue(parsed.value.value, target.maxValueBytes) : refuse('KV_BAD_REQUEST');
+    value = !parsed.ok
+      ? refuse(parsed.code)
+      : isObject(parsed.value) && onlyFields(parsed.value, ['value'])
+        ? modelValue(parsed.value.value, target.maxValueBytes)
+        : refuse('KV_BAD_REQUEST');
   }
   const valid = key.ok && quorum && (value === undefined || value.ok);
   if (res.status === 200) {
@@ -187,7 +206,7 @@ function checkPublicKv(
 }
 
 function checkPublicBatch(target: FuzzTarget, query: URLSearchParams, requestBody: Buffer | undefined, res: FuzzResponse, answer: Json): string[] {
-  const quorums = modelQuorum(query, 'w', target.replicas) && modelQuorum(query, 'r', target.replicas);
+  const quorums = onlyParams(query.keys(), ['w', 'r']) && modelQuorum(query, 'w', target.replicas) && modelQuorum(query, 'r', target.replicas);
   const ops = modelOps(requestBody, BATCH_OPS_MAX);
   if (!quorums || !ops.ok) return res.status === 200 ? ['200 to a batch the model refuses as a whole (its quorum parameters or its body)'] : [];
   if (res.status !== 200) return res.status === 503 ? [] : [`${res.status} to a valid batch`];
@@ -246,18 +265,20 @@ function checkInternalKv(
   const key = modelKeyFromSegment(segment);
   let version: string | undefined;
   let rest: Verdict<unknown> = ok(undefined);
-  if (method === 'PUT') {
+  // Express's "simple" query parser: node:querystring on the query without its fragment; a repeated parameter
+  // becomes an array.
+  const params = querystring.parse(queryText.split('#', 1)[0]);
+  if (!onlyParams(Object.keys(params), method === 'DELETE' ? ['version'] : [])) rest = refuse('KV_BAD_REQUEST');
+  else if (method === 'PUT') {
     const parsed = modelJson(requestBody);
-    if (!parsed.ok || !isObject(parsed.value)) rest = refuse('KV_BAD_REQUEST');
+    if (!parsed.ok || !isObject(parsed.value) || !onlyFields(parsed.value, ['value', 'version'])) rest = refuse('KV_BAD_REQUEST');
     else {
       const value = modelValue(parsed.value.value, target.maxValueBytes);
       version = parsed.value.version;
       rest = !value.ok ? value : isVersion(parsed.value.version) ? ok(undefined) : refuse('KV_BAD_REQUEST');
     }
   } else if (method === 'DELETE') {
-    // Express's "simple" query parser: node:querystring on the query without its fragment; a repeated parameter
-    // becomes an array.
-    const raw = querystring.parse(queryText.split('#', 1)[0]).version;
+    const raw = params.version;
     version = typeof raw === 'string' ? raw : undefined;
     rest = version !== undefined && isVersion(version) ? ok(undefined) : refuse('KV_BAD_REQUEST');
   }
