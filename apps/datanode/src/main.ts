@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ReplicaService, systemClock } from '@kv/quorum';
-import { openStore } from '@kv/wal';
+import { FaultFileSystem, NodeFileSystem, openStore, triggerFileFault } from '@kv/wal';
 import {
   SHUTDOWN_GRACE_MS_DEFAULT,
   closeServer,
@@ -40,7 +40,11 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   logger.info('opening store', { config: describeConfig(DATANODE_SETTINGS, config) });
   const lock = await lockDataDir(config.dataDir, `datanode ${config.nodeId}`);
   const identity = await loadIncarnation(config.dataDir);
+  if (config.testDiskFaultFile !== undefined) {
+    logger.warn('test-only: the log fails while the disk fault file exists', { file: config.testDiskFaultFile });
+  }
   const store = await openStore(config.dataDir, {
+    fs: config.testDiskFaultFile === undefined ? undefined : new FaultFileSystem(new NodeFileSystem(), triggerFileFault(config.testDiskFaultFile)),
     sync: config.walSync,
     syncIntervalMs: config.walSyncIntervalMs,
     logger,
@@ -49,8 +53,13 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
       syncRecords.observe(info.records);
     },
     onFatal: (error) => {
-      // The log can no longer promise durability: stop at once and let recovery replay the log on restart.
-      process.stderr.write(`datanode ${config.nodeId}: fatal log error, exiting: ${error.message}\n`);
+      // Crash-only: the log can no longer promise durability (after a failed fsync the page cache may have dropped the
+      // data), so stop at once; every acknowledged write was fsynced, and recovery replays the log on restart.
+      const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+      const disk = cause === 'ENOSPC' ? 'the disk is full' : cause === undefined ? 'the disk failed' : `the disk failed (${cause})`;
+      const line = `fatal log error, exiting: ${disk}: ${error.message}; acknowledged writes are on disk, restart once the disk is fixed`;
+      process.stderr.write(`datanode ${config.nodeId}: ${line}\n`);
+      logger.error(line, { code: error.code, cause });
       process.exit(1);
     },
   });
