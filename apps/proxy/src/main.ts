@@ -35,6 +35,8 @@ import {
   createHttpServer,
   createLogger,
   createRegistry,
+  InFlight,
+  inFlightMetrics,
   describeConfig,
   flushLogger,
   listen,
@@ -393,9 +395,19 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
       joined: coordinator.presence.joined,
     };
   };
-  const api = new PublicApi({ replicator: coordinator.replicator, versions: coordinator.versions, maxValueBytes: config.maxValueBytes });
+  const api = new PublicApi({
+    replicator: coordinator.replicator,
+    versions: coordinator.versions,
+    maxValueBytes: config.maxValueBytes,
+    batchResponseBytesMax: config.maxBatchResponseBytes,
+  });
+  const inFlight: InFlight = new InFlight(
+    { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
+    inFlightMetrics(registry, () => inFlight),
+  );
   const { listener } = createApp({
     api,
+    inFlight,
     cluster: clusterView,
     changeCluster,
     ready,
