@@ -475,7 +475,7 @@ describe('memory bounds', () => {
   });
 
   test('an answer holds values up to MAX_BYTES_IN_FLIGHT: reads beyond it fail alone with KV_OVERLOADED, and the bytes are given back', async () => {
-    const values = ['a', 'b', 'c', 'd'].map((key, i) => ['s', key, key.repeat(3000), V1] as const);
+    const values = ['a', 'b', 'c', 'd'].map((key) => ['s', key, key.repeat(3000), V1] as const);
     const inFlight = new InFlight({ requestsMax: 10, bytesMax: 7000 });
     await withNode({ inFlight }, async (own) => {
       // A body larger than the whole bound is admitted while nothing else is held.
