@@ -1,6 +1,6 @@
 import { VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT } from '@kv/protocol';
 import { MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
-import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
@@ -50,6 +50,13 @@ export const DATANODE_SETTINGS = {
     parse: parse.integer(1000, 86_400_000),
     default: MAX_CLOCK_SKEW_MS_DEFAULT,
     describe: "a write whose version is further ahead of this node's clock is refused, in ms",
+  }),
+  ...IN_FLIGHT_SETTINGS,
+  maxHeapPercent: setting({
+    env: 'MAX_HEAP_PERCENT',
+    parse: parse.integer(10, 99),
+    default: 90,
+    describe: "writes of values are refused (503 KV_OVERLOADED) while the heap is fuller than this percent of its limit; a warning comes at 10 points below",
   }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
   // Test-only settings: fault injection, refused unless TEST_FAULTS=true.

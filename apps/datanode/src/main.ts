@@ -8,14 +8,17 @@ import {
   createLogger,
   createRegistry,
   describeConfig,
+  InFlight,
+  inFlightMetrics,
   flushLogger,
   listen,
   lockDataDir,
   onStopSignal,
   startProcess,
 } from '@kv/service';
-import { Histogram } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import { createApp } from './app';
+import { HeapGuard } from './heap-guard';
 import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
 import { loadClusterState } from './cluster-state';
 import { loadIncarnation } from './incarnation';
@@ -85,7 +88,31 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     maxClockSkewMs: config.maxClockSkewMs,
   });
 
+  const inFlight: InFlight = new InFlight(
+    { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
+    inFlightMetrics(registry, () => inFlight),
+  );
+  const heap = new HeapGuard({
+    percentMax: config.maxHeapPercent,
+    changed: (state, percent, before) => {
+      const fields = { heapPercent: Math.round(percent), maxHeapPercent: config.maxHeapPercent };
+      if (state === 'refusing') logger.error('heap nearly full: writes of values are refused until keys are deleted or the node gets more memory', fields);
+      else if (state === 'warning') logger.warn(`heap within ${before === 'refusing' ? 'the warning margin again: writes accepted' : '10 points of MAX_HEAP_PERCENT: writes will be refused beyond it'}`, fields);
+      else logger.info('heap below the warning margin again', fields);
+    },
+  });
+  new Gauge({
+    name: 'kv_heap_used_percent',
+    help: "Percent of the heap's limit in use at the latest reading; writes of values are refused at MAX_HEAP_PERCENT",
+    registers: [registry],
+    collect() {
+      this.set(heap.percent);
+    },
+  });
+  heap.start();
   const { listener } = createApp({
+    inFlight,
+    heap,
     store,
     nodeId: config.nodeId,
     replica,
@@ -101,6 +128,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
 
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
+    heap.stop();
     await store.close();
     await lock.release();
     logger.info('stopped');

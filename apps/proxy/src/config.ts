@@ -2,9 +2,12 @@ import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, is
 import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
 
+/** Default bound on the values one `POST /batch` answer carries: 64 MiB, 64 values at the largest value size. */
+export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+
 /** Default streaming rate of membership changes: 8 MiB/s, which keeps foreground p99 within 2x of idle (docs/benchmarks.md, Membership change). */
 export const STREAM_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
-import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 /** One data node of `NODES`. */
 export interface NodeAddress {
@@ -138,6 +141,13 @@ export const PROXY_SETTINGS = {
     parse: parse.integer(0, 86_400_000),
     default: RESP_IDLE_TIMEOUT_MS_DEFAULT,
     describe: 'close a RESP connection idle this long, in ms; 0: never',
+  }),
+  ...IN_FLIGHT_SETTINGS,
+  maxBatchResponseBytes: setting({
+    env: 'MAX_BATCH_RESPONSE_BYTES',
+    parse: parse.integer(1024 * 1024, 4 * 1024 * 1024 * 1024),
+    default: BATCH_RESPONSE_BYTES_MAX_DEFAULT,
+    describe: "bytes of values one POST /batch answer carries at most; reads beyond fail alone with 413 KV_TOO_LARGE",
   }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
   // Test-only settings: they weaken guarantees on purpose, so that tests can prove the checks would notice.

@@ -37,6 +37,8 @@ import {
   createHttpServer,
   createLogger,
   createRegistry,
+  InFlight,
+  inFlightMetrics,
   describeConfig,
   flushLogger,
   listen,
@@ -424,9 +426,19 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
       joined: coordinator.presence.joined,
     };
   };
-  const api = new PublicApi({ replicator: coordinator.replicator, versions: coordinator.versions, maxValueBytes: config.maxValueBytes });
+  const api = new PublicApi({
+    replicator: coordinator.replicator,
+    versions: coordinator.versions,
+    maxValueBytes: config.maxValueBytes,
+    batchResponseBytesMax: config.maxBatchResponseBytes,
+  });
+  const inFlight: InFlight = new InFlight(
+    { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
+    inFlightMetrics(registry, () => inFlight),
+  );
   const { listener } = createApp({
     api,
+    inFlight,
     cluster: clusterView,
     changeCluster,
     ready,
