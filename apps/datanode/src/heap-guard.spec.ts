@@ -19,7 +19,7 @@ describe('HeapGuard', () => {
     expect(guard.sample()).toBe('refusing');
     expect(guard.refusing).toBe(true);
     expect(guard.message()).toBe(
-      "this data node's heap is 90% full (MAX_HEAP_PERCENT=90): it refuses writes of values until keys are deleted or it runs with more memory (--max-old-space-size); deletes are accepted",
+      "this data node's memory is 90% full (MAX_HEAP_PERCENT=90): it refuses writes of values until keys are deleted or it runs with more memory (--max-old-space-size, or a larger container limit); deletes are accepted",
     );
     used = 50;
     expect(guard.sample()).toBe('ok');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 
 /**
@@ -21,10 +22,33 @@ export const HEAP_WARNING_MARGIN_PERCENT = 10;
 /** How often the heap is read, in ms: between two readings the in-flight bounds cap what can be allocated. */
 export const HEAP_SAMPLE_INTERVAL_MS = 1000;
 
-/** The heap as V8 reports it: used bytes, and the limit it grows to (`--max-old-space-size`, or its default). */
+/** The memory limit of the process's control group (cgroup v2 `memory.max`, or v1), when a container sets one. */
+export function readCgroupLimit(): number | undefined {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const limit = Number(readFileSync(file, 'utf8').trim());
+      // "max", or v1's "no limit" (a number near 2^63): no limit.
+      if (Number.isSafeInteger(limit) && limit > 0 && limit < 2 ** 50) return limit;
+    } catch {
+      // No such file: not in a control group with a limit.
+    }
+  }
+  return undefined;
+}
+
+const cgroupLimit = readCgroupLimit();
+
+/**
+ * The fuller of two readings: the heap as V8 reports it (used bytes, and the limit it grows to: `--max-old-space-size`
+ * or its default), and the process's resident memory against its container's limit when there is one (a container
+ * limit below the heap's is reached first, and ends the process without a word).
+ */
 export function readHeap(): HeapReading {
   const stats = v8.getHeapStatistics();
-  return { used: stats.used_heap_size, limit: stats.heap_size_limit };
+  const heap = { used: stats.used_heap_size, limit: stats.heap_size_limit };
+  if (cgroupLimit === undefined) return heap;
+  const resident = { used: process.memoryUsage.rss(), limit: cgroupLimit };
+  return resident.used / resident.limit > heap.used / heap.limit ? resident : heap;
 }
 
 export interface HeapGuardOptions {
@@ -91,8 +115,8 @@ export class HeapGuard {
   /** The message of a refused write. */
   message(): string {
     return (
-      `this data node's heap is ${this.percentNow.toFixed(0)}% full (MAX_HEAP_PERCENT=${this.options.percentMax}): ` +
-      'it refuses writes of values until keys are deleted or it runs with more memory (--max-old-space-size); deletes are accepted'
+      `this data node's memory is ${this.percentNow.toFixed(0)}% full (MAX_HEAP_PERCENT=${this.options.percentMax}): ` +
+      'it refuses writes of values until keys are deleted or it runs with more memory (--max-old-space-size, or a larger container limit); deletes are accepted'
     );
   }
 }

@@ -96,7 +96,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     percentMax: config.maxHeapPercent,
     changed: (state, percent, before) => {
       const fields = { heapPercent: Math.round(percent), maxHeapPercent: config.maxHeapPercent };
-      if (state === 'refusing') logger.error('heap nearly full: writes of values are refused until keys are deleted or the node gets more memory', fields);
+      if (state === 'refusing') logger.error('memory nearly full (heap, or the container limit): writes of values are refused until keys are deleted or the node gets more memory', fields);
       else if (state === 'warning') logger.warn(`heap within ${before === 'refusing' ? 'the warning margin again: writes accepted' : '10 points of MAX_HEAP_PERCENT: writes will be refused beyond it'}`, fields);
       else logger.info('heap below the warning margin again', fields);
     },

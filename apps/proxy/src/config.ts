@@ -2,8 +2,8 @@ import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, is
 import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
 
-/** Default bound on the values one `POST /batch` answer carries: 64 MiB, 64 values at the largest value size. */
-export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** Default bound on the values one `POST /batch` answer carries: 16 MiB, 16 values of the default largest size. */
+export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
 
 /** Default streaming rate of membership changes: 8 MiB/s, which keeps foreground p99 within 2x of idle (docs/benchmarks.md, Membership change). */
 export const STREAM_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
