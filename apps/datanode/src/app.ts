@@ -38,6 +38,7 @@ import {
   EncodedBody,
   HttpMetrics,
   TokenCheck,
+  type TokenList,
   createServerShell,
   errorHandler,
   metricsHandler,
@@ -56,8 +57,8 @@ export interface DatanodeDeps {
   nodeId: string;
   /** The node's logic: coordinators' leases, whether it was refilled, the application of batches. */
   replica: ReplicaService;
-  /** When set, `/internal` requests must carry `Authorization: Bearer <token>`. */
-  clusterToken?: string;
+  /** When set, `/internal` requests must carry `Authorization: Bearer <token>`, for any token of a list (a rotation). */
+  clusterToken?: TokenList;
   /** Largest value accepted, in bytes. */
   maxValueBytes: number;
   logger: Logger;

@@ -16,7 +16,7 @@ import {
 } from '@kv/service';
 import { Histogram } from 'prom-client';
 import { createApp } from './app';
-import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
+import { DATANODE_SETTINGS, datanodeSecurityWarnings, readDatanodeConfig } from './config';
 import { loadClusterState } from './cluster-state';
 import { loadIncarnation } from './incarnation';
 
@@ -88,6 +88,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   const server = createHttpServer(listener);
   const port = await listen(server, config.port, config.host);
   logger.info('listening', { host: config.host, port });
+  for (const warning of datanodeSecurityWarnings({ ...config, port })) logger.warn(warning);
 
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);

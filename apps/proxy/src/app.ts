@@ -17,6 +17,7 @@ import {
 import {
   HttpMetrics,
   TokenCheck,
+  type TokenList,
   createServerShell,
   errorHandler,
   metricsHandler,
@@ -42,8 +43,13 @@ export interface ProxyAppDeps {
   ready: () => ReadyResponse & { ready: boolean };
   /** The text of `GET /metrics` (default: `registry`'s; a worker serves every worker's, aggregated). */
   metricsText?: () => Promise<string>;
-  /** When set, `/kv` and `/batch` requests must carry `Authorization: Bearer <token>`. */
-  authToken?: string;
+  /**
+   * When set, `/kv`, `/batch` and `/cluster/changes` requests must carry `Authorization: Bearer <token>`, for any token
+   * of a list (a rotation); `GET /cluster` then shows node URLs only to requests carrying the cluster token.
+   */
+  authToken?: TokenList;
+  /** The cluster's tokens (`CLUSTER_TOKEN`): with `authToken` set, a `GET /cluster` carrying one of them sees node URLs. */
+  clusterToken?: TokenList;
   logger: Logger;
   registry: Registry;
   /**
@@ -106,6 +112,7 @@ const BATCH_PATH = PublicRoutes.batch;
 export function createApp(deps: ProxyAppDeps): ProxyApp {
   const { api, logger } = deps;
   const token = new TokenCheck(deps.authToken, 'missing or wrong token: send Authorization: Bearer <AUTH_TOKEN>');
+  const clusterToken = new TokenCheck(deps.clusterToken, 'missing or wrong cluster token');
 
   const kvRoute: FastRoute = {
     route: KV_ROUTE,
@@ -164,8 +171,12 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
       : 'this proxy has not joined the cluster yet';
     sendJson(res, 503, JSON.stringify({ error: { code: ErrorCode.NotReady, message: why }, nodesUp: counts.nodesUp, nodes: counts.nodes, required: counts.writeQuorum }));
   });
-  app.get(PublicRoutes.cluster, (_req, res) => {
-    sendJson(res, 200, JSON.stringify(deps.cluster()));
+  app.get(PublicRoutes.cluster, (req, res) => {
+    const view = deps.cluster();
+    // The URLs of the data nodes are where the cluster token is sent: with AUTH_TOKEN set, only holders of the
+    // cluster token see them (docs/protocol/http.md#get-cluster).
+    const shown = token.enabled && !clusterToken.carries(req) ? { ...view, nodes: view.nodes.map(({ url: _url, ...node }) => node) } : view;
+    sendJson(res, 200, JSON.stringify(shown));
   });
   app.post(PublicRoutes.clusterChanges, async (req: Request, res: Response) => {
     token.require(req);

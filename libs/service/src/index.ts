@@ -38,5 +38,7 @@ export {
   TokenCheck,
 } from './server-shell';
 export type { FastRoute, RequestContext, ServerShellOptions } from './server-shell';
+export { SAMPLE_CLUSTER_TOKEN, TOKENS_MAX, isLoopbackHost, parseTokens, sampleTokenWarning, tokensOf } from './tokens';
+export type { TokenList } from './tokens';
 export { LOCK_FILE, LOCK_REFRESH_MS, LOCK_STALE_MS, lockDataDir } from './data-dir-lock';
 export type { DataDirLock } from './data-dir-lock';
