@@ -35,7 +35,7 @@ export class Writers {
   counts: WriteCounts = { ok: 0, quorumFailed: 0, otherErrors: 0 };
 
   constructor(
-    private readonly proxyUrl: string,
+    private proxyUrl: string,
     private readonly writers: number,
     private readonly keysPerWriter: number,
     private readonly prefix = 'key',
@@ -53,6 +53,11 @@ export class Writers {
     this.running = false;
     active.delete(this);
     await Promise.all(this.loops);
+  }
+
+  /** Sends the next writes to another proxy (writes in flight finish where they were sent). */
+  retarget(proxyUrl: string): void {
+    this.proxyUrl = proxyUrl;
   }
 
   /** Resets the outcome counts (e.g. at the start of a phase). */
