@@ -181,6 +181,14 @@ describe('kv (in-process, against a fake proxy)', () => {
         ].join('\n'),
       );
     });
+
+    it('shows "(hidden)" for a node whose URL the proxy leaves out (it shows them only to the cluster token)', async () => {
+      await proxy.close();
+      proxy = await startFakeProxy({ nodes: [{ id: 'node1', status: 'up' }] });
+      const run = await runCli(['--server', proxy.url, 'status']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('node1  (hidden)  up      -\n');
+    });
   });
 
   describe('exit codes and messages', () => {
@@ -315,6 +323,9 @@ describe('kv (in-process, against a fake proxy)', () => {
       expect(proxy.requests.at(-1)?.headers.authorization).toBe('Bearer s3cret');
       expect((await runCli([...server, 'get', 'k'], { env: { KV_TOKEN: 's3cret' } })).stdout).toBe('v\n');
       expect((await runCli([...server, '--token', 'wrong', 'get', 'k'], { env: { KV_TOKEN: 's3cret' } })).code).toBe(3);
+      // A list, as the servers take during a rotation: the first is sent.
+      expect((await runCli([...server, 'get', 'k'], { env: { KV_TOKEN: 's3cret,old-one' } })).stdout).toBe('v\n');
+      expect(proxy.requests.at(-1)?.headers.authorization).toBe('Bearer s3cret');
     });
   });
 

@@ -3,6 +3,12 @@ import type { MembershipChange } from './cluster-args';
 import { formatTable } from './table';
 
 /**
+ * Shown for a node whose URL the proxy left out: it has `AUTH_TOKEN`, and shows node URLs only to requests carrying its
+ * `CLUSTER_TOKEN`.
+ */
+export const HIDDEN_URL = '(hidden)';
+
+/**
  * The plain-text forms of `kv cluster`: the plan of a dry run, the cluster's members and change, a change's progress.
  * Pure functions of the server's answers; nothing here does I/O.
  */
@@ -125,7 +131,7 @@ export function formatClusterStatus(server: string, cluster: ClusterResponse): s
   }
   const table = formatTable([
     ['node', 'url', 'member', 'status', 'state'],
-    ...nodes.map((node) => [String(node.id), String(node.url), node.member ?? '-', String(node.status), node.state ?? '-']),
+    ...nodes.map((node) => [String(node.id), node.url ?? HIDDEN_URL, node.member ?? '-', String(node.status), node.state ?? '-']),
   ]);
   return `${formatTable(summary)}\n\n${table}`;
 }

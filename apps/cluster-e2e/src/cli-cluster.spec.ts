@@ -2,6 +2,7 @@ import { TestCluster, entryPoint, keepClusterFiles, request } from '@kv/testkit'
 import { spawn } from 'node:child_process';
 
 const TOKEN = 'cli-cluster-token';
+const CLUSTER_TOKEN = 'cli-cluster-internal-token';
 const KEYS = 200;
 
 interface Run {
@@ -41,7 +42,7 @@ async function status(): Promise<ClusterBody> {
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await TestCluster.start({ proxyEnv: { AUTH_TOKEN: TOKEN } });
+  cluster = await TestCluster.start({ nodeEnv: { CLUSTER_TOKEN }, proxyEnv: { AUTH_TOKEN: TOKEN, CLUSTER_TOKEN } });
   const headers = { authorization: `Bearer ${TOKEN}` };
   const ops = Array.from({ length: KEYS }, (_, i) => ({ op: 'set', key: `cli-cluster:${i}`, value: `value ${i}` }));
   expect((await request(cluster.proxyUrl, 'POST', '/batch', { ops }, headers)).status).toBe(200);
@@ -81,10 +82,12 @@ describe('kv cluster against a running cluster', () => {
     expect(after.epoch).toBe(4);
     expect(after.change).toBeNull();
     expect(after.nodes.map((node) => `${node.id}:${node.member}`)).toEqual(['node1:active', 'node2:active', 'node3:active', 'node4:active']);
-    const table = await kv('cluster', 'status');
+    // Node URLs are shown to the cluster token only (the proxy has AUTH_TOKEN).
+    const table = await kv('--token', CLUSTER_TOKEN, 'cluster', 'status');
     expect(table.stdout).toContain('epoch   4\n');
     expect(table.stdout).toContain('change  none\n');
     expect(table.stdout).toMatch(/\nnode4\s+http:\/\/127\.0\.0\.1:\d+\s+active\s+up\s+ready\n/);
+    expect((await kv('cluster', 'status')).stdout).toMatch(/\nnode4\s+\(hidden\)\s+active\s+up\s+ready\n/);
   });
 
   test('remove --wait of one original node completes, and every key is still readable', async () => {

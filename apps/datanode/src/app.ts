@@ -50,6 +50,7 @@ import {
   overloadedBytes,
   type InFlight,
   type InFlightTicket,
+  type TokenList,
   createServerShell,
   errorHandler,
   metricsHandler,
@@ -68,8 +69,8 @@ export interface DatanodeDeps {
   nodeId: string;
   /** The node's logic: coordinators' leases, whether it was refilled, the application of batches. */
   replica: ReplicaService;
-  /** When set, `/internal` requests must carry `Authorization: Bearer <token>`. */
-  clusterToken?: string;
+  /** When set, `/internal` requests must carry `Authorization: Bearer <token>`, for any token of a list (a rotation). */
+  clusterToken?: TokenList;
   /** Largest value accepted, in bytes. */
   maxValueBytes: number;
   /** The log's `WAL_SYNC` (the store's `sync` option), reported in `/health`. */

@@ -1,6 +1,6 @@
 import { VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT } from '@kv/protocol';
 import { MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
-import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, isLoopbackHost, parse, parseTokens, readConfig, sampleTokenWarning, type ConfigOf, type Setting } from '@kv/service';
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
@@ -33,11 +33,12 @@ export const DATANODE_SETTINGS = {
     default: 1000,
     describe: 'fsync period with WAL_SYNC=interval, in ms',
   }),
-  clusterToken: setting<string | undefined>({
+  clusterToken: setting<readonly string[] | undefined>({
     env: 'CLUSTER_TOKEN',
-    parse: parse.text,
+    parse: parseTokens,
     secret: true,
-    describe: 'when set, every /internal request must carry Authorization: Bearer <token>',
+    refuseEmpty: true,
+    describe: 'when set, every /internal request must carry Authorization: Bearer <token>; a comma-separated list accepts any of them (rotation)',
   }),
   maxValueBytes: setting({
     env: 'MAX_VALUE_BYTES',
@@ -88,4 +89,22 @@ export function readDatanodeConfig(env: NodeJS.ProcessEnv = process.env, argv: r
     throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
   }
   return config;
+}
+
+/**
+ * The warnings a data node logs at start about what its configuration exposes: without `CLUSTER_TOKEN` on an address
+ * beyond loopback, every key can be read and written by anyone who reaches it; a token that is the published sample
+ * protects nothing. Empty when the configuration exposes nothing.
+ */
+export function datanodeSecurityWarnings(config: Pick<DatanodeConfig, 'host' | 'port' | 'clusterToken'>): string[] {
+  const warnings: string[] = [];
+  if (config.clusterToken === undefined && !isLoopbackHost(config.host)) {
+    warnings.push(
+      `no CLUSTER_TOKEN: every key can be read and written through /internal/... (e.g. GET /internal/entries dumps them all) ` +
+        `by anyone who reaches ${config.host}:${config.port}; set CLUSTER_TOKEN here and on the proxies, or HOST=127.0.0.1`,
+    );
+  }
+  const sample = sampleTokenWarning({ CLUSTER_TOKEN: config.clusterToken });
+  if (sample !== undefined) warnings.push(sample);
+  return warnings;
 }

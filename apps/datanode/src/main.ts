@@ -19,7 +19,7 @@ import {
 import { Gauge, Histogram } from 'prom-client';
 import { createApp } from './app';
 import { HeapGuard } from './heap-guard';
-import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
+import { DATANODE_SETTINGS, datanodeSecurityWarnings, readDatanodeConfig } from './config';
 import { loadClusterState } from './cluster-state';
 import { loadIncarnation } from './incarnation';
 
@@ -125,6 +125,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   const server = createHttpServer(listener);
   const port = await listen(server, config.port, config.host);
   logger.info('listening', { host: config.host, port });
+  for (const warning of datanodeSecurityWarnings({ ...config, port })) logger.warn(warning);
 
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);

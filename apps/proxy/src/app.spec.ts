@@ -18,7 +18,9 @@ interface TestProxy {
   server: http.Server;
 }
 
-async function startProxy(options: { authToken?: string; expressDataRoutes?: boolean; batchResponseBytesMax?: number } = {}): Promise<TestProxy> {
+async function startProxy(
+  options: { authToken?: string | readonly string[]; clusterToken?: readonly string[]; expressDataRoutes?: boolean; batchResponseBytesMax?: number } = {},
+): Promise<TestProxy> {
   const cluster = new InMemoryCluster(NODES);
   const health = new NodeHealth(NODES);
   const hints = new MemoryHintStore();
@@ -39,6 +41,7 @@ async function startProxy(options: { authToken?: string; expressDataRoutes?: boo
   const { listener } = createApp({
     api,
     authToken: options.authToken,
+    clusterToken: options.clusterToken,
     ready: () => {
       const nodesUp = NODES.filter((id) => health.isUp(id)).length;
       return { ready: nodesUp >= 2, status: 'ready', nodesUp, nodes: NODES.length, writeQuorum: 2, joined: true };
@@ -312,6 +315,48 @@ describe('AUTH_TOKEN', () => {
     expect(await call('GET', '/kv/a', undefined, headers)).toMatchObject({ status: 200, body: { value: 'v' } });
     expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await call('GET', '/cluster')).toMatchObject({ status: 200 });
+  });
+
+  test('the scheme is matched in any case (RFC 7235)', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      expect(await call('GET', '/kv/a', undefined, { authorization: `${scheme} open-sesame` })).toMatchObject({ status: 404 });
+    }
+  });
+});
+
+describe('token lists (a rotation)', () => {
+  beforeEach(async () => {
+    await closeServer(proxy.server, 100);
+    proxy = await startProxy({ authToken: ['new-token', 'old-token'], clusterToken: ['new-cluster', 'old-cluster'] });
+  });
+
+  test('any token of AUTH_TOKEN passes; the list itself or another does not', async () => {
+    for (const token of ['new-token', 'old-token']) {
+      expect(await call('PUT', '/kv/a', { value: token }, { authorization: `Bearer ${token}` })).toMatchObject({ status: 200 });
+      expect(await call('POST', '/batch', { ops: [] }, { authorization: `Bearer ${token}` })).toMatchObject({ status: 200 });
+    }
+    for (const token of ['new-token,old-token', 'other']) {
+      expect(await call('GET', '/kv/a', undefined, { authorization: `Bearer ${token}` })).toMatchObject({ status: 401 });
+    }
+  });
+
+  test('GET /cluster shows node URLs only to a request carrying a cluster token', async () => {
+    const urls = async (headers: Record<string, string>): Promise<unknown[]> =>
+      (await call('GET', '/cluster', undefined, headers)).body.nodes.map((node: { url?: string }) => node.url);
+    expect(await urls({})).toEqual([undefined, undefined, undefined]);
+    expect(await urls({ authorization: 'Bearer new-token' })).toEqual([undefined, undefined, undefined]);
+    expect(await urls({ authorization: 'Bearer wrong' })).toEqual([undefined, undefined, undefined]);
+    expect(await urls({ authorization: 'Bearer old-cluster' })).toEqual(['http://node1', 'http://node2', 'http://node3']);
+    expect(await urls({ authorization: 'bearer new-cluster' })).toEqual(['http://node1', 'http://node2', 'http://node3']);
+    const hidden = (await call('GET', '/cluster')).body;
+    expect(hidden.nodes[0]).toEqual({ id: 'node1', status: 'up' });
+    expect(hidden).toMatchObject({ replicas: 3, writeQuorum: 2, readQuorum: 2, epoch: 1 });
+  });
+
+  test('with AUTH_TOKEN and no CLUSTER_TOKEN, node URLs are shown to nobody', async () => {
+    await closeServer(proxy.server, 100);
+    proxy = await startProxy({ authToken: ['t'] });
+    expect((await call('GET', '/cluster', undefined, { authorization: 'Bearer t' })).body.nodes[0]).toEqual({ id: 'node1', status: 'up' });
   });
 });
 

@@ -19,6 +19,7 @@ import {
 import {
   HttpMetrics,
   TokenCheck,
+  type TokenList,
   createServerShell,
   errorHandler,
   metricsHandler,
@@ -45,8 +46,13 @@ export interface ProxyAppDeps {
   ready: () => ReadyResponse & { ready: boolean };
   /** The text of `GET /metrics` (default: `registry`'s; a worker serves every worker's, aggregated). */
   metricsText?: () => Promise<string>;
-  /** When set, `/kv` and `/batch` requests must carry `Authorization: Bearer <token>`. */
-  authToken?: string;
+  /**
+   * When set, `/kv`, `/batch` and `/cluster/changes` requests must carry `Authorization: Bearer <token>`, for any token
+   * of a list (a rotation); `GET /cluster` then shows node URLs only to requests carrying the cluster token.
+   */
+  authToken?: TokenList;
+  /** The cluster's tokens (`CLUSTER_TOKEN`): with `authToken` set, a `GET /cluster` carrying one of them sees node URLs. */
+  clusterToken?: TokenList;
   /** The process's bounds on requests and bytes in flight (none: unbounded). */
   inFlight?: InFlight;
   logger: Logger;
@@ -115,6 +121,7 @@ const BATCH_PATH = PublicRoutes.batch;
 export function createApp(deps: ProxyAppDeps): ProxyApp {
   const { api, logger } = deps;
   const token = new TokenCheck(deps.authToken, 'missing or wrong token: send Authorization: Bearer <AUTH_TOKEN>');
+  const clusterToken = new TokenCheck(deps.clusterToken, 'missing or wrong cluster token');
 
   const kvRoute: FastRoute = {
     route: KV_ROUTE,
@@ -181,7 +188,11 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   });
   app.get(PublicRoutes.cluster, (req, res) => {
     noParams(req);
-    sendJson(res, 200, JSON.stringify(deps.cluster()));
+    const view = deps.cluster();
+    // The URLs of the data nodes are where the cluster token is sent: with AUTH_TOKEN set, only holders of the
+    // cluster token see them (docs/protocol/http.md#get-cluster).
+    const shown = token.enabled && !clusterToken.carries(req) ? { ...view, nodes: view.nodes.map(({ url: _url, ...node }) => node) } : view;
+    sendJson(res, 200, JSON.stringify(shown));
   });
   app.post(PublicRoutes.clusterChanges, async (req: Request, res: Response) => {
     token.require(req);

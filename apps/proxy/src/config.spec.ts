@@ -1,5 +1,5 @@
-import { ConfigError } from '@kv/service';
-import { parseNodes, readProxyConfig } from './config';
+import { ConfigError, SAMPLE_CLUSTER_TOKEN } from '@kv/service';
+import { parseNodes, proxySecurityWarnings, readProxyConfig } from './config';
 
 const NODES = 'node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003';
 
@@ -58,6 +58,10 @@ describe('proxy configuration', () => {
     [{ NODES: 'node1' }, 'must be a comma-separated list of id=url'],
     [{ NODES: 'node1=ftp://x' }, 'has a bad URL for node1'],
     [{ NODES: 'a=http://x:1,a=http://y:2' }, 'names node a twice'],
+    [{ NODES, CLUSTER_TOKEN: '' }, 'CLUSTER_TOKEN is set but empty'],
+    [{ NODES, AUTH_TOKEN: '' }, 'AUTH_TOKEN is set but empty'],
+    [{ NODES, AUTH_TOKEN: 'two words' }, 'AUTH_TOKEN=<hidden> is not usable in an Authorization header'],
+    [{ NODES, CLUSTER_TOKEN: 'new,öld' }, 'CLUSTER_TOKEN=<hidden> is not usable in an Authorization header: token 2 of the list'],
   ])('%j is refused: %s', (env, message) => {
     expect(() => readProxyConfig(env, [])).toThrow(ConfigError);
     expect(() => readProxyConfig(env, [])).toThrow(message);
@@ -67,6 +71,35 @@ describe('proxy configuration', () => {
     expect(parseNodes(' a=http://x:1/ , ,b=https://y ')).toEqual([
       { id: 'a', url: 'http://x:1' },
       { id: 'b', url: 'https://y' },
+    ]);
+  });
+
+  test('token lists: the first of CLUSTER_TOKEN is sent, any is accepted', () => {
+    expect(readProxyConfig({ NODES, CLUSTER_TOKEN: 'new, old', AUTH_TOKEN: 'a1' }, [])).toMatchObject({ clusterToken: ['new', 'old'], authToken: ['a1'] });
+  });
+});
+
+describe('proxySecurityWarnings', () => {
+  const open = { host: '0.0.0.0', port: 8000, respPort: undefined, authToken: undefined, clusterToken: undefined };
+
+  test('beyond loopback without tokens: one line for the public API and one for the data nodes, naming the address', () => {
+    const warnings = proxySecurityWarnings(open);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^no AUTH_TOKEN: every key can be read, written and deleted through the public API .* by anyone who reaches 0\.0\.0\.0:8000;/);
+    expect(warnings[1]).toMatch(/^no CLUSTER_TOKEN: the data nodes this proxy uses take internal requests without a token/);
+    expect(proxySecurityWarnings({ ...open, respPort: 6379 })[0]).toContain('(and RESP on 0.0.0.0:6379)');
+  });
+
+  test('one warning per missing token; none on loopback or with both tokens', () => {
+    expect(proxySecurityWarnings({ ...open, authToken: ['a'] })).toEqual([expect.stringMatching(/^no CLUSTER_TOKEN/)]);
+    expect(proxySecurityWarnings({ ...open, clusterToken: ['c'] })).toEqual([expect.stringMatching(/^no AUTH_TOKEN/)]);
+    expect(proxySecurityWarnings({ ...open, authToken: ['a'], clusterToken: ['c'] })).toEqual([]);
+    expect(proxySecurityWarnings({ ...open, host: '127.0.0.1' })).toEqual([]);
+  });
+
+  test('the published sample token is warned about, even on loopback', () => {
+    expect(proxySecurityWarnings({ ...open, host: '127.0.0.1', authToken: ['a'], clusterToken: [SAMPLE_CLUSTER_TOKEN] })).toEqual([
+      expect.stringMatching(/^CLUSTER_TOKEN holds the published sample token of docker\/kv\.env/),
     ]);
   });
 });

@@ -7,7 +7,7 @@ export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
 
 /** Default streaming rate of membership changes: 8 MiB/s, which keeps foreground p99 within 2x of idle (docs/benchmarks.md, Membership change). */
 export const STREAM_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
-import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, isLoopbackHost, parse, parseTokens, readConfig, sampleTokenWarning, type ConfigOf, type Setting } from '@kv/service';
 
 /** One data node of `NODES`. */
 export interface NodeAddress {
@@ -81,17 +81,19 @@ export const PROXY_SETTINGS = {
     describe: 'how fast a membership change copies data to the nodes gaining ranges, in bytes per second',
   }),
   dataDir: setting({ env: 'DATA_DIR', parse: parse.text, default: './data/proxy', describe: "the proxy's durable state (clock floor, hints)" }),
-  clusterToken: setting<string | undefined>({
+  clusterToken: setting<readonly string[] | undefined>({
     env: 'CLUSTER_TOKEN',
-    parse: parse.text,
+    parse: parseTokens,
     secret: true,
-    describe: 'sent to data nodes as Authorization: Bearer <token>',
+    refuseEmpty: true,
+    describe: 'sent to data nodes as Authorization: Bearer <token>; of a comma-separated list the first is sent, any shows node URLs in /cluster',
   }),
-  authToken: setting<string | undefined>({
+  authToken: setting<readonly string[] | undefined>({
     env: 'AUTH_TOKEN',
-    parse: parse.text,
+    parse: parseTokens,
     secret: true,
-    describe: 'when set, every /kv and /batch request must carry Authorization: Bearer <token>',
+    refuseEmpty: true,
+    describe: 'when set, every /kv, /batch and /cluster/changes request (and RESP connection) must carry one of these comma-separated tokens',
   }),
   maxValueBytes: setting({
     env: 'MAX_VALUE_BYTES',
@@ -254,4 +256,32 @@ export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: read
     throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
   }
   return { ...config, nodes };
+}
+
+/**
+ * The warnings a proxy logs at start about what its configuration exposes, when it listens beyond loopback: without
+ * `AUTH_TOKEN`, its public API (every key, and membership changes) is open to anyone who reaches it; without
+ * `CLUSTER_TOKEN`, the data nodes it uses take internal requests from anyone who reaches them. And a token that is the
+ * published sample protects nothing, wherever it listens. Empty when the configuration exposes nothing.
+ */
+export function proxySecurityWarnings(config: Pick<ProxyConfig, 'host' | 'port' | 'respPort' | 'authToken' | 'clusterToken'>): string[] {
+  const warnings: string[] = [];
+  if (!isLoopbackHost(config.host)) {
+    const where = `${config.host}:${config.port}${config.respPort === undefined ? '' : ` (and RESP on ${config.host}:${config.respPort})`}`;
+    if (config.authToken === undefined) {
+      warnings.push(
+        `no AUTH_TOKEN: every key can be read, written and deleted through the public API (/kv, /batch), and members ` +
+          `added or removed (/cluster/changes), by anyone who reaches ${where}; set AUTH_TOKEN, or HOST=127.0.0.1`,
+      );
+    }
+    if (config.clusterToken === undefined) {
+      warnings.push(
+        'no CLUSTER_TOKEN: the data nodes this proxy uses take internal requests without a token, so every key can be read ' +
+          'and written through their /internal/... routes by anyone who reaches them; set CLUSTER_TOKEN here and on every data node',
+      );
+    }
+  }
+  const sample = sampleTokenWarning({ CLUSTER_TOKEN: config.clusterToken, AUTH_TOKEN: config.authToken });
+  if (sample !== undefined) warnings.push(sample);
+  return warnings;
 }

@@ -50,7 +50,7 @@ import {
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from './app';
 import { clockFloorLost } from './clock-floor-check';
-import { PROXY_SETTINGS, readProxyConfig, type ProxyConfig } from './config';
+import { PROXY_SETTINGS, proxySecurityWarnings, readProxyConfig, type ProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
 import { ProxyRespBackend } from './resp-backend';
@@ -90,6 +90,7 @@ async function runPrimary(config: ProxyConfig, workers: number): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: 'proxy', fields: { role: 'primary' } });
   const lock = await lockDataDir(config.dataDir, 'proxy');
   logger.info('starting workers', { workers, config: describeConfig(PROXY_SETTINGS, config) });
+  for (const warning of proxySecurityWarnings(config)) logger.warn(warning);
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   const fork = (index: number): void => {
@@ -157,7 +158,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
 
   const nodeIds = config.nodes.map((node) => node.id);
   const newClient = (url: string): NodeClient => {
-    const client = new NodeClient({ baseUrl: url, token: config.clusterToken, timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX });
+    const client = new NodeClient({ baseUrl: url, token: config.clusterToken?.[0], timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX });
     if (!config.testLoneCoordinator) client.presentAs(header);
     return client;
   };
@@ -443,6 +444,7 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
     changeCluster,
     ready,
     authToken: config.authToken,
+    clusterToken: config.clusterToken,
     logger,
     registry,
     metricsText: index === undefined ? undefined : aggregatedMetrics(registry),
@@ -463,6 +465,8 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   const server = createHttpServer(listener);
   const port = await listen(server, config.port, config.host);
   logger.info('listening', { host: config.host, port, nodes: nodeIds, hintsPending: hints.count });
+  // Workers leave the warnings to the primary, which logs them once.
+  if (index === undefined) for (const warning of proxySecurityWarnings({ ...config, port })) logger.warn(warning);
 
   // The Redis protocol beside HTTP (RESP_PORT), over the same replicator; stopped before the node clients close.
   const resp = await startRespServer(config.respPort, config.host, {

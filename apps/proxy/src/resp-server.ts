@@ -19,8 +19,8 @@ const STOP_POLL_INTERVAL_MS = 50;
 /** What the RESP server needs. */
 export interface RespServerDeps {
   backend: RespBackend;
-  /** When set, connections must AUTH with it (the proxy's `AUTH_TOKEN`). */
-  authToken?: string;
+  /** When set, connections must AUTH with it, or any token of the list (the proxy's `AUTH_TOKEN`). */
+  authToken?: string | readonly string[];
   /** Largest value, in bytes (`MAX_VALUE_BYTES`): the request limits derive from it as the HTTP ones do. */
   maxValueBytes: number;
   /** Close a connection with nothing in flight after this long without traffic, in ms; 0: never. */

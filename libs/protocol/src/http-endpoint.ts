@@ -18,6 +18,19 @@ export interface HttpEndpointOptions {
   responseBytesMax: number;
 }
 
+/**
+ * The token a client sends of its `token` option: the option itself, or the first of a comma-separated list (blanks
+ * around the commas ignored), so that a client can be given the same list as the servers during a rotation.
+ * @throws TypeError when a token of it is empty or has a character other than visible ASCII.
+ */
+export function tokenToSend(token: string): string {
+  const tokens = token.split(',').map((item) => item.trim());
+  if (tokens.some((item) => !/^[\x21-\x7e]+$/.test(item))) {
+    throw new TypeError('token must be a non-empty string of visible ASCII characters, or a comma-separated list of them (the first is sent)');
+  }
+  return tokens[0];
+}
+
 /** One request of an endpoint. */
 export interface EndpointRequest extends RequestOptions {
   method: 'GET' | 'PUT' | 'DELETE' | 'POST';
@@ -97,9 +110,7 @@ export class HttpEndpoint {
     }
     assertPositive(options.timeoutMs, 'timeoutMs');
     assertPositive(options.responseBytesMax, 'responseBytesMax');
-    if (options.token !== undefined && (options.token === '' || !/^[\x21-\x7e]+$/.test(options.token))) {
-      throw new TypeError('token must be a non-empty string of visible ASCII characters');
-    }
+    const token = options.token === undefined ? undefined : tokenToSend(options.token);
     this.origin = parsed.origin;
     this.basePath = parsed.pathname.replace(/\/+$/, '');
     this.url = this.origin + this.basePath;
@@ -110,7 +121,7 @@ export class HttpEndpoint {
       socketIdleMs: options.socketIdleMs,
     });
     const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     this.axios = axios.create({
       // Node's http stack: the fetch adapter costs more per request and ignores the agent.
       adapter: 'http',

@@ -151,6 +151,7 @@ export type { HybridClockOptions, WallClock } from './hybrid-clock';
 
 // Clients
 export type { AbortSignalLike, ClientOptions, RequestOptions } from './request-options';
+export { tokenToSend } from './http-endpoint';
 export { CLIENT_SERVERS_MAX, CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from './kv-client';
 export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions, ProxyProbe } from './kv-client';
 export { isOutcomeUnknown, proxyErrorsOf } from './failover-errors';

@@ -230,6 +230,19 @@ describe('KvClient', () => {
     expect(err.message).toContain('cancelled');
   });
 
+  it('sends the first token of a comma-separated list (a rotation), and refuses an unusable token', async () => {
+    const rotating = new KvClient({ baseUrl: server.url, token: ' new-token , old-token', timeoutMs: 2000 });
+    try {
+      await rotating.health();
+      expect(last().headers.authorization).toBe('Bearer new-token');
+    } finally {
+      rotating.close();
+    }
+    for (const token of ['', 'two words', 'a,,b', 'a,b c', 'tök']) {
+      expect(() => new KvClient({ baseUrl: server.url, token })).toThrow('token must be a non-empty string of visible ASCII characters');
+    }
+  });
+
   it('sends no authorization header without a token, and keeps a base path', async () => {
     const anonymous = new KvClient({ baseUrl: `${server.url}/`, timeoutMs: 2000 });
     try {

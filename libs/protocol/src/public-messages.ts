@@ -80,7 +80,11 @@ export interface BatchResponse {
 /** One data node as the proxy sees it. */
 export interface ClusterNode {
   id: string;
-  url: string;
+  /**
+   * Where the proxies reach it; left out when the proxy has `AUTH_TOKEN` and the request does not carry the cluster
+   * token (`CLUSTER_TOKEN`).
+   */
+  url?: string;
   /** The latest health probe's verdict. */
   status: 'up' | 'down';
   /**

@@ -31,7 +31,10 @@ export function requestOptions(options: RequestOptions): RequestOptions {
 export interface ClientOptions {
   /** The server's URL, e.g. `http://localhost:8000` (a path prefix is kept). */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer <token>` on every request. */
+  /**
+   * Sent as `Authorization: Bearer <token>` on every request; of a comma-separated list (a rotation: the servers
+   * accept any of theirs) the first is sent.
+   */
   token?: string;
   /** Deadline of each request in ms. */
   timeoutMs?: number;

@@ -36,8 +36,11 @@ export interface DispatcherEvents {
 export interface RespDispatcherOptions {
   backend: RespBackend;
   limits: RespLimits;
-  /** When set, connections must `AUTH` (or `HELLO ... AUTH`) with it before anything but AUTH, HELLO and QUIT. */
-  authToken?: string;
+  /**
+   * When set, connections must `AUTH` (or `HELLO ... AUTH`) with it, or with any token of a list (a rotation), before
+   * anything but AUTH, HELLO and QUIT.
+   */
+  authToken?: string | readonly string[];
   /** The server's connection counters, for `INFO`. */
   stats: () => RespServerStats;
   events?: DispatcherEvents;
@@ -59,7 +62,7 @@ const NAME_BYTES_MAX = 64;
 export class RespDispatcher {
   private readonly backend: RespBackend;
   private readonly limits: RespLimits;
-  private readonly authToken: string | undefined;
+  private readonly authTokens: readonly string[] | undefined;
   private readonly stats: () => RespServerStats;
   private readonly events: DispatcherEvents;
   /** Counters for `INFO` (Stats). */
@@ -68,14 +71,14 @@ export class RespDispatcher {
   constructor(options: RespDispatcherOptions) {
     this.backend = options.backend;
     this.limits = options.limits;
-    this.authToken = options.authToken;
+    this.authTokens = typeof options.authToken === 'string' ? [options.authToken] : options.authToken;
     this.stats = options.stats;
     this.events = options.events ?? {};
   }
 
   /** True when connections start unauthenticated. */
   get authRequired(): boolean {
-    return this.authToken !== undefined;
+    return this.authTokens !== undefined;
   }
 
   /**
@@ -113,7 +116,7 @@ export class RespDispatcher {
       state,
       backend: this.backend,
       limits: this.limits,
-      authToken: this.authToken,
+      authTokens: this.authTokens,
       stats: this.stats,
       counters: this.counters,
     };

@@ -120,6 +120,20 @@ describe('authentication', () => {
     ]);
   });
 
+  test('with a list of tokens (a rotation), AUTH takes any of them and nothing else', async () => {
+    for (const token of ['new-token', 'old-token']) {
+      const h = new SessionHarness({ authToken: ['new-token', 'old-token'] });
+      h.command(['AUTH', 'new-token,old-token'], ['AUTH', 'other'], ['GET', 'k'], ['AUTH', token], ['PING']);
+      expect(await h.waitForReplies(5)).toEqual([
+        { error: 'WRONGPASS invalid username-password pair or user is disabled.' },
+        { error: 'WRONGPASS invalid username-password pair or user is disabled.' },
+        { error: 'NOAUTH Authentication required.' },
+        'OK',
+        'PONG',
+      ]);
+    }
+  });
+
   test('unknown commands and wrong arity are reported before authentication, as Redis does', async () => {
     const h = new SessionHarness({ authToken: 's3cret' });
     h.command(['NOPE'], ['GET']);

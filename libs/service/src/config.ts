@@ -26,6 +26,11 @@ export interface Setting<T> {
   readonly hidden?: boolean;
   /** Its value is never logged (tokens). */
   readonly secret?: boolean;
+  /**
+   * Set but empty (`CLUSTER_TOKEN=`) is a configuration error instead of "unset": for settings where unset turns a
+   * protection off, so that a variable emptied by mistake does not do that silently.
+   */
+  readonly refuseEmpty?: boolean;
 }
 
 /** The settings of a process, by the name its code uses. */
@@ -79,6 +84,9 @@ export function readConfig<S extends Settings>(
   const values: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(settings)) {
     const raw = flags.get(flagName(setting.env)) ?? env[setting.env];
+    if (raw === '' && setting.refuseEmpty) {
+      throw new ConfigError(`${setting.env} is set but empty: unset it to run without it, or give it a value`);
+    }
     if (raw === undefined || raw === '') {
       const fallback = setting.default;
       values[name] = typeof fallback === 'function' ? (fallback as (p: Record<string, unknown>) => unknown)(values) : fallback;

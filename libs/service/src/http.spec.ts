@@ -74,14 +74,29 @@ describe('sendError', () => {
 });
 
 describe('helpers', () => {
-  test('bearerMatches accepts exactly "Bearer <token>"', () => {
+  test('bearerMatches accepts exactly "Bearer <token>", the scheme in any case', () => {
     expect(bearerMatches('Bearer abc', 'abc')).toBe(true);
     expect(bearerMatches('Bearer abcd', 'abc')).toBe(false);
-    expect(bearerMatches('bearer abc', 'abc')).toBe(false);
+    expect(bearerMatches('bearer abc', 'abc')).toBe(true);
+    expect(bearerMatches('BEARER abc', 'abc')).toBe(true);
+    expect(bearerMatches('bEaReR abc', 'abc')).toBe(true);
+    expect(bearerMatches('Bearer ABC', 'abc')).toBe(false);
+    expect(bearerMatches('Basic abc', 'abc')).toBe(false);
+    expect(bearerMatches('Bearerabc', 'abc')).toBe(false);
     expect(bearerMatches('abc', 'abc')).toBe(false);
     expect(bearerMatches(undefined, 'abc')).toBe(false);
     expect(bearerMatches('Bearer ', '')).toBe(true);
     expect(bearerMatches(undefined, '')).toBe(false);
+  });
+
+  test('bearerMatches accepts any token of a list (a rotation), and nothing else', () => {
+    for (const tokens of [['old', 'new'], 'old,new', 'old , new']) {
+      expect(bearerMatches('Bearer old', tokens)).toBe(true);
+      expect(bearerMatches('Bearer new', tokens)).toBe(true);
+      expect(bearerMatches('Bearer old,new', tokens)).toBe(false);
+      expect(bearerMatches('Bearer other', tokens)).toBe(false);
+      expect(bearerMatches(undefined, tokens)).toBe(false);
+    }
   });
 
   test('request ids: accepted when short and printable, else generated and unique', () => {

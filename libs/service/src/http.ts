@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
 import { RETRY_AFTER_S, ticketOf } from './in-flight';
+import { tokensOf, type TokenList } from './tokens';
 
 /** Limits of a kv HTTP server, in the units their names say. */
 export interface ServerLimits {
@@ -178,6 +179,9 @@ export function sendError(res: http.ServerResponse, thrown: unknown): KvError {
   return error;
 }
 
+/** The scheme of kv's credentials, matched in any case (RFC 7235: an auth-scheme is case-insensitive). */
+const BEARER_PREFIX = /^bearer /i;
+
 /**
  * Headers of an error answer: `Retry-After` for an overloaded server; `connection: close` when the request's body was
  * not (completely) read (too large, or refused before reading), so the connection does not go on mid-body.
@@ -190,14 +194,20 @@ function errorHeaders(code: string, req: http.IncomingMessage | undefined): http
 }
 
 /**
- * True when an `Authorization` header carries `Bearer <token>`. The comparison takes the same time whatever the
- * header holds (digests of equal length are compared), so a client cannot find the token byte by byte.
+ * True when an `Authorization` header carries `Bearer <token>` for one of `tokens` (one token, a comma-separated list,
+ * or a list): the scheme in any case, then one space and the token. The comparisons take the same time whatever the
+ * header holds (digests of equal length are compared, against every token of the list), so a client cannot find a
+ * token byte by byte.
  */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const presented = header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : '';
+export function bearerMatches(header: string | undefined, tokens: TokenList): boolean {
+  const presented = header !== undefined && BEARER_PREFIX.test(header) ? header.slice(7) : '';
   const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b) && header !== undefined;
+  let matched = false;
+  for (const token of tokensOf(tokens)) {
+    // Every token is compared: no early exit tells which one matched.
+    matched = timingSafeEqual(a, createHash('sha256').update(token).digest()) || matched;
+  }
+  return matched && header !== undefined;
 }
 
 let requestCounter = 0;

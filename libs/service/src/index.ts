@@ -40,5 +40,7 @@ export {
 export type { FastRoute, RequestContext, ServerShellOptions } from './server-shell';
 export { IN_FLIGHT_LIMITS_DEFAULT, IN_FLIGHT_SETTINGS, InFlight, InFlightTicket, RETRY_AFTER_S, overloadedBytes } from './in-flight';
 export type { InFlightEvents, InFlightLimits } from './in-flight';
+export { SAMPLE_CLUSTER_TOKEN, TOKENS_MAX, isLoopbackHost, parseTokens, sampleTokenWarning, tokensOf } from './tokens';
+export type { TokenList } from './tokens';
 export { LOCK_FILE, LOCK_REFRESH_MS, LOCK_STALE_MS, lockDataDir } from './data-dir-lock';
 export type { DataDirLock } from './data-dir-lock';

@@ -5,6 +5,7 @@ import { acceptRequestId, bearerMatches, sendError, sendJson, sendText } from '.
 import { attachTicket, type InFlight, type InFlightTicket } from './in-flight';
 import type { Logger } from './logger';
 import { HttpMetrics, secondsSince } from './metrics';
+import { tokensOf, type TokenList } from './tokens';
 
 /** What a fast route's handler gets besides the request and the response. */
 export interface RequestContext {
@@ -164,22 +165,32 @@ export function metricsHandler(registry: Registry): (req: http.IncomingMessage, 
 
 /**
  * The bearer-token check of an API: with no token configured every request passes; otherwise the request must carry
- * `Authorization: Bearer <token>` (compared in constant time).
+ * `Authorization: Bearer <token>` for one of the tokens (compared in constant time).
  */
 export class TokenCheck {
+  private readonly tokens: readonly string[] | undefined;
+
+  /** `tokens`: one token, a comma-separated list or a list, any of which is accepted; undefined: none required. */
   constructor(
-    private readonly token: string | undefined,
+    tokens: TokenList | undefined,
     private readonly refusal: string,
-  ) {}
+  ) {
+    this.tokens = tokens === undefined ? undefined : tokensOf(tokens);
+  }
 
   /** Whether a token is required at all. */
   get enabled(): boolean {
-    return this.token !== undefined;
+    return this.tokens !== undefined;
   }
 
   /** Whether the request carries the token (always true when none is required). */
   passes(req: http.IncomingMessage): boolean {
-    return this.token === undefined || bearerMatches(req.headers.authorization, this.token);
+    return this.tokens === undefined || bearerMatches(req.headers.authorization, this.tokens);
+  }
+
+  /** Whether the request carries one of the tokens; false when none is configured (nothing to carry). */
+  carries(req: http.IncomingMessage): boolean {
+    return this.tokens !== undefined && bearerMatches(req.headers.authorization, this.tokens);
   }
 
   /** @throws KvError `KV_UNAUTHORIZED` unless the request carries the token. */

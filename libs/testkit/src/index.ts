@@ -3,7 +3,7 @@ export { ManagedProcess } from './cluster/managed-process';
 export type { ManagedProcessOptions } from './cluster/managed-process';
 export { TcpRelay } from './cluster/tcp-relay';
 export type { RelayMode } from './cluster/tcp-relay';
-export { TestCluster, TestProxy, entryPoint, freePort, repoRoot, waitForHealth, waitForPort } from './cluster/test-cluster';
+export { TestCluster, TestProxy, entryPoint, freePort, repoRoot, waitForHealth, waitForPort, waitForSettled } from './cluster/test-cluster';
 export type { StartProxyOptions, TestClusterOptions, TestNode } from './cluster/test-cluster';
 export { keepClusterFiles } from './cluster/test-cluster';
 

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { SOCKET_IDLE_MS_DEFAULT } from '@kv/protocol';
+import { SOCKET_IDLE_MS_DEFAULT, tokenToSend } from '@kv/protocol';
 
 /**
  * Largest answer the load generator reads, in bytes: a batch answer of 1000 operations carrying values of the default
@@ -55,7 +55,7 @@ export class HttpSender {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.url = url.origin + this.basePath;
     this.timeoutMs = options.timeoutMs;
-    this.authorization = options.token === undefined ? undefined : `Bearer ${options.token}`;
+    this.authorization = options.token === undefined ? undefined : `Bearer ${tokenToSend(options.token)}`;
     const agentOptions: http.AgentOptions = {
       keepAlive: true,
       maxSockets: options.connections,

@@ -3,6 +3,7 @@ import type { CliCommand } from '../command';
 import { ExitCode, exitCodeOf } from '../exit-codes';
 import { createClient } from '../global-options';
 import { formatTable } from '../table';
+import { HIDDEN_URL } from '../cluster-format';
 
 /** `kv status` takes no arguments of its own. */
 export type StatusArgs = Record<never, never>;
@@ -101,7 +102,7 @@ export function formatStatus(server: string, cluster: ClusterResponse, proxies: 
   ]);
   const table = formatTable([
     ['node', 'url', 'status', 'sync'],
-    ...nodes.map((node) => [String(node.id), String(node.url), String(node.status), node.walSync ?? '-']),
+    ...nodes.map((node) => [String(node.id), node.url ?? HIDDEN_URL, String(node.status), node.walSync ?? '-']),
   ]);
   if (proxies.length <= 1) return `${summary}\n\n${table}`;
   const proxyTable = formatTable([

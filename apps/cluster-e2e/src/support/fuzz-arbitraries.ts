@@ -241,11 +241,15 @@ function authArb(token: string | undefined): fc.Arbitrary<HeaderList> {
   );
 }
 
-/** Whether the server reads the right token: Node keeps the first `authorization` header and trims its blanks. */
+/**
+ * Whether the server reads the right token: Node keeps the first `authorization` header and trims its blanks; the
+ * scheme is matched in any case (RFC 7235), the token exactly.
+ */
 function isAuthorized(headers: HeaderList, token: string | undefined): boolean {
   if (token === undefined) return true;
   const first = headers.find(([name]) => name.toLowerCase() === 'authorization');
-  return first !== undefined && first[1].replace(/^[ \t]+|[ \t]+$/g, '') === `Bearer ${token}`;
+  const value = first?.[1].replace(/^[ \t]+|[ \t]+$/g, '');
+  return value !== undefined && /^bearer /i.test(value) && value.slice(7) === token;
 }
 
 const CONTENT_TYPES = [

@@ -32,10 +32,12 @@ export class Writers {
   private running = false;
   private loops: Promise<void>[] = [];
   private sequence = 0;
+  /** Writes in flight, by proxy URL. */
+  private readonly inFlight = new Map<string, number>();
   counts: WriteCounts = { ok: 0, quorumFailed: 0, otherErrors: 0 };
 
   constructor(
-    private readonly proxyUrl: string,
+    private proxyUrl: string,
     private readonly writers: number,
     private readonly keysPerWriter: number,
     private readonly prefix = 'key',
@@ -53,6 +55,16 @@ export class Writers {
     this.running = false;
     active.delete(this);
     await Promise.all(this.loops);
+  }
+
+  /**
+   * Sends the next writes to another proxy, and resolves once no write is in flight to the previous one (so that it
+   * can be stopped without failing a request).
+   */
+  async retarget(proxyUrl: string): Promise<void> {
+    const previous = this.proxyUrl;
+    this.proxyUrl = proxyUrl;
+    while (previous !== proxyUrl && (this.inFlight.get(previous) ?? 0) > 0) await sleep(5);
   }
 
   /** Resets the outcome counts (e.g. at the start of a phase). */
@@ -104,8 +116,10 @@ export class Writers {
       }
       state.values.push(value);
       const index = state.values.length - 1;
+      const target = this.proxyUrl;
+      this.inFlight.set(target, (this.inFlight.get(target) ?? 0) + 1);
       try {
-        const res = await request(this.proxyUrl, 'PUT', `/kv/${encodeKey(key)}`, { value }, {}, 5000);
+        const res = await request(target, 'PUT', `/kv/${encodeKey(key)}`, { value }, {}, 5000);
         if (res.status === 200) {
           state.ackedIndex = index;
           state.ackedVersion = res.body.version;
@@ -119,6 +133,8 @@ export class Writers {
         this.counts.otherErrors += 1;
         // An unreachable proxy fails at once: pause so the loop does not spin.
         await sleep(ERROR_PAUSE_MS);
+      } finally {
+        this.inFlight.set(target, (this.inFlight.get(target) ?? 1) - 1);
       }
     }
   }

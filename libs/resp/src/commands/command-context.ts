@@ -33,8 +33,8 @@ export interface CommandContext {
   readonly state: ConnectionState;
   readonly backend: RespBackend;
   readonly limits: RespLimits;
-  /** The token `AUTH` checks; undefined when the server needs none. */
-  readonly authToken: string | undefined;
+  /** The tokens `AUTH` accepts (any of them); undefined when the server needs none. */
+  readonly authTokens: readonly string[] | undefined;
   readonly stats: () => RespServerStats;
   readonly counters: RespCounters;
 }

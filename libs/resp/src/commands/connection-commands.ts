@@ -13,11 +13,15 @@ export const REDIS_COMPATIBLE_VERSION = '7.0.0';
 /** The only user name kv knows (Redis's default user), for `AUTH user pass` and `HELLO ... AUTH user pass`. */
 const DEFAULT_USER = 'default';
 
-/** True when `presented` is the token; takes the same time whatever it holds (digests of equal length compared). */
-function tokenMatches(presented: Buffer, token: string): boolean {
+/**
+ * True when `presented` is one of the tokens; takes the same time whatever it holds (digests of equal length compared,
+ * against every token, without stopping at a match).
+ */
+function tokenMatches(presented: Buffer, tokens: readonly string[]): boolean {
   const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(token, 'utf8').digest();
-  return timingSafeEqual(a, b);
+  let matched = false;
+  for (const token of tokens) matched = timingSafeEqual(a, createHash('sha256').update(token, 'utf8').digest()) || matched;
+  return matched;
 }
 
 /**
@@ -26,13 +30,13 @@ function tokenMatches(presented: Buffer, token: string): boolean {
  * user does, so clients configured with a password still connect; `AUTH x` alone gets Redis's error for that case.
  */
 function authenticate(ctx: CommandContext, user: Buffer | undefined, password: Buffer): Reply | undefined {
-  if (ctx.authToken === undefined) {
+  if (ctx.authTokens === undefined) {
     if (user !== undefined && user.toString('latin1') === DEFAULT_USER) return undefined;
     if (user !== undefined) return wrongPass;
     return reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const userOk = user === undefined || user.toString('latin1') === DEFAULT_USER;
-  const passwordOk = tokenMatches(password, ctx.authToken);
+  const passwordOk = tokenMatches(password, ctx.authTokens);
   if (!userOk || !passwordOk) return wrongPass;
   ctx.state.authenticated = true;
   return undefined;

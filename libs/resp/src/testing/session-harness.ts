@@ -40,7 +40,7 @@ function normalize(r: unknown): Parsed {
 
 /** Options of {@link SessionHarness}. */
 export interface HarnessOptions {
-  authToken?: string;
+  authToken?: string | readonly string[];
   limits?: Partial<RespLimits>;
   pipelineCommandsMax?: number;
   outputBytesHighWater?: number;
