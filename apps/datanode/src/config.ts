@@ -51,6 +51,17 @@ export const DATANODE_SETTINGS = {
     default: MAX_CLOCK_SKEW_MS_DEFAULT,
     describe: "a write whose version is further ahead of this node's clock is refused, in ms",
   }),
+  tlsCertFile: setting<string | undefined>({
+    env: 'TLS_CERT_FILE',
+    parse: parse.text,
+    describe: 'PEM certificate of the internal API: with TLS_KEY_FILE, the node serves HTTPS on PORT (read at start)',
+  }),
+  tlsKeyFile: setting<string | undefined>({ env: 'TLS_KEY_FILE', parse: parse.text, describe: 'PEM private key of TLS_CERT_FILE' }),
+  tlsClientCaFile: setting<string | undefined>({
+    env: 'TLS_CLIENT_CA_FILE',
+    parse: parse.text,
+    describe: 'mutual TLS: every client (proxy) must present a certificate signed by this PEM CA',
+  }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
 };
 

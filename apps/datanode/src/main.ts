@@ -10,6 +10,7 @@ import {
   describeConfig,
   flushLogger,
   listen,
+  loadServerTls,
   lockDataDir,
   onStopSignal,
   startProcess,
@@ -22,6 +23,8 @@ import { loadIncarnation } from './incarnation';
 
 startProcess('datanode', DATANODE_SETTINGS, async () => {
   const config = readDatanodeConfig();
+  // Read before anything else: a missing or mismatched file is a configuration error (exit 2), found at once.
+  const tls = loadServerTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, clientCaFile: config.tlsClientCaFile });
   const logger = createLogger({ level: config.logLevel, service: 'datanode', fields: { nodeId: config.nodeId } });
   const registry = createRegistry('datanode');
   const syncSeconds = new Histogram({
@@ -86,9 +89,9 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     logger,
     registry,
   });
-  const server = createHttpServer(listener);
+  const server = createHttpServer(listener, {}, tls);
   const port = await listen(server, config.port, config.host);
-  logger.info('listening', { host: config.host, port });
+  logger.info('listening', { host: config.host, port, protocol: tls === undefined ? 'http' : 'https', clientCertificates: tls?.clientCa !== undefined });
 
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);

@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
+import type { ServerTls } from './tls';
 
 /** Limits of a kv HTTP server, in the units their names say. */
 export interface ServerLimits {
@@ -26,25 +28,44 @@ export const SERVER_LIMITS_DEFAULT: ServerLimits = {
 /** How often Node checks the header and request timeouts of open connections. */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
-/** An HTTP server with kv's limits on headers, requests, idle connections and connection count. */
+/**
+ * An HTTP server with kv's limits on headers, requests, idle connections and connection count; with `tls`, an HTTPS
+ * server (same limits) that, when `tls.clientCa` is set, serves only clients presenting a certificate signed by it.
+ */
 export function createHttpServer(
   listener: http.RequestListener,
   limits: Partial<ServerLimits> = {},
+  tls?: ServerTls,
 ): http.Server {
   const settings = { ...SERVER_LIMITS_DEFAULT, ...limits };
-  const server = http.createServer(
-    {
-      headersTimeout: settings.headersTimeoutMs,
-      requestTimeout: settings.requestTimeoutMs,
-      keepAliveTimeout: settings.keepAliveTimeoutMs,
-      // Node checks the two timeouts above only this often (30 s by default, which would let a slow sender hold a
-      // connection for up to 40 s instead of 10).
-      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-      // Node's default; stated because it bounds header memory per request.
-      maxHeaderSize: 16 * 1024,
-    },
-    listener,
-  );
+  const options: https.ServerOptions = {
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default, which would let a slow sender hold a
+    // connection for up to 40 s instead of 10).
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    // Node's default; stated because it bounds header memory per request.
+    maxHeaderSize: 16 * 1024,
+  };
+  let server: http.Server;
+  if (tls === undefined) {
+    server = http.createServer(options, listener);
+  } else {
+    const secure = https.createServer(
+      {
+        ...options,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+      },
+      listener,
+    );
+    // A client that fails the handshake (plain HTTP, an unknown CA, no client certificate) is disconnected, and the
+    // server goes on serving the others.
+    secure.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+    server = secure;
+  }
   server.maxConnections = settings.connectionsMax;
   // kv speaks HTTP/1.1 only. Without a listener, Node keeps a connection that asked to upgrade in a state where the
   // next malformed request is never answered; refuse upgrades instead.

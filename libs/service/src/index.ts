@@ -40,3 +40,5 @@ export {
 export type { FastRoute, RequestContext, ServerShellOptions } from './server-shell';
 export { LOCK_FILE, LOCK_REFRESH_MS, LOCK_STALE_MS, lockDataDir } from './data-dir-lock';
 export type { DataDirLock } from './data-dir-lock';
+export { loadClientTls, loadServerTls } from './tls';
+export type { ClientTls, ClientTlsFiles, ServerTls, ServerTlsFiles } from './tls';
