@@ -11,8 +11,8 @@ import { NodeClient } from './node-client';
 // The clients' `tls` option against HTTPS servers whose certificates openssl makes at test time (no key is
 // committed); without openssl these tests are skipped with one line, and under CI=true they fail
 // (scripts/lib/require-tool.cjs).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { decideTool } = require('../../../scripts/lib/require-tool.cjs') as {
+// Loaded at run time from the repository, as @kv/testkit's requireTool does (this library cannot depend on the testkit).
+const { decideTool } = require(path.join(__dirname, '..', '..', '..', 'scripts', 'lib', 'require-tool.cjs')) as {
   decideTool(need: { check: string; tool: string; install: string }): { status: 'run' | 'skip' | 'fail'; message?: string };
 };
 const decision = decideTool({ check: 'client TLS tests', tool: 'openssl', install: 'openssl' });

@@ -10,8 +10,8 @@ import { loadClientTls, loadServerTls, type ServerTls } from './tls';
 
 // Certificates are made by openssl at test time (no key is committed); without it these tests are skipped with one
 // line, and under CI=true they fail (scripts/lib/require-tool.cjs).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { decideTool } = require('../../../scripts/lib/require-tool.cjs') as {
+// Loaded at run time from the repository, as @kv/testkit's requireTool does (this library cannot depend on the testkit).
+const { decideTool } = require(path.join(__dirname, '..', '..', '..', 'scripts', 'lib', 'require-tool.cjs')) as {
   decideTool(need: { check: string; tool: string; install: string }): { status: 'run' | 'skip' | 'fail'; message?: string };
 };
 const decision = decideTool({ check: 'TLS unit tests', tool: 'openssl', install: 'openssl' });
