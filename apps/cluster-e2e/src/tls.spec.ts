@@ -187,10 +187,13 @@ withOpenssl('TLS between clients, the proxy and the data nodes', () => {
     });
   });
 
-  test('plain HTTP to a TLS port fails at the client, and the server goes on serving HTTPS', async () => {
+  test('plain HTTP to a TLS port is answered 400 saying to use https://, and the server goes on serving HTTPS', async () => {
     const plain = new KvClient({ baseUrl: proxyUrl.replace('https:', 'http:'), timeoutMs: 2000 });
     try {
-      await expect(plain.get('tls-key')).rejects.toMatchObject({ code: 'KV_UNAVAILABLE' } satisfies Partial<KvError>);
+      await expect(plain.get('tls-key')).rejects.toMatchObject({
+        code: 'KV_BAD_REQUEST',
+        message: 'this port serves HTTPS: use an https:// URL',
+      } satisfies Partial<KvError>);
     } finally {
       plain.close();
     }

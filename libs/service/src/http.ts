@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
 import type { ServerTls } from './tls';
@@ -61,9 +63,7 @@ export function createHttpServer(
       },
       listener,
     );
-    // A client that fails the handshake (plain HTTP, an unknown CA, no client certificate) is disconnected, and the
-    // server goes on serving the others.
-    secure.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+    answerPlainHttp(secure);
     server = secure;
   }
   server.maxConnections = settings.connectionsMax;
@@ -76,6 +76,35 @@ export function createHttpServer(
     );
   });
   return server;
+}
+
+/** The answer to plain HTTP sent to an HTTPS port: the client learns what to change, not just that it was cut off. */
+export const PLAIN_HTTP_TO_TLS_MESSAGE = 'this port serves HTTPS: use an https:// URL';
+
+/**
+ * A client that fails the TLS handshake (an unknown CA, no client certificate) is disconnected, and the server goes
+ * on serving the others. One that spoke plain HTTP gets a plain `400 KV_BAD_REQUEST` saying to use https://, written on
+ * the TCP connection under the TLS one (found by the client's address and port among the open connections).
+ */
+function answerPlainHttp(server: https.Server): void {
+  const plain = new Map<string, Duplex>();
+  const keyOf = (socket: { remoteAddress?: string; remotePort?: number }): string => `${socket.remoteAddress}:${socket.remotePort}`;
+  server.on('connection', (socket: net.Socket) => {
+    const key = keyOf(socket);
+    plain.set(key, socket);
+    socket.once('close', () => plain.delete(key));
+  });
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+    const raw = plain.get(keyOf(socket));
+    if (error.code !== 'ERR_SSL_HTTP_REQUEST' || raw === undefined || !raw.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message: PLAIN_HTTP_TO_TLS_MESSAGE } });
+    raw.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 /** Starts listening; resolves with the bound port (useful with port 0). */

@@ -135,7 +135,7 @@ withOpenssl('TLS files and HTTPS servers', () => {
   });
 
   describe('createHttpServer with TLS', () => {
-    test('serves HTTPS to a client that trusts its CA, refuses one that does not, and survives plain HTTP', async () => {
+    test('serves HTTPS to a client that trusts its CA, refuses one that does not, and answers plain HTTP with 400 saying to use https://', async () => {
       const tls = loadServerTls({ certFile: file('server.crt'), keyFile: file('server.key') }) as ServerTls;
       await withServer(tls, async (port) => {
         const ca = readFileSync(file('ca.crt'));
@@ -143,7 +143,9 @@ withOpenssl('TLS files and HTTPS servers', () => {
         await expect(get(`https://127.0.0.1:${port}/`, { ca: readFileSync(file('other.crt')) })).rejects.toMatchObject({
           code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
         });
-        await expect(get(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+        const plain = await fetch(`http://127.0.0.1:${port}/`);
+        expect(plain.status).toBe(400);
+        expect(await plain.json()).toEqual({ error: { code: 'KV_BAD_REQUEST', message: 'this port serves HTTPS: use an https:// URL' } });
         expect(await get(`https://127.0.0.1:${port}/`, { ca })).toBe(200);
       });
     });
