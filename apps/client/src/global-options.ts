@@ -75,7 +75,8 @@ export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | 
  * when `--token` is not a usable token, or `--cacert` names a file that cannot be read.
  */
 export function createClient(args: GlobalArgs, maxSockets = 1): KvClient {
-  const tls = args.cacert === undefined ? undefined : { ca: readCaFile(args.cacert) };
+  const ca = readCacert(args);
+  const tls = ca === undefined ? undefined : { ca };
   try {
     return new KvClient({ baseUrl: args.server, token: args.token, timeoutMs: args.timeout, maxSockets, tls });
   } catch (err) {
@@ -85,6 +86,14 @@ export function createClient(args: GlobalArgs, maxSockets = 1): KvClient {
     }
     throw err;
   }
+}
+
+/**
+ * The CA certificates of `--cacert` (or `KV_CACERT`), or `undefined` when none is given.
+ * @throws UsageError when the file cannot be read.
+ */
+export function readCacert(args: Pick<GlobalArgs, 'cacert'>): Buffer | undefined {
+  return args.cacert === undefined ? undefined : readCaFile(args.cacert);
 }
 
 function readCaFile(file: string): Buffer {
