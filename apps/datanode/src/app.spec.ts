@@ -5,7 +5,7 @@ import type http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { ReplicaService, type ReplicaStore } from '@kv/quorum';
 import { hashKey } from '@kv/ring';
-import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
+import { closeServer, createHttpServer, createLogger, createRegistry, InFlight, listen } from '@kv/service';
 import { openStore, PowerLossFileSystem, type FileHandle, type FileSystem, type OpenMode, type Store } from '@kv/wal';
 import { createApp } from './app';
 
@@ -428,6 +428,73 @@ describe('a log that sheds load', () => {
       await closeServer(slowServer, 10);
       rmSync(stalled, { recursive: true, force: true });
     }
+  });
+});
+
+describe('memory bounds', () => {
+  /** A node of its own with the given heap state and in-flight bounds; `run` gets its base URL. */
+  async function withNode(options: { heap?: { refusing: boolean; message(): string }; inFlight?: InFlight }, run: (base: string) => Promise<void>): Promise<void> {
+    const app = createApp({
+      store,
+      nodeId: 'node1',
+      replica,
+      maxValueBytes: 4096,
+      walSync: 'none',
+      logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
+      registry: createRegistry('datanode'),
+      ...options,
+    });
+    const own = createHttpServer(app.listener);
+    const ownBase = `http://127.0.0.1:${await listen(own, 0, '127.0.0.1')}`;
+    try {
+      await run(ownBase);
+    } finally {
+      await closeServer(own, 100);
+    }
+  }
+  const post = async (base: string, route: string, body: unknown, method = 'POST') => {
+    const res = await fetch(base + route, { method, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { results?: unknown[]; error?: { code: string; message: string } } };
+  };
+
+  test('while the heap is nearly full, writes of values are refused with KV_OVERLOADED; deletes and reads pass', async () => {
+    const heap = { refusing: true, message: () => 'the heap is 95% full' };
+    await withNode({ heap }, async (own) => {
+      const batch = await post(own, '/internal/batch', { ops: [['s', 'a', 'v', V1], ['d', 'b', V1], ['g', 'a']] });
+      expect(batch).toEqual({
+        status: 200,
+        body: { results: [{ error: { code: 'KV_OVERLOADED', message: 'the heap is 95% full' } }, [1, V1], null] },
+      });
+      expect(await post(own, '/internal/kv/a', { value: 'v', version: V1 }, 'PUT')).toEqual({
+        status: 503,
+        body: { error: { code: 'KV_OVERLOADED', message: 'the heap is 95% full' } },
+      });
+      heap.refusing = false;
+      expect((await post(own, '/internal/batch', { ops: [['s', 'a', 'v', V1]] })).body).toEqual({ results: [[1, V1]] });
+    });
+  });
+
+  test('an answer holds values up to MAX_BYTES_IN_FLIGHT: reads beyond it fail alone with KV_OVERLOADED, and the bytes are given back', async () => {
+    const values = ['a', 'b', 'c', 'd'].map((key) => ['s', key, key.repeat(3000), V1] as const);
+    const inFlight = new InFlight({ requestsMax: 10, bytesMax: 7000 });
+    await withNode({ inFlight }, async (own) => {
+      // A body larger than the whole bound is admitted while nothing else is held.
+      expect((await post(own, '/internal/batch', { ops: values })).body.results).toEqual([[1, V1], [1, V1], [1, V1], [1, V1]]);
+      const reads = await post(own, '/internal/batch', { ops: [['g', 'a'], ['g', 'b'], ['g', 'c'], ['g', 'd']] });
+      expect(reads.status).toBe(200);
+      const results = reads.body.results as unknown[];
+      expect(results.slice(0, 2)).toEqual([
+        [V1, 'a'.repeat(3000)],
+        [V1, 'b'.repeat(3000)],
+      ]);
+      expect(results.slice(2)).toEqual([
+        { error: { code: 'KV_OVERLOADED', message: expect.stringContaining('MAX_BYTES_IN_FLIGHT=7000') } },
+        { error: { code: 'KV_OVERLOADED', message: expect.stringContaining('MAX_BYTES_IN_FLIGHT=7000') } },
+      ]);
+      for (let i = 0; i < 50 && inFlight.requests > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect({ requests: inFlight.requests, bytes: inFlight.bytes }).toEqual({ requests: 0, bytes: 0 });
+      expect((await fetch(`${own}/health`)).status).toBe(200);
+    });
   });
 });
 

@@ -9,9 +9,13 @@ import {
   INCARNATION_HEADER,
   INTERNAL_BATCH_MEDIA_TYPE,
   INTERNAL_ENTRIES_MEDIA_TYPE,
+  InternalOpTag,
   InternalQuery,
   InternalRoutes,
   KvError,
+  internalOpError,
+  invalidOp,
+  isInvalidOp,
   parseRanges,
   validateBallot,
   type Ballot,
@@ -29,6 +33,7 @@ import {
   type DecodedWriteResult,
   type FilledRequest,
   type InternalOp,
+  type InternalOpResult,
   type InternalEntry,
   type InternalWriteResponse,
   type MapResponse,
@@ -42,6 +47,9 @@ import {
   EncodedBody,
   HttpMetrics,
   TokenCheck,
+  overloadedBytes,
+  type InFlight,
+  type InFlightTicket,
   createServerShell,
   errorHandler,
   metricsHandler,
@@ -52,7 +60,7 @@ import {
   type Logger,
 } from '@kv/service';
 import { isWalError, WalErrorCode, type Store } from '@kv/wal';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** What the data node's HTTP app needs. */
 export interface DatanodeDeps {
@@ -66,6 +74,10 @@ export interface DatanodeDeps {
   maxValueBytes: number;
   /** The log's `WAL_SYNC` (the store's `sync` option), reported in `/health`. */
   walSync: WalSyncMode;
+  /** The process's bounds on requests and bytes in flight (none: unbounded, as in tests that do not need them). */
+  inFlight?: InFlight;
+  /** Whether writes of values are refused because the heap is nearly full (see heap-guard.ts). */
+  heap?: { readonly refusing: boolean; message(): string };
   logger: Logger;
   registry: Registry;
 }
@@ -128,8 +140,21 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     }
   };
 
+  /** Refuses writes of values while the heap is nearly full; deletes and reads pass. */
+  const heapRefusal = (): KvError | undefined => (deps.heap?.refusing === true ? new KvError(ErrorCode.Overloaded, deps.heap.message()) : undefined);
+  const writesRefused = new Counter({
+    name: 'kv_writes_refused_total',
+    help: 'Writes of values refused with KV_OVERLOADED because the heap was fuller than MAX_HEAP_PERCENT',
+    registers: [deps.registry],
+  });
+
   /** A single-key write through the same rules as a batch's (the bound on future versions, the apply rule). */
   const applyOne = async (op: InternalOp): Promise<DecodedWriteResult> => {
+    const refusal = op[0] === InternalOpTag.Set ? heapRefusal() : undefined;
+    if (refusal !== undefined) {
+      writesRefused.inc();
+      throw refusal;
+    }
     try {
       const [result] = await replica.apply([op]);
       return decodeWriteResult(result);
@@ -141,18 +166,27 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   const batchRoute: FastRoute = {
     route: InternalRoutes.batch,
     matches: (method, url) => method === 'POST' && url === InternalRoutes.batch,
-    serve: async (req) => {
+    serve: async (req, _res, context) => {
       token.require(req);
       checkIncarnation(req);
       replica.admit(req.headers[COORDINATOR_HEADER]);
       replica.admitEpoch(req.headers[EPOCH_HEADER]);
-      const ops = decodeInternalBatch(await readBody(req, batchBodyBytesMax), limits);
-      batchOps.observe(ops.length);
+      const decoded = decodeInternalBatch(await readBody(req, batchBodyBytesMax), limits);
+      batchOps.observe(decoded.length);
+      const refusal = heapRefusal();
+      let ops = decoded;
+      if (refusal !== undefined) {
+        ops = decoded.map((op) => (isInvalidOp(op) || op[0] !== InternalOpTag.Set ? op : invalidOp(refusal)));
+        writesRefused.inc(decoded.length - decoded.filter((op, i) => op === ops[i]).length);
+      }
+      let results: InternalOpResult[];
       try {
-        return new EncodedBody(INTERNAL_BATCH_MEDIA_TYPE, encodeInternalResults(await replica.apply(ops)));
+        results = await replica.apply(ops);
       } catch (error) {
         throw storeError(error);
       }
+      if (context.ticket !== undefined) reserveAnswer(results, context.ticket);
+      return new EncodedBody(INTERNAL_BATCH_MEDIA_TYPE, encodeInternalResults(results));
     },
   };
 
@@ -356,6 +390,8 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     fastRoutes: [batchRoute],
     fallback: app,
     routeOf,
+    inFlight: deps.inFlight,
+    unbounded: [InternalRoutes.health, InternalRoutes.metrics],
     metrics: new HttpMetrics(deps.registry),
     logger,
   });
@@ -371,6 +407,20 @@ function storeError(error: unknown): unknown {
     return new KvError(ErrorCode.Overloaded, 'the node is overloaded: its log is behind its disk; retry later', { cause: error });
   }
   return error;
+}
+
+/**
+ * Reserves the bytes of the values a batch's answer carries in the process's in-flight bounds, in order: once the
+ * bound is reached, each further read answers `KV_OVERLOADED` alone (the coordinator counts that replica as failed for
+ * that read), so 512 reads of 1 MiB values never build a 512 MiB answer beyond `MAX_BYTES_IN_FLIGHT`.
+ */
+function reserveAnswer(results: InternalOpResult[], ticket: InFlightTicket): void {
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i];
+    // A read's result is [version, value]; a write's is [applied, version].
+    if (!Array.isArray(result) || typeof result[0] !== 'string' || typeof result[1] !== 'string') continue;
+    if (!ticket.reserve(result[1].length)) results[i] = internalOpError(overloadedBytes(ticket.limits));
+  }
 }
 
 /** Waits until the response can take more data, or the client went away. */

@@ -30,6 +30,12 @@ describe('data node configuration', () => {
   });
 });
 
+test('TEST_DISK_FAULT_FILE (test-only fault injection) is refused unless TEST_FAULTS=true', () => {
+  expect(() => readDatanodeConfig({ TEST_DISK_FAULT_FILE: '/tmp/fault' }, [])).toThrow(/TEST_DISK_FAULT_FILE.*refused unless TEST_FAULTS=true/);
+  expect(readDatanodeConfig({ TEST_DISK_FAULT_FILE: '/tmp/fault', TEST_FAULTS: 'true' }, [])).toMatchObject({ testDiskFaultFile: '/tmp/fault' });
+  expect(readDatanodeConfig({}, []).testDiskFaultFile).toBeUndefined();
+});
+
 test('the largest MAX_VALUE_BYTES fits in one record of the log, with the largest key and version', () => {
   expect(VALUE_BYTES_LIMIT).toBeLessThanOrEqual(WAL_VALUE_BYTES_MAX);
   expect(KEY_BYTES_MAX).toBeLessThanOrEqual(RECORD_KEY_BYTES_MAX);

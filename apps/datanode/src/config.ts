@@ -1,6 +1,6 @@
 import { VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT } from '@kv/protocol';
 import { MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
-import { LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
@@ -51,6 +51,13 @@ export const DATANODE_SETTINGS = {
     default: MAX_CLOCK_SKEW_MS_DEFAULT,
     describe: "a write whose version is further ahead of this node's clock is refused, in ms",
   }),
+  ...IN_FLIGHT_SETTINGS,
+  maxHeapPercent: setting({
+    env: 'MAX_HEAP_PERCENT',
+    parse: parse.integer(10, 99),
+    default: 90,
+    describe: "writes of values are refused (503 KV_OVERLOADED) while the heap is fuller than this percent of its limit; a warning comes at 10 points below",
+  }),
   tlsCertFile: setting<string | undefined>({
     env: 'TLS_CERT_FILE',
     parse: parse.text,
@@ -63,6 +70,20 @@ export const DATANODE_SETTINGS = {
     describe: 'mutual TLS: every client (proxy) must present a certificate signed by this PEM CA',
   }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
+  // Test-only settings: fault injection, refused unless TEST_FAULTS=true.
+  testFaults: setting({
+    env: 'TEST_FAULTS',
+    parse: parse.boolean,
+    default: false,
+    hidden: true,
+    describe: 'test only: allow the fault injection settings (TEST_DISK_FAULT_FILE)',
+  }),
+  testDiskFaultFile: setting<string | undefined>({
+    env: 'TEST_DISK_FAULT_FILE',
+    parse: parse.text,
+    hidden: true,
+    describe: 'test only (needs TEST_FAULTS=true): while this file exists, writes of the log fail with the code it holds (ENOSPC or EIO)',
+  }),
 };
 
 /** The data node's configuration once read and checked. */
@@ -73,5 +94,9 @@ export type DatanodeConfig = ConfigOf<typeof DATANODE_SETTINGS>;
  * @throws ConfigError naming the variable and the problem, e.g. `WAL_SYNC=sometimes must be one of always, interval, none`.
  */
 export function readDatanodeConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv.slice(2)): DatanodeConfig {
-  return readConfig(DATANODE_SETTINGS, env, argv);
+  const config = readConfig(DATANODE_SETTINGS, env, argv);
+  if (config.testDiskFaultFile !== undefined && !config.testFaults) {
+    throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
+  }
+  return config;
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ReplicaService, systemClock } from '@kv/quorum';
-import { openStore } from '@kv/wal';
+import { FaultFileSystem, NodeFileSystem, openStore, triggerFileFault } from '@kv/wal';
 import {
   SHUTDOWN_GRACE_MS_DEFAULT,
   closeServer,
@@ -8,6 +8,8 @@ import {
   createLogger,
   createRegistry,
   describeConfig,
+  InFlight,
+  inFlightMetrics,
   flushLogger,
   listen,
   loadServerTls,
@@ -15,8 +17,9 @@ import {
   onStopSignal,
   startProcess,
 } from '@kv/service';
-import { Histogram } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import { createApp } from './app';
+import { HeapGuard } from './heap-guard';
 import { DATANODE_SETTINGS, readDatanodeConfig } from './config';
 import { loadClusterState } from './cluster-state';
 import { loadIncarnation } from './incarnation';
@@ -43,7 +46,11 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   logger.info('opening store', { config: describeConfig(DATANODE_SETTINGS, config) });
   const lock = await lockDataDir(config.dataDir, `datanode ${config.nodeId}`);
   const identity = await loadIncarnation(config.dataDir);
+  if (config.testDiskFaultFile !== undefined) {
+    logger.warn('test-only: the log fails while the disk fault file exists', { file: config.testDiskFaultFile });
+  }
   const store = await openStore(config.dataDir, {
+    fs: config.testDiskFaultFile === undefined ? undefined : new FaultFileSystem(new NodeFileSystem(), triggerFileFault(config.testDiskFaultFile)),
     sync: config.walSync,
     syncIntervalMs: config.walSyncIntervalMs,
     logger,
@@ -52,8 +59,13 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
       syncRecords.observe(info.records);
     },
     onFatal: (error) => {
-      // The log can no longer promise durability: stop at once and let recovery replay the log on restart.
-      process.stderr.write(`datanode ${config.nodeId}: fatal log error, exiting: ${error.message}\n`);
+      // Crash-only: the log can no longer promise durability (after a failed fsync the page cache may have dropped the
+      // data), so stop at once; every acknowledged write was fsynced, and recovery replays the log on restart.
+      const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+      const disk = cause === 'ENOSPC' ? 'the disk is full' : cause === undefined ? 'the disk failed' : `the disk failed (${cause})`;
+      const line = `fatal log error, exiting: ${disk}: ${error.message}; acknowledged writes are on disk, restart once the disk is fixed`;
+      process.stderr.write(`datanode ${config.nodeId}: ${line}\n`);
+      logger.error(line, { code: error.code, cause });
       process.exit(1);
     },
   });
@@ -79,7 +91,31 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     maxClockSkewMs: config.maxClockSkewMs,
   });
 
+  const inFlight: InFlight = new InFlight(
+    { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
+    inFlightMetrics(registry, () => inFlight),
+  );
+  const heap = new HeapGuard({
+    percentMax: config.maxHeapPercent,
+    changed: (state, percent, before) => {
+      const fields = { heapPercent: Math.round(percent), maxHeapPercent: config.maxHeapPercent };
+      if (state === 'refusing') logger.error('heap nearly full: writes of values are refused until keys are deleted or the node gets more memory', fields);
+      else if (state === 'warning') logger.warn(`heap within ${before === 'refusing' ? 'the warning margin again: writes accepted' : '10 points of MAX_HEAP_PERCENT: writes will be refused beyond it'}`, fields);
+      else logger.info('heap below the warning margin again', fields);
+    },
+  });
+  new Gauge({
+    name: 'kv_heap_used_percent',
+    help: "Percent of the heap's limit in use at the latest reading; writes of values are refused at MAX_HEAP_PERCENT",
+    registers: [registry],
+    collect() {
+      this.set(heap.percent);
+    },
+  });
+  heap.start();
   const { listener } = createApp({
+    inFlight,
+    heap,
     store,
     nodeId: config.nodeId,
     replica,
@@ -95,6 +131,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
 
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
+    heap.stop();
     await store.close();
     await lock.release();
     logger.info('stopped');

@@ -18,7 +18,7 @@ interface TestProxy {
   server: http.Server;
 }
 
-async function startProxy(options: { authToken?: string; expressDataRoutes?: boolean } = {}): Promise<TestProxy> {
+async function startProxy(options: { authToken?: string; expressDataRoutes?: boolean; batchResponseBytesMax?: number } = {}): Promise<TestProxy> {
   const cluster = new InMemoryCluster(NODES);
   const health = new NodeHealth(NODES);
   const hints = new MemoryHintStore();
@@ -35,7 +35,7 @@ async function startProxy(options: { authToken?: string; expressDataRoutes?: boo
     timeoutMs: 200,
     events: metrics.coordinatorEvents,
   });
-  const api = new PublicApi({ replicator, versions, maxValueBytes: MAX_VALUE_BYTES });
+  const api = new PublicApi({ replicator, versions, maxValueBytes: MAX_VALUE_BYTES, batchResponseBytesMax: options.batchResponseBytesMax });
   const { listener } = createApp({
     api,
     authToken: options.authToken,
@@ -213,6 +213,24 @@ describe('POST /batch', () => {
     ['malformed JSON', '{"ops": [}'],
   ])('%s: 400 for the whole request', async (_name, body) => {
     expect(await call('POST', '/batch', body)).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
+  });
+
+  test('the answer carries at most MAX_BATCH_RESPONSE_BYTES of values: reads beyond fail alone with 413 KV_TOO_LARGE', async () => {
+    await closeServer(proxy.server, 100);
+    proxy = await startProxy({ batchResponseBytesMax: 250 });
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const set = await call('POST', '/batch', { ops: keys.map((key) => ({ op: 'set', key, value: key.repeat(100) })) });
+    expect(set.body.results.map((r: { status: number }) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const read = await call('POST', '/batch', { ops: [...keys.map((key) => ({ op: 'get', key })), { op: 'set', key: 'f', value: 'f' }] });
+    const results = read.body.results as { status: number; value?: string; error?: { code: string; message: string } }[];
+    expect(results.filter((r) => r.status === 200 && r.value !== undefined)).toHaveLength(2);
+    const refused = results.filter((r) => r.status === 413);
+    expect(refused).toHaveLength(3);
+    expect(refused[0].error).toEqual({
+      code: 'KV_TOO_LARGE',
+      message: "this batch's answer would carry more than MAX_BATCH_RESPONSE_BYTES=250 bytes of values: read this key in another request",
+    });
+    expect(results[5]).toMatchObject({ status: 200, key: 'f' });
   });
 
   test('1000 operations are fine', async () => {

@@ -27,6 +27,7 @@ import {
   sendJson,
   sendText,
   type FastRoute,
+  type InFlight,
   type Logger,
   type RequestContext,
 } from '@kv/service';
@@ -46,6 +47,8 @@ export interface ProxyAppDeps {
   metricsText?: () => Promise<string>;
   /** When set, `/kv` and `/batch` requests must carry `Authorization: Bearer <token>`. */
   authToken?: string;
+  /** The process's bounds on requests and bytes in flight (none: unbounded). */
+  inFlight?: InFlight;
   logger: Logger;
   registry: Registry;
   /**
@@ -133,11 +136,11 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   const batchRoute: FastRoute = {
     route: BATCH_PATH,
     matches: (method, url) => method === 'POST' && (url === BATCH_PATH || url.startsWith(`${BATCH_PATH}?`)),
-    serve: async (req, _res, { url, requestId }: RequestContext) => {
+    serve: async (req, _res, { url, requestId, ticket }: RequestContext) => {
       token.require(req);
       const queryAt = url.indexOf('?');
       const query = queryAt < 0 ? undefined : new URLSearchParams(url.slice(queryAt + 1));
-      return api.batch(await readBody(req, api.batchBodyBytesMax), query, requestId);
+      return api.batch(await readBody(req, api.batchBodyBytesMax), query, requestId, ticket);
     },
   };
 
@@ -203,6 +206,8 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     fastRoutes: deps.expressDataRoutes === true ? [] : fastRoutes,
     fallback: app,
     routeOf,
+    inFlight: deps.inFlight,
+    unbounded: [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.metrics],
     metrics,
     logger,
   });

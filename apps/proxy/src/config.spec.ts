@@ -21,12 +21,21 @@ describe('proxy configuration', () => {
       authToken: undefined,
       respPort: undefined,
       respIdleTimeoutMs: 300000,
+      hintsMax: 100000,
+      hintsMaxBytes: 268435456,
       nodes: [
         { id: 'node1', url: 'http://127.0.0.1:8001' },
         { id: 'node2', url: 'http://127.0.0.1:8002' },
         { id: 'node3', url: 'http://127.0.0.1:8003' },
       ],
     });
+  });
+
+  test('HINTS_MAX_BYTES bounds hint bytes; TEST_DISK_FAULT_FILE (test-only fault injection) is refused unless TEST_FAULTS=true', () => {
+    expect(readProxyConfig({ NODES, HINTS_MAX_BYTES: '1048576' }, []).hintsMaxBytes).toBe(1048576);
+    expect(() => readProxyConfig({ NODES, HINTS_MAX_BYTES: '10' }, [])).toThrow(ConfigError);
+    expect(() => readProxyConfig({ NODES, TEST_DISK_FAULT_FILE: '/tmp/fault' }, [])).toThrow(/TEST_DISK_FAULT_FILE.*refused unless TEST_FAULTS=true/);
+    expect(readProxyConfig({ NODES, TEST_DISK_FAULT_FILE: '/tmp/fault', TEST_FAULTS: 'true' }, []).testDiskFaultFile).toBe('/tmp/fault');
   });
 
   test('flags win over the environment', () => {

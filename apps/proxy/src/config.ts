@@ -1,10 +1,13 @@
 import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
-import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
+import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
+
+/** Default bound on the values one `POST /batch` answer carries: 64 MiB, 64 values at the largest value size. */
+export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 
 /** Default streaming rate of membership changes: 8 MiB/s, which keeps foreground p99 within 2x of idle (docs/benchmarks.md, Membership change). */
 export const STREAM_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
-import { ConfigError, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
+import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, parse, readConfig, type ConfigOf, type Setting } from '@kv/service';
 
 /** One data node of `NODES`. */
 export interface NodeAddress {
@@ -102,6 +105,12 @@ export const PROXY_SETTINGS = {
     default: HINTS_MAX_DEFAULT,
     describe: 'pending hints kept for nodes that missed writes (oldest dropped first)',
   }),
+  hintsMaxBytes: setting({
+    env: 'HINTS_MAX_BYTES',
+    parse: parse.integer(1024, 2 ** 40),
+    default: HINTS_MAX_BYTES_DEFAULT,
+    describe: 'bytes of pending hints (keys and values) kept in memory and on disk (oldest dropped first)',
+  }),
   proxyId: setting<string | undefined>({
     env: 'PROXY_ID',
     parse: (raw: string) => {
@@ -132,6 +141,13 @@ export const PROXY_SETTINGS = {
     parse: parse.integer(0, 86_400_000),
     default: RESP_IDLE_TIMEOUT_MS_DEFAULT,
     describe: 'close a RESP connection idle this long, in ms; 0: never',
+  }),
+  ...IN_FLIGHT_SETTINGS,
+  maxBatchResponseBytes: setting({
+    env: 'MAX_BATCH_RESPONSE_BYTES',
+    parse: parse.integer(1024 * 1024, 4 * 1024 * 1024 * 1024),
+    default: BATCH_RESPONSE_BYTES_MAX_DEFAULT,
+    describe: "bytes of values one POST /batch answer carries at most; reads beyond fail alone with 413 KV_TOO_LARGE",
   }),
   tlsCertFile: setting<string | undefined>({
     env: 'TLS_CERT_FILE',
@@ -201,6 +217,19 @@ export const PROXY_SETTINGS = {
     hidden: true,
     describe: 'benchmarks only: serve /kv and /batch through the Express router instead of the lean handler',
   }),
+  testFaults: setting({
+    env: 'TEST_FAULTS',
+    parse: parse.boolean,
+    default: false,
+    hidden: true,
+    describe: 'test only: allow the fault injection settings (TEST_DISK_FAULT_FILE)',
+  }),
+  testDiskFaultFile: setting<string | undefined>({
+    env: 'TEST_DISK_FAULT_FILE',
+    parse: parse.text,
+    hidden: true,
+    describe: 'test only (needs TEST_FAULTS=true): while this file exists, writes of the hint log fail with the code it holds (ENOSPC or EIO)',
+  }),
   testReadRepairDelayMs: setting({
     env: 'TEST_READ_REPAIR_DELAY_MS',
     parse: parse.integer(0, 600_000),
@@ -237,6 +266,9 @@ export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: read
     throw new ConfigError(
       `PROXY_ID=${config.proxyId} must be at most ${WORKER_ID_PREFIX_LENGTH_MAX} characters with PROXY_WORKERS: each worker's id is PROXY_ID-<n>`,
     );
+  }
+  if (config.testDiskFaultFile !== undefined && !config.testFaults) {
+    throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
   }
   return { ...config, nodes };
 }

@@ -21,6 +21,7 @@ import {
   DurableHintStore,
   DuplicateCoordinatorError,
   FileStableStore,
+  HINT_DISK_RETRY_MS_DEFAULT,
   HttpBatchSender,
   coordinatorLeaseMs,
   formatCoordinatorClaim,
@@ -29,6 +30,7 @@ import {
   type Clock,
 } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
+import { FaultFileSystem, NodeFileSystem, triggerFileFault } from '@kv/wal';
 import {
   EXIT_CONFIG_ERROR,
   SHUTDOWN_GRACE_MS_DEFAULT,
@@ -36,6 +38,8 @@ import {
   createHttpServer,
   createLogger,
   createRegistry,
+  InFlight,
+  inFlightMetrics,
   describeConfig,
   flushLogger,
   listen,
@@ -50,11 +54,13 @@ import {
 } from '@kv/service';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from './app';
+import { clockFloorLost } from './clock-floor-check';
 import { PROXY_SETTINGS, readProxyConfig, type ProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
 import { ProxyRespBackend } from './resp-backend';
 import { startRespServer } from './resp-server';
+import { stopCoordinator } from './shutdown';
 
 /** Sockets per data node: batching keeps one batch in flight per node, a few more serve probes and hints. */
 const NODE_SOCKETS_MAX = 4;
@@ -148,7 +154,8 @@ async function runCoordinator(
   const registry = createRegistry('proxy');
   logger.info('starting', { config: describeConfig(PROXY_SETTINGS, config), proxyId: clockId, worker: index, dataDir });
   const testOnly = config.testUnsafeClock || config.testClockOffsetMs !== 0 || config.testReadRepair !== 'blocking' ||
-    config.testClockOffsetFile !== undefined || config.testFrozenClockMs !== undefined || config.testLoneCoordinator;
+    config.testClockOffsetFile !== undefined || config.testFrozenClockMs !== undefined || config.testLoneCoordinator ||
+    config.testDiskFaultFile !== undefined;
   if (testOnly) {
     logger.warn('test-only settings in effect: guarantees are weakened', {
       testUnsafeClock: config.testUnsafeClock,
@@ -157,6 +164,7 @@ async function runCoordinator(
       testFrozenClockMs: config.testFrozenClockMs,
       testLoneCoordinator: config.testLoneCoordinator,
       testReadRepair: config.testReadRepair,
+      testDiskFaultFile: config.testDiskFaultFile,
     });
   }
   const clock = wallClock(config, logger);
@@ -205,7 +213,30 @@ async function runCoordinator(
     readQuorum: config.readQuorum,
     transition: null,
   };
-  const hints = await DurableHintStore.open(path.join(dataDir, 'hints'), { hintsMax: config.hintsMax });
+  const hintDir = path.join(dataDir, 'hints');
+  const floorLost = config.testUnsafeClock ? false : await clockFloorLost(stable, hintDir);
+  if (config.testDiskFaultFile !== undefined) logger.warn('test-only: the hint log fails while the disk fault file exists', { file: config.testDiskFaultFile });
+  const hints = await DurableHintStore.open(hintDir, {
+    hintsMax: config.hintsMax,
+    hintsMaxBytes: config.hintsMaxBytes,
+    store: config.testDiskFaultFile === undefined ? {} : { fs: new FaultFileSystem(new NodeFileSystem(), triggerFileFault(config.testDiskFaultFile)) },
+    events: {
+      diskFailed: (error) =>
+        logger.error('hint log failed (disk full or failing): hints are not recorded until it opens again; requests are still served', {
+          err: error,
+          cause: (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code,
+          retryMs: HINT_DISK_RETRY_MS_DEFAULT,
+        }),
+      diskRecovered: () => logger.warn('hint log open again: hints are recorded again'),
+    },
+  });
+  if (floorLost) {
+    logger.warn(
+      'the clock floor is missing from DATA_DIR although this proxy ran here before (deleted, or restored without it): ' +
+        'versions start from the wall clock alone, so a clock stepped back since may issue versions below earlier ones',
+      { dataDir },
+    );
+  }
   const metrics = new ProxyMetrics(registry, hints);
   const probeTimeoutMs = Math.min(config.healthIntervalMs, config.nodeTimeoutMs);
   // Data nodes whose certificate failed verification, logged once until they verify again.
@@ -310,7 +341,9 @@ async function runCoordinator(
         logger.info('hints discarded: their node left the cluster map (its ranges were streamed to their new owners)', { node: nodeId, hints });
       },
       refillFailed: (nodeId, error) => logger.warn('refill failed; will try again', { node: nodeId, err: error }),
-      floorWriteFailed: (error) => logger.error('clock floor not written', { err: error }),
+      floorWriteFailed: (error) =>
+        logger.error('clock floor not written: writes are refused once the floor on disk no longer covers them; reads are served', { err: error }),
+      floorWritten: () => logger.warn('clock floor written again: writes are served again'),
       nodeStateNotRecorded: (nodeId, error) => logger.error('could not record the state of a data node', { node: nodeId, err: error }),
       versionIgnored: (version) => {
         metrics.versionIgnored();
@@ -432,9 +465,19 @@ async function runCoordinator(
       joined: coordinator.presence.joined,
     };
   };
-  const api = new PublicApi({ replicator: coordinator.replicator, versions: coordinator.versions, maxValueBytes: config.maxValueBytes });
+  const api = new PublicApi({
+    replicator: coordinator.replicator,
+    versions: coordinator.versions,
+    maxValueBytes: config.maxValueBytes,
+    batchResponseBytesMax: config.maxBatchResponseBytes,
+  });
+  const inFlight: InFlight = new InFlight(
+    { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
+    inFlightMetrics(registry, () => inFlight),
+  );
   const { listener } = createApp({
     api,
+    inFlight,
     cluster: clusterView,
     changeCluster,
     ready,
@@ -478,10 +521,17 @@ async function runCoordinator(
   });
 
   onStopSignal(async () => {
-    await Promise.all([closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT), resp.stop(SHUTDOWN_GRACE_MS_DEFAULT)]);
-    await coordinator.stop();
-    await hints.close();
-    for (const nodeClient of clients.values()) nodeClient.close();
+    await stopCoordinator({
+      drain: async () => {
+        await Promise.all([closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT), resp.stop(SHUTDOWN_GRACE_MS_DEFAULT)]);
+      },
+      stopCoordinator: () => coordinator.stop(),
+      replicasSettled: () => coordinator.replicator.settled(),
+      closeNodeClients: () => {
+        for (const nodeClient of clients.values()) nodeClient.close();
+      },
+      closeHints: () => hints.close(),
+    });
     await lock.release();
     logger.info('stopped');
     await flushLogger(logger);

@@ -18,7 +18,8 @@ export class ProxyMetrics {
   readonly rangesStreamed: (ranges: number, keys: number, bytes: number) => void;
   private health: NodeHealth | undefined;
 
-  constructor(registry: Registry, hints: HintStore) {
+  /** @param hints the hint store; `failing` tells when its log failed (a durable store). */
+  constructor(registry: Registry, hints: HintStore & { readonly failing?: boolean }) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const metrics = this;
     const quorumFailures = new Counter({
@@ -61,11 +62,32 @@ export class ProxyMetrics {
       },
     });
     new Gauge({
-      name: 'kv_hints_dropped',
-      help: 'Hints dropped because the hint store was full, since start (anti-entropy must repair those keys)',
+      name: 'kv_hints_bytes',
+      help: 'Bytes of the hints waiting for their replica (keys and values; bounded by HINTS_MAX_BYTES)',
       registers: [registry],
       collect() {
-        this.set(hints.dropped);
+        this.set(hints.bytes);
+      },
+    });
+    new Gauge({
+      name: 'kv_hints_dropped',
+      help:
+        'Hints dropped since start, by reason: full (HINTS_MAX or HINTS_MAX_BYTES reached) or disk (the hint log failed); ' +
+        'those keys wait for read repair',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.set({ reason: 'full' }, hints.dropped);
+        this.set({ reason: 'disk' }, hints.diskDropped);
+      },
+    });
+    new Gauge({
+      name: 'kv_hints_log_failing',
+      help: 'Whether the hint log failed (disk full or failing) and hints are not recorded (1) or not (0)',
+      aggregator: 'max',
+      registers: [registry],
+      collect() {
+        this.set(hints.failing === true ? 1 : 0);
       },
     });
     new Gauge({

@@ -19,6 +19,7 @@ import {
   type PutResponse,
 } from '@kv/protocol';
 import type { CoordinatorVersions, Replicator } from '@kv/quorum';
+import { overloadedBytes, type InFlightTicket } from '@kv/service';
 
 /** The query string of a request. */
 export type Query = URLSearchParams;
@@ -34,6 +35,8 @@ export interface PublicApiDeps {
   versions: CoordinatorVersions;
   /** Largest value accepted, in bytes (`MAX_VALUE_BYTES`). */
   maxValueBytes: number;
+  /** Bytes of values one batch answer carries at most (`MAX_BATCH_RESPONSE_BYTES`; default: unbounded). */
+  batchResponseBytesMax?: number;
 }
 
 /**
@@ -45,7 +48,7 @@ export class PublicApi {
   private readonly replicator: Replicator;
   private readonly versions: CoordinatorVersions;
   private readonly replicas: number;
-  private readonly limits: { valueBytesMax: number };
+  private readonly limits: { valueBytesMax: number; batchResponseBytesMax: number };
   /** Body limits in bytes, derived from `MAX_VALUE_BYTES` (see `@kv/protocol` limits). */
   readonly singleBodyBytesMax: number;
   readonly batchBodyBytesMax: number;
@@ -54,7 +57,7 @@ export class PublicApi {
     this.replicator = deps.replicator;
     this.versions = deps.versions;
     this.replicas = deps.replicator.replicas;
-    this.limits = { valueBytesMax: deps.maxValueBytes };
+    this.limits = { valueBytesMax: deps.maxValueBytes, batchResponseBytesMax: deps.batchResponseBytesMax ?? Number.MAX_SAFE_INTEGER };
     this.singleBodyBytesMax = singleBodyBytesMax(deps.maxValueBytes);
     this.batchBodyBytesMax = batchBodyBytesMax(deps.maxValueBytes);
   }
@@ -88,8 +91,12 @@ export class PublicApi {
    * `POST /batch` with `{"ops": [...]}`; `?w=` and `?r=` apply to every operation. Each operation has the semantics
    * of its single-key request (no atomicity across keys): operations on different keys run concurrently, those on
    * the same key in batch order. The answer lists one result per operation, in order, each with its own `status`.
+   *
+   * The values the answer carries are bounded in bytes: a read whose value would take the answer past
+   * `MAX_BATCH_RESPONSE_BYTES` fails alone with `413 KV_TOO_LARGE` (read it in another request), and one that would
+   * take the process past `MAX_BYTES_IN_FLIGHT` (charged to `ticket`) with `503 KV_OVERLOADED`.
    */
-  async batch(body: Uint8Array | string, query: Query | undefined, requestId?: string): Promise<{ results: BatchResult[] }> {
+  async batch(body: Uint8Array | string, query: Query | undefined, requestId?: string, ticket?: InFlightTicket): Promise<{ results: BatchResult[] }> {
     assertKnownParams(query, BATCH_PARAMS, 'POST /batch');
     const w = this.quorum(query, PublicQuery.writeQuorum);
     const r = this.quorum(query, PublicQuery.readQuorum);
@@ -100,6 +107,20 @@ export class PublicApi {
     const occurrences = new Map<string, number>();
     for (const op of ops) if (!isInvalidOp(op)) occurrences.set(op.key, (occurrences.get(op.key) ?? 0) + 1);
     const bulk: number[] = [];
+    const answer = { bytes: 0 };
+    const admitValue = (value: string): KvError | undefined => {
+      // UTF-16 code units: the bytes of an ASCII value, and within 3x of any other's UTF-8 (cheap: no encoding pass).
+      const bytes = value.length;
+      if (answer.bytes + bytes > this.limits.batchResponseBytesMax) {
+        return new KvError(
+          ErrorCode.TooLarge,
+          `this batch's answer would carry more than MAX_BATCH_RESPONSE_BYTES=${this.limits.batchResponseBytesMax} bytes of values: read this key in another request`,
+        );
+      }
+      if (ticket !== undefined && !ticket.reserve(bytes)) return overloadedBytes(ticket.limits);
+      answer.bytes += bytes;
+      return undefined;
+    };
     const lastOfKey = new Map<string, Promise<unknown>>();
     const single: Promise<unknown>[] = [];
     ops.forEach((op, i) => {
@@ -109,7 +130,7 @@ export class PublicApi {
         bulk.push(i);
       } else {
         const previous = lastOfKey.get(op.key);
-        const run = (): Promise<void> => this.batchOp(op, w, r, requestId).then((result) => void (results[i] = result));
+        const run = (): Promise<void> => this.batchOp(op, w, r, requestId, admitValue).then((result) => void (results[i] = result));
         const done = previous === undefined ? run() : previous.then(run);
         lastOfKey.set(op.key, done);
         single.push(done);
@@ -142,13 +163,23 @@ export class PublicApi {
     });
   }
 
-  private async batchOp(op: BatchOp, w: number | undefined, r: number | undefined, requestId?: string): Promise<BatchResult> {
+  private async batchOp(
+    op: BatchOp,
+    w: number | undefined,
+    r: number | undefined,
+    requestId: string | undefined,
+    admitValue: (value: string) => KvError | undefined,
+  ): Promise<BatchResult> {
     try {
       switch (op.op) {
         case 'set':
           return { status: 200, ...(await this.set(op.key, op.value, w, requestId)) };
-        case 'get':
-          return { status: 200, ...(await this.read(op.key, r, requestId)) };
+        case 'get': {
+          const found = await this.read(op.key, r, requestId);
+          const refused = admitValue(found.value);
+          if (refused !== undefined) throw refused;
+          return { status: 200, ...found };
+        }
         case 'del':
           return { status: 200, ...(await this.del(op.key, w, requestId)) };
       }

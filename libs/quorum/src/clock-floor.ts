@@ -1,3 +1,4 @@
+import { ErrorCode, KvError } from '@kv/protocol';
 import type { StableStore } from './stable-store';
 
 /** The record of the {@link StableStore} that holds the clock floor. */
@@ -52,7 +53,8 @@ export class ClockFloor {
   /**
    * Makes sure the floor on disk is at least `issuedMs + margin`; call it with the clock's latest time before issuing
    * versions up to it. Resolves at once when the floor is already far enough ahead.
-   * @throws the store's error when the floor cannot be written (versions beyond the old floor must then wait).
+   * @throws KvError `KV_NOT_READY` (its `cause` the store's error) when the floor cannot be written: versions beyond
+   * the floor on disk are never issued, so writes are refused until the disk takes the floor again.
    */
   async ensureAbove(issuedMs: number): Promise<void> {
     while (issuedMs + CLOCK_FLOOR_MARGIN_MS > this.persistedMs) {
@@ -72,7 +74,17 @@ export class ClockFloor {
   }
 
   private async write(floorMs: number): Promise<void> {
-    await this.store.write(CLOCK_FLOOR_RECORD, `${floorMs}\n`);
+    try {
+      await this.store.write(CLOCK_FLOOR_RECORD, `${floorMs}\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException | undefined)?.code;
+      throw new KvError(
+        ErrorCode.NotReady,
+        `this proxy cannot persist its clock floor in DATA_DIR${code === undefined ? '' : ` (${code})`}: writes are refused until it can ` +
+          '(free space on or repair the disk of DATA_DIR); reads are served',
+        { cause: error },
+      );
+    }
     this.persistedMs = Math.max(this.persistedMs, floorMs);
   }
 }

@@ -70,7 +70,7 @@ describe('CoordinatorVersions with the clock floor, on virtual time', () => {
     const floorMs = Number(await store.read(CLOCK_FLOOR_RECORD));
     store.failWrites = true;
     await clock.advance(CLOCK_FLOOR_LEAD_MS);
-    await expect(versions.ready()).rejects.toThrow(/ENOSPC/);
+    await expect(versions.ready()).rejects.toMatchObject({ code: 'KV_NOT_READY', message: expect.stringMatching(/clock floor.*ENOSPC.*refused/) });
     store.failWrites = false;
     await versions.ready();
     const issued = decodeVersion(versions.next()).ms;

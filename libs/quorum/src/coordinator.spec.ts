@@ -1,6 +1,6 @@
 import { HashRing } from '@kv/ring';
-import { CLOCK_FLOOR_RECORD } from './clock-floor';
-import { Coordinator, coordinatorLeaseMs, type CoordinatorEvents } from './coordinator';
+import { CLOCK_FLOOR_LEAD_MS, CLOCK_FLOOR_RECORD } from './clock-floor';
+import { Coordinator, FLOOR_ADVANCE_INTERVAL_MS, coordinatorLeaseMs, type CoordinatorEvents } from './coordinator';
 import { DUPLICATE_WAIT_LEASES, DuplicateCoordinatorError } from './coordinator-presence';
 import { formatCoordinatorClaim, type CoordinatorClaim } from './coordinator-registry';
 import { MemoryHintStore } from './hint-store';
@@ -49,6 +49,8 @@ async function setup(options: SetupOptions = {}): Promise<Setup> {
     refillFailed: (nodeId) => log.push(`${nodeId} refill failed`),
     joined: (others, waitedMs) => log.push(`joined with [${others.join(',')}] after ${waitedMs} ms`),
     leaseLapsed: () => log.push('lease lapsed'),
+    floorWriteFailed: () => log.push('floor not written'),
+    floorWritten: () => log.push('floor written'),
   };
   const coordinator = await clock.run(
     Coordinator.open({
@@ -110,6 +112,22 @@ describe('Coordinator on the in-memory cluster and virtual time', () => {
     await first.clock.advance(LEASE_MS + HEALTH_INTERVAL_MS * 2);
     expect(first.coordinator.presence.alone()).toBe(true);
     await first.clock.run(first.coordinator.stop());
+  });
+
+  test('a clock floor that cannot be written is reported once, refuses writes beyond it with KV_NOT_READY, and recovers with the disk', async () => {
+    const s = await setup();
+    s.stable.failWrites = true;
+    await s.clock.advance(CLOCK_FLOOR_LEAD_MS);
+    // Writes wait for the floor (the APIs call versions.ready() before they write), and are refused.
+    await expect(s.clock.run(s.coordinator.versions.ready() ?? Promise.resolve())).rejects.toMatchObject({ code: 'KV_NOT_READY' });
+    await s.clock.advance(5 * FLOOR_ADVANCE_INTERVAL_MS);
+    // Reported once, not at every attempt (one per second).
+    expect(s.log.filter((line) => line.startsWith('floor'))).toEqual(['floor not written']);
+    s.stable.failWrites = false;
+    await s.clock.advance(2 * FLOOR_ADVANCE_INTERVAL_MS);
+    expect(s.log.filter((line) => line.startsWith('floor'))).toEqual(['floor not written', 'floor written']);
+    expect(s.coordinator.versions.ready()).toBeUndefined();
+    await s.clock.run(s.coordinator.stop());
   });
 
   test('a coordinator refuses to serve before it joined', async () => {

@@ -39,8 +39,13 @@ export function coordinatorLeaseMs(healthIntervalMs: number): number {
 export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvents {
   /** A node went down or came back (health probes). */
   nodeStatusChanged?(status: NodeStatus): void;
-  /** The clock floor could not be written: writes wait for it (safety holds, availability does not). */
+  /**
+   * The clock floor could not be written: writes beyond the floor on disk are refused (safety holds, availability does
+   * not). Called once when the periodic write starts failing, not at every attempt.
+   */
   floorWriteFailed?(error: unknown): void;
+  /** The clock floor was written again after {@link CoordinatorEvents.floorWriteFailed}: writes are served again. */
+  floorWritten?(): void;
   /** What a probe taught could not be recorded. */
   nodeStateNotRecorded?(nodeId: string, error: unknown): void;
   /** A hint was delivered to the replica that missed its write. */
@@ -284,8 +289,21 @@ export class Coordinator {
     });
     // Versions beyond the floor on disk wait for it (CoordinatorVersions.ready), so a failing disk stops writes, not
     // safety.
-    this.floorTask = new PeriodicTask(options.timers, FLOOR_ADVANCE_INTERVAL_MS, () => versions.advanceFloor(), (error) =>
-      events.floorWriteFailed?.(error),
+    let floorFailing = false;
+    this.floorTask = new PeriodicTask(
+      options.timers,
+      FLOOR_ADVANCE_INTERVAL_MS,
+      async () => {
+        await versions.advanceFloor();
+        if (floorFailing) {
+          floorFailing = false;
+          events.floorWritten?.();
+        }
+      },
+      (error) => {
+        if (!floorFailing) events.floorWriteFailed?.(error);
+        floorFailing = true;
+      },
     );
     const mapOptions = options.clusterMap;
     this.mapOptions = mapOptions;

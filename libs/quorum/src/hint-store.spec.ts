@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DurableHintStore } from './durable-hint-store';
 import { describeHintStoreCompliance } from './testing/hint-store-compliance';
-import { HintIndex, MemoryHintStore, hintId, type Hint } from './hint-store';
+import { HintIndex, MemoryHintStore, hintBytes, hintId, type Hint } from './hint-store';
 
 const hint = (nodeId: string, key: string, version: string, value: string | null = 'v'): Hint => ({
   nodeId,
@@ -45,6 +45,24 @@ describe('HintIndex', () => {
     expect(index.dropped).toBe(2);
     expect(evicted.map((h) => h.key)).toEqual(['k1', 'k2']);
     expect([...index.pending('a', 10), ...index.pending('b', 10)].map((h) => h.key).sort()).toEqual(['k3', 'k4', 'k5']);
+  });
+
+  test('is bounded in bytes: the oldest hints are dropped first and counted, and one larger than the bound is refused', () => {
+    // Each hint: node 'a' (1) + key 'kN' (2) + value (10) + version (3) = 16 bytes.
+    const index = new HintIndex(100, 40);
+    const evicted: Hint[] = [];
+    for (let i = 1; i <= 3; i++) index.put(hint('a', `k${i}`, `00${i}`, 'x'.repeat(10)), evicted);
+    expect(index.count).toBe(2);
+    expect(index.bytes).toBe(32);
+    expect(index.dropped).toBe(1);
+    expect(evicted.map((h) => h.key)).toEqual(['k1']);
+    expect(hintBytes(hint('a', 'k9', '009', 'x'.repeat(10)))).toBe(16);
+    expect(index.put(hint('a', 'big', '009', 'x'.repeat(40)), evicted)).toBe(false);
+    expect(index.dropped).toBe(2);
+    expect(index.pending('a', 10).map((h) => h.key)).toEqual(['k2', 'k3']);
+    index.delete(hint('a', 'k2', '002', 'x'.repeat(10)));
+    expect(index.bytes).toBe(16);
+    expect(() => new HintIndex(1, 0)).toThrow(TypeError);
   });
 
   test('hint ids split back at the first NUL, which node ids never contain, whatever the key holds', () => {

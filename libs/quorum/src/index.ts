@@ -69,10 +69,10 @@ export type {
 export { QuorumError } from './quorum-error';
 export { NodeHealth } from './node-health';
 export type { NodeHealthListener, NodeHealthOptions, NodeStatus } from './node-health';
-export { HINTS_MAX_DEFAULT, HintIndex, MemoryHintStore, hintId } from './hint-store';
+export { HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, HintIndex, MemoryHintStore, hintBytes, hintId } from './hint-store';
 export type { Hint, HintStore, MemoryHintStoreOptions } from './hint-store';
-export { DurableHintStore } from './durable-hint-store';
-export type { DurableHintStoreOptions } from './durable-hint-store';
+export { DurableHintStore, HINT_DISK_RETRY_MS_DEFAULT } from './durable-hint-store';
+export type { DurableHintStoreEvents, DurableHintStoreOptions } from './durable-hint-store';
 export { HintReplayer, HINT_BATCH_MAX_DEFAULT, HINT_REPLAY_INTERVAL_MS_DEFAULT } from './hint-replayer';
 export type { HintReplayerOptions, ReplayRound } from './hint-replayer';
 export {

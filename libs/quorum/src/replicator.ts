@@ -165,6 +165,8 @@ export class Replicator {
   private readonly admission: () => KvError | undefined;
   private readonly onStaleEpoch: (nodeId: string, error: KvError) => void;
   private readonly conflicts = new Set<string>();
+  /** Replica writes and hint records not settled yet (see {@link Replicator.settled}). */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly timers: Timers;
   private readonly events: ReplicatorEvents;
 
@@ -387,9 +389,11 @@ export class Replicator {
         const group = shared && indexes.length === sending.length && sending.length === n
           ? (requests as WriteRequest[])
           : indexes.map((i) => requests[i] as WriteRequest);
-        const sent = this.transport.writeMany
-          ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId)
-          : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: unknown) => asError(error))));
+        const sent = this.track(
+          this.transport.writeMany
+            ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId)
+            : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: unknown) => asError(error)))),
+        );
         sent.then(
           (replies) => {
             for (let j = 0; j < indexes.length; j++) onReply(indexes[j], nodeId, replies[j]);
@@ -615,7 +619,7 @@ export class Replicator {
       const settle = (): void => resolve({ tally, complete: everyReply.promise, staleEpoch });
       if (tally.state === 'failed') settle();
       for (const nodeId of replicas) {
-        this.transport.write(nodeId, request, this.timeoutMs, requestId).then(
+        this.track(this.transport.write(nodeId, request, this.timeoutMs, requestId)).then(
           (reply) => {
             const pending = tally.state === 'pending';
             if (tally.ack(nodeId, reply.version) !== 'pending' && pending) settle();
@@ -741,7 +745,7 @@ export class Replicator {
         this.events.quorumFailed?.('read', acks, required);
         throw new QuorumError('read', acks, required, `the newest version is held by ${acks} replicas only`);
       }
-      const outcomes = await Promise.allSettled(batch.map((nodeId) => this.transport.write(nodeId, request, this.timeoutMs)));
+      const outcomes = await Promise.allSettled(batch.map((nodeId) => this.track(this.transport.write(nodeId, request, this.timeoutMs))));
       outcomes.forEach((outcome, i) => {
         if (outcome.status === 'fulfilled') acks += 1;
         else this.recordHint(batch[i], request);
@@ -752,15 +756,37 @@ export class Replicator {
   }
 
   private repairInBackground(nodeId: string, request: WriteRequest): void {
-    this.transport.write(nodeId, request, this.timeoutMs).catch(() => this.recordHint(nodeId, request));
+    this.track(this.transport.write(nodeId, request, this.timeoutMs)).catch(() => this.recordHint(nodeId, request));
   }
 
   private recordHint(nodeId: string, request: WriteRequest): void {
     if (this.hints === undefined) return;
     this.events.hinted?.(nodeId);
-    this.hints
-      .add({ nodeId, key: request.key, value: request.value, version: request.version })
-      .catch((error: unknown) => this.events.hintFailed?.(nodeId, error));
+    this.track(this.hints.add({ nodeId, key: request.key, value: request.value, version: request.version })).catch((error: unknown) =>
+      this.events.hintFailed?.(nodeId, error),
+    );
+  }
+
+  /**
+   * Resolves once every write sent to a replica so far has settled and the hints of those that failed were handed to
+   * the hint store and recorded: what a coordinator waits for at shutdown, after its servers stopped taking requests
+   * and before it closes its node clients and its hint store, so that no hint of a write in flight is lost. Writes
+   * settle within the replica timeout.
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /** Counts `operation` among the work {@link Replicator.settled} waits for; returns it unchanged. */
+  private track<T>(operation: Promise<T>): Promise<T> {
+    const done = operation.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(done);
+    // Deleted after the handlers of `operation` registered by the caller ran (and recorded their hints).
+    void done.then(() => this.inFlight.delete(done));
+    return operation;
   }
 }
 

@@ -6,6 +6,7 @@ import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
 import type { ServerTls } from './tls';
+import { RETRY_AFTER_S, ticketOf } from './in-flight';
 
 /** Limits of a kv HTTP server, in the units their names say. */
 export interface ServerLimits {
@@ -139,8 +140,10 @@ export function closeServer(server: http.Server, graceMs: number): Promise<void>
 /**
  * Reads a request body as bytes (parse them with `parseJsonBody` of `@kv/protocol`, which also refuses bytes that
  * are not UTF-8), refusing more than `bytesMax` bytes: a declared `content-length` over the limit is refused before
- * reading anything; a body that grows past it while streaming stops being read.
- * @throws KvError `KV_TOO_LARGE` over the limit, `KV_BAD_REQUEST` if the client aborts.
+ * reading anything; a body that grows past it while streaming stops being read. A body without a declared length is
+ * charged to the request's in-flight ticket as it arrives (see `InFlight`).
+ * @throws KvError `KV_TOO_LARGE` over the limit, `KV_OVERLOADED` when the process holds `MAX_BYTES_IN_FLIGHT`,
+ *   `KV_BAD_REQUEST` if the client aborts.
  */
 export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -150,15 +153,23 @@ export function readBody(req: http.IncomingMessage, bytesMax: number): Promise<B
       return;
     }
     const chunks: Buffer[] = [];
+    const ticket = declared === undefined ? ticketOf(req) : undefined;
     let received = 0;
     let failed = false;
+    const stop = (error: KvError): void => {
+      failed = true;
+      req.off('data', onData);
+      req.pause();
+      reject(error);
+    };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
       if (received > bytesMax) {
-        failed = true;
-        req.off('data', onData);
-        req.pause();
-        reject(tooLarge(bytesMax));
+        stop(tooLarge(bytesMax));
+        return;
+      }
+      if (ticket !== undefined && !ticket.reserve(chunk.length)) {
+        stop(new KvError(ErrorCode.Overloaded, `this server is at capacity: the requests in flight hold its byte limit (MAX_BYTES_IN_FLIGHT); retry in ${RETRY_AFTER_S} s`));
         return;
       }
       chunks.push(chunk);
@@ -213,8 +224,19 @@ export function sendError(res: http.ServerResponse, thrown: unknown): KvError {
     res.destroy();
     return error;
   }
-  sendJson(res, status, JSON.stringify(body), error.code === ErrorCode.TooLarge ? { connection: 'close' } : undefined);
+  sendJson(res, status, JSON.stringify(body), errorHeaders(error.code, res.req));
   return error;
+}
+
+/**
+ * Headers of an error answer: `Retry-After` for an overloaded server; `connection: close` when the request's body was
+ * not (completely) read (too large, or refused before reading), so the connection does not go on mid-body.
+ */
+function errorHeaders(code: string, req: http.IncomingMessage | undefined): http.OutgoingHttpHeaders | undefined {
+  if (code === ErrorCode.TooLarge) return { connection: 'close' };
+  if (code !== ErrorCode.Overloaded) return undefined;
+  const unread = req !== undefined && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+  return unread ? { 'retry-after': String(RETRY_AFTER_S), connection: 'close' } : { 'retry-after': String(RETRY_AFTER_S) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Latency buckets in seconds: from a cached read (0.25 ms) to a request at its deadline (a few s). */
 export const LATENCY_BUCKETS_SECONDS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -59,4 +59,34 @@ export class HttpMetrics {
 /** Seconds elapsed since `start` (a `process.hrtime.bigint()` reading). */
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/**
+ * The metrics of a process's in-flight bounds: `kv_requests_in_flight`, `kv_bytes_in_flight` (gauges read at scrape
+ * time) and `kv_requests_refused_total{reason}` (`requests` or `bytes`). Returns the events to give the limiter.
+ */
+export function inFlightMetrics(registry: Registry, read: () => { requests: number; bytes: number }): { refused(reason: 'requests' | 'bytes'): void } {
+  new Gauge({
+    name: 'kv_requests_in_flight',
+    help: 'Requests being served now (bounded by MAX_REQUESTS_IN_FLIGHT)',
+    registers: [registry],
+    collect() {
+      this.set(read().requests);
+    },
+  });
+  new Gauge({
+    name: 'kv_bytes_in_flight',
+    help: 'Bytes of request bodies and answers held now (bounded by MAX_BYTES_IN_FLIGHT)',
+    registers: [registry],
+    collect() {
+      this.set(read().bytes);
+    },
+  });
+  const refused = new Counter({
+    name: 'kv_requests_refused_total',
+    help: 'Requests (or parts of batches) refused with 503 KV_OVERLOADED by the in-flight bounds, by the bound reached',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  return { refused: (reason) => refused.inc({ reason }) };
 }

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { ErrorCode, KvError, REQUEST_ID_HEADER } from '@kv/protocol';
 import type { Registry } from 'prom-client';
 import { acceptRequestId, bearerMatches, sendError, sendJson, sendText } from './http';
+import { attachTicket, type InFlight, type InFlightTicket } from './in-flight';
 import type { Logger } from './logger';
 import { HttpMetrics, secondsSince } from './metrics';
 
@@ -11,6 +12,8 @@ export interface RequestContext {
   readonly url: string;
   /** The request id: the client's `X-Request-Id` when acceptable, else a new one; echoed in the response. */
   readonly requestId: string;
+  /** Its share of the process's in-flight bounds, when the server has them: an answer reserves its bytes there. */
+  readonly ticket?: InFlightTicket;
 }
 
 /** A 200 answer already encoded (e.g. by the internal codec), sent as it is. */
@@ -44,6 +47,13 @@ export interface ServerShellOptions {
   routeOf(url: string): string;
   metrics: HttpMetrics;
   logger: Logger;
+  /** The process's bounds on requests and bytes in flight; requests beyond them are refused with 503 `KV_OVERLOADED`. */
+  inFlight?: InFlight;
+  /**
+   * Routes served whatever the load (health, readiness, metrics: cheap, and a probe that fails under load would get
+   * a busy process restarted): route patterns as `routeOf` names them.
+   */
+  unbounded?: readonly string[];
 }
 
 /**
@@ -66,6 +76,23 @@ export function createServerShell(options: ServerShellOptions): http.RequestList
       logFailure(logger, error, { route: fast.route, method, requestId: context.requestId });
     }
   };
+  const { inFlight } = options;
+  const unbounded = new Set(options.unbounded ?? []);
+  /** Admits the request into the in-flight bounds, or answers 503 and returns undefined. */
+  const admit = (req: http.IncomingMessage, res: http.ServerResponse, route: string, method: string, requestId: string, start: bigint): InFlightTicket | false => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    try {
+      const ticket = (inFlight as InFlight).admit(Number.isSafeInteger(declared) && declared > 0 ? declared : 0);
+      attachTicket(req, ticket);
+      res.once('close', () => ticket.release());
+      return ticket;
+    } catch (thrown) {
+      const error = sendError(res, thrown);
+      metrics.observe(route, method, error.status, secondsSince(start));
+      logFailure(logger, error, { route, method, requestId });
+      return false;
+    }
+  };
   return (req, res) => {
     const start = process.hrtime.bigint();
     const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
@@ -74,9 +101,19 @@ export function createServerShell(options: ServerShellOptions): http.RequestList
     const method = req.method ?? '';
     for (const fast of fastRoutes) {
       if (fast.matches(method, url)) {
-        void serveFast(fast, req, res, { url, requestId }, start);
+        let ticket: InFlightTicket | undefined;
+        if (inFlight !== undefined) {
+          const admitted = admit(req, res, fast.route, method, requestId, start);
+          if (admitted === false) return;
+          ticket = admitted;
+        }
+        void serveFast(fast, req, res, { url, requestId, ticket }, start);
         return;
       }
+    }
+    if (inFlight !== undefined) {
+      const route = options.routeOf(url);
+      if (!unbounded.has(route) && admit(req, res, route, method, requestId, start) === false) return;
     }
     res.once('finish', () => metrics.observe(options.routeOf(url), method, res.statusCode, secondsSince(start)));
     fallback(req, res);

@@ -38,6 +38,7 @@ export type { WalRecord, WalRecordOp } from './record-codec';
 export { WalError, WalErrorCode, isWalError, type WalErrorLocation } from './wal-error';
 export type { FileHandle, FileSystem, OpenMode } from './file-system';
 export { NodeFileSystem } from './node-file-system';
+export { FaultFileSystem, diskFaultError, triggerFileFault, type DiskFault } from './fault-file-system';
 export {
   PowerLossFileSystem,
   type FileSystemOp,

@@ -1,9 +1,21 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ManagedProcess, entryPoint, freePort, waitForHealth } from '@kv/testkit';
+import { ManagedProcess, entryPoint, freePort } from '@kv/testkit';
 import { readEnvFile, type ComposeProject, type ComposeService, type Healthcheck } from './compose-file';
 import { readDockerfile, type DockerImage } from './compose-dockerfile';
+import {
+  APPS,
+  RUNTIME_VARIABLES,
+  STOP_GRACE_MS,
+  appSettings,
+  launcherScript,
+  runCommand,
+  waitWhileRunning,
+  type AppName,
+  type CommandResult,
+} from './local-app';
+
+export { appSettings, type AppName, type AppSettings, type CommandResult } from './local-app';
 
 /**
  * Runs the services of a compose file as local processes, the way their containers would run: each service's app
@@ -16,58 +28,14 @@ import { readDockerfile, type DockerImage } from './compose-dockerfile';
  * the running app. Each mismatch is a {@link LocalCompose.problems} entry, because each would break the containers.
  */
 
-/** The apps with a built entry point. */
-export type AppName = 'proxy' | 'datanode' | 'client';
-const APPS: readonly AppName[] = ['proxy', 'datanode', 'client'];
-
-/** Variables of the Node.js runtime rather than of an app; an image or a service may set them. */
-const RUNTIME_VARIABLES: ReadonlySet<string> = new Set(['NODE_ENV', 'NODE_OPTIONS']);
 /** Settings this mapping rewrites; setting them by flag in `command:` would bypass it. */
 const MAPPED_SETTINGS: ReadonlySet<string> = new Set(['PORT', 'RESP_PORT', 'HOST', 'DATA_DIR', 'NODES']);
-/** Time for an app to answer its own `/health` once started. */
-const START_TIMEOUT_MS = 20_000;
 /** Pause between attempts of a failing healthcheck (compose waits `interval`; the app already answers here). */
 const HEALTHCHECK_RETRY_PAUSE_MS = 200;
 /** Longest a healthcheck command may run here, whatever its compose `timeout`. */
 const HEALTHCHECK_TIMEOUT_MS_MAX = 10_000;
 /** Longest a client command may run. */
 const CLIENT_TIMEOUT_MS = 30_000;
-/** Time a server gets to stop after SIGTERM before it is killed (its own bound is 10 s + 5 s). */
-const STOP_GRACE_MS = 16_000;
-
-/** The settings an app knows, read from its `--help`: `--flag  VARIABLE  description (default: x)`. */
-export interface AppSettings {
-  readonly variables: ReadonlySet<string>;
-  /** Defaults the help states, by variable. */
-  readonly defaults: ReadonlyMap<string, string>;
-  /** Variable of each `--flag` name (without dashes). */
-  readonly flags: ReadonlyMap<string, string>;
-}
-
-const settingsCache = new Map<AppName, AppSettings>();
-
-/** Runs `node dist/apps/<app>/main.js --help` and reads the settings it lists. @throws when it lists none. */
-export function appSettings(app: AppName): AppSettings {
-  const cached = settingsCache.get(app);
-  if (cached !== undefined) return cached;
-  const help = execFileSync(process.execPath, [entryPoint(app), '--help'], { encoding: 'utf8', timeout: 10_000 });
-  const variables = new Set<string>();
-  const defaults = new Map<string, string>();
-  const flags = new Map<string, string>();
-  for (const line of help.split('\n')) {
-    const match = /^\s+(?:--([a-z0-9-]+)\s+)?([A-Z][A-Z0-9_]*[A-Z0-9])\s+(.*)$/.exec(line);
-    if (match === null) continue;
-    const [, flag, variable, description] = match;
-    variables.add(variable);
-    if (flag !== undefined) flags.set(flag, variable);
-    const fallback = /\(default: ([^)]*)\)\s*$/.exec(description);
-    if (fallback !== null && fallback[1] !== '(derived') defaults.set(variable, fallback[1]);
-  }
-  if (variables.size === 0) throw new Error(`${app} --help lists no settings; has its format changed?\n${help}`);
-  const settings = { variables, defaults, flags };
-  settingsCache.set(app, settings);
-  return settings;
-}
 
 /** One service of the compose file, mapped onto this machine. */
 export interface LocalService {
@@ -93,13 +61,6 @@ export interface LocalService {
   readonly nodeOptions: readonly string[];
   /** Arguments after the script (entrypoint and command). */
   readonly appArgs: readonly string[];
-}
-
-/** A command's outcome. */
-export interface CommandResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 /**
@@ -252,15 +213,7 @@ export class LocalCompose {
     const service = this.service(name);
     const env = this.localEnv(name);
     if (env.DATA_DIR !== undefined && env.DATA_DIR !== '') mkdirSync(env.DATA_DIR, { recursive: true });
-    let script = entryPoint(service.app);
-    if (service.appArgs.length > 0) {
-      // ManagedProcess runs `node <script>` without arguments: a launcher puts the service's arguments in argv.
-      script = path.join(this.dir, `${name}.launch.cjs`);
-      writeFileSync(
-        script,
-        `process.argv.splice(2, 0, ...${JSON.stringify(service.appArgs)});\nrequire(${JSON.stringify(entryPoint(service.app))});\n`,
-      );
-    }
+    const script = launcherScript(this.dir, name, service.app, service.appArgs);
     const proc = new ManagedProcess({ name, script, env, logFile: path.join(this.dir, `${name}.log`) });
     this.processes.set(name, proc);
     try {
@@ -531,39 +484,3 @@ async function mapService(compose: ComposeService, problems: string[]): Promise<
   };
 }
 
-/**
- * Polls `url` until it answers 200, for at most {@link START_TIMEOUT_MS}, and gives up as soon as the process exits
- * (its start has failed then, and a poll left running would keep the test process alive).
- */
-async function waitWhileRunning(proc: ManagedProcess, url: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (proc.running && Date.now() < deadline) {
-    try {
-      await waitForHealth(url, 250);
-      return;
-    } catch {
-      // not serving yet
-    }
-  }
-  throw new Error(proc.running ? `${url} not healthy within ${START_TIMEOUT_MS} ms` : `${proc.name} exited while starting`);
-}
-
-/** Runs a command to its end (killed after `timeoutMs`), collecting its output. */
-function runCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
