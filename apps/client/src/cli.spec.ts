@@ -329,6 +329,19 @@ describe('kv (in-process, against a fake proxy)', () => {
     });
   });
 
+  describe('--cacert', () => {
+    it('refuses a CA file that cannot be read (--cacert or KV_CACERT) as a usage error, before sending', async () => {
+      const missing = '/nonexistent/kv-ca.pem';
+      expect(await runCli([...server, '--cacert', missing, 'get', 'k'])).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `kv: --cacert: cannot read ${missing} (ENOENT)\nRun 'kv get --help' for usage.\n`,
+      });
+      expect((await runCli([...server, 'get', 'k'], { env: { KV_CACERT: missing } })).code).toBe(2);
+      expect(proxy.requests).toHaveLength(0);
+    });
+  });
+
   describe('--help and --version', () => {
     it('prints the program help with every command and the exit codes', async () => {
       const run = await runCli(['--help']);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from '@kv/protocol';
 import type { Argv } from 'yargs';
 import { integerIn } from './option-values';
@@ -19,11 +20,13 @@ export interface GlobalArgs {
   json: boolean;
   /** Deadline of each request in ms. */
   timeout: number;
+  /** A PEM file of CA certificates that https:// proxies are verified with, instead of Node's default CAs. */
+  cacert: string | undefined;
 }
 
 /**
- * Declares the global options; their defaults come from `env` (`KV_SERVER`, `KV_TOKEN`; an empty variable counts as
- * unset).
+ * Declares the global options; their defaults come from `env` (`KV_SERVER`, `KV_TOKEN`, `KV_CACERT`; an empty variable
+ * counts as unset).
  */
 export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | undefined>>): Argv<GlobalArgs> {
   return y
@@ -54,7 +57,14 @@ export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | 
       requiresArg: true,
       coerce: integerIn('--timeout', 1, TIMEOUT_MS_MAX),
     })
-    .group(['server', 'token', 'json', 'timeout'], 'Global options:');
+    .option('cacert', {
+      type: 'string',
+      describe: 'PEM file of the CA that https:// proxies are verified with (default: the system\'s CAs)',
+      default: nonEmpty(env.KV_CACERT),
+      defaultDescription: '$KV_CACERT',
+      requiresArg: true,
+    })
+    .group(['server', 'token', 'json', 'timeout', 'cacert'], 'Global options:');
 }
 
 /**
@@ -62,17 +72,36 @@ export function addGlobalOptions(y: Argv, env: Readonly<Record<string, string | 
  * that order); the caller closes it.
  * @param maxSockets most concurrent connections per proxy (1 for a single request).
  * @throws UsageError when `--server` names something that is not an http(s) URL, no proxy, too many, or one twice, or
- * when `--token` is not a usable token.
+ * when `--token` is not a usable token, or `--cacert` names a file that cannot be read.
  */
 export function createClient(args: GlobalArgs, maxSockets = 1): KvClient {
+  const ca = readCacert(args);
+  const tls = ca === undefined ? undefined : { ca };
   try {
-    return new KvClient({ baseUrl: args.server, token: args.token, timeoutMs: args.timeout, maxSockets });
+    return new KvClient({ baseUrl: args.server, token: args.token, timeoutMs: args.timeout, maxSockets, tls });
   } catch (err) {
     if (err instanceof TypeError) {
       const what = err.message.startsWith('token') ? '--token' : '--server';
       throw new UsageError(`${what}: ${err.message}`, { cause: err });
     }
     throw err;
+  }
+}
+
+/**
+ * The CA certificates of `--cacert` (or `KV_CACERT`), or `undefined` when none is given.
+ * @throws UsageError when the file cannot be read.
+ */
+export function readCacert(args: Pick<GlobalArgs, 'cacert'>): Buffer | undefined {
+  return args.cacert === undefined ? undefined : readCaFile(args.cacert);
+}
+
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`--cacert: cannot read ${file} (${reason})`, { cause: err });
   }
 }
 

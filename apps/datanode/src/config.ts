@@ -59,6 +59,17 @@ export const DATANODE_SETTINGS = {
     default: 90,
     describe: "writes of values are refused (503 KV_OVERLOADED) while the heap is fuller than this percent of its limit; a warning comes at 10 points below",
   }),
+  tlsCertFile: setting<string | undefined>({
+    env: 'TLS_CERT_FILE',
+    parse: parse.text,
+    describe: 'PEM certificate of the internal API: with TLS_KEY_FILE, the node serves HTTPS on PORT (read at start)',
+  }),
+  tlsKeyFile: setting<string | undefined>({ env: 'TLS_KEY_FILE', parse: parse.text, describe: 'PEM private key of TLS_CERT_FILE' }),
+  tlsClientCaFile: setting<string | undefined>({
+    env: 'TLS_CLIENT_CA_FILE',
+    parse: parse.text,
+    describe: 'mutual TLS: every client (proxy) must present a certificate signed by this PEM CA',
+  }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
   // Test-only settings: fault injection, refused unless TEST_FAULTS=true.
   testFaults: setting({

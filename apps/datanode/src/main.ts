@@ -12,6 +12,7 @@ import {
   inFlightMetrics,
   flushLogger,
   listen,
+  loadServerTls,
   lockDataDir,
   onStopSignal,
   startProcess,
@@ -25,6 +26,8 @@ import { loadIncarnation } from './incarnation';
 
 startProcess('datanode', DATANODE_SETTINGS, async () => {
   const config = readDatanodeConfig();
+  // Read before anything else: a missing or mismatched file is a configuration error (exit 2), found at once.
+  const tls = loadServerTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, clientCaFile: config.tlsClientCaFile });
   const logger = createLogger({ level: config.logLevel, service: 'datanode', fields: { nodeId: config.nodeId } });
   const registry = createRegistry('datanode');
   const syncSeconds = new Histogram({
@@ -122,9 +125,9 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     logger,
     registry,
   });
-  const server = createHttpServer(listener);
+  const server = createHttpServer(listener, {}, tls);
   const port = await listen(server, config.port, config.host);
-  logger.info('listening', { host: config.host, port });
+  logger.info('listening', { host: config.host, port, protocol: tls === undefined ? 'http' : 'https', clientCertificates: tls?.clientCa !== undefined });
   for (const warning of datanodeSecurityWarnings({ ...config, port })) logger.warn(warning);
 
   onStopSignal(async () => {

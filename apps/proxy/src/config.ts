@@ -151,6 +151,23 @@ export const PROXY_SETTINGS = {
     default: BATCH_RESPONSE_BYTES_MAX_DEFAULT,
     describe: "bytes of values one POST /batch answer carries at most; reads beyond fail alone with 413 KV_TOO_LARGE",
   }),
+  tlsCertFile: setting<string | undefined>({
+    env: 'TLS_CERT_FILE',
+    parse: parse.text,
+    describe: 'PEM certificate of the public API: with TLS_KEY_FILE, the proxy serves HTTPS on PORT (read at start)',
+  }),
+  tlsKeyFile: setting<string | undefined>({ env: 'TLS_KEY_FILE', parse: parse.text, describe: 'PEM private key of TLS_CERT_FILE' }),
+  tlsCaFile: setting<string | undefined>({
+    env: 'TLS_CA_FILE',
+    parse: parse.text,
+    describe: "PEM CA certificates that https:// data nodes' certificates are verified with (unset: Node's default CAs)",
+  }),
+  tlsClientCertFile: setting<string | undefined>({
+    env: 'TLS_CLIENT_CERT_FILE',
+    parse: parse.text,
+    describe: "PEM certificate presented to data nodes that require one (their TLS_CLIENT_CA_FILE); with TLS_CLIENT_KEY_FILE",
+  }),
+  tlsClientKeyFile: setting<string | undefined>({ env: 'TLS_CLIENT_KEY_FILE', parse: parse.text, describe: 'PEM private key of TLS_CLIENT_CERT_FILE' }),
   logLevel: setting({ env: 'LOG_LEVEL', parse: parse.oneOf(LOG_LEVELS), default: 'info' as const, describe: 'winston log level' }),
   // Test-only settings: they weaken guarantees on purpose, so that tests can prove the checks would notice.
   testClockOffsetMs: setting({

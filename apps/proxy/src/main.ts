@@ -8,6 +8,7 @@ import {
   ErrorCode,
   KvError,
   NodeClient,
+  isCertificateError,
   type ClusterChangePlan,
   type ClusterChangeStarted,
   type ClusterMap,
@@ -42,10 +43,14 @@ import {
   describeConfig,
   flushLogger,
   listen,
+  loadClientTls,
+  loadServerTls,
   lockDataDir,
   onStopSignal,
   startProcess,
+  type ClientTls,
   type Logger,
+  type ServerTls,
 } from '@kv/service';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from './app';
@@ -73,12 +78,17 @@ const METRICS_ANSWER = 'kv:metrics-answer';
 
 startProcess('proxy', PROXY_SETTINGS, async () => {
   const config = readProxyConfig();
+  // Read before anything else, by the primary too: a missing or mismatched file is a configuration error (exit 2).
+  const tls = {
+    server: loadServerTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }),
+    nodes: loadClientTls({ caFile: config.tlsCaFile, certFile: config.tlsClientCertFile, keyFile: config.tlsClientKeyFile }),
+  };
   const workers = config.proxyWorkers === 0 ? os.availableParallelism() : config.proxyWorkers;
   if (cluster.isPrimary && workers > 1) {
     await runPrimary(config, workers);
     return;
   }
-  await runCoordinator(config, cluster.isWorker ? Number(process.env[WORKER_ENV]) : undefined);
+  await runCoordinator(config, cluster.isWorker ? Number(process.env[WORKER_ENV]) : undefined, tls);
 });
 
 /**
@@ -127,8 +137,15 @@ async function runPrimary(config: ProxyConfig, workers: number): Promise<void> {
   }, logger);
 }
 
-/** One coordinator: a lone proxy, or one worker of `PROXY_WORKERS` (`index`). */
-async function runCoordinator(config: ProxyConfig, index: number | undefined): Promise<void> {
+/**
+ * One coordinator: a lone proxy, or one worker of `PROXY_WORKERS` (`index`); `tls.server` for its HTTPS, `tls.nodes`
+ * for its connections to https:// data nodes.
+ */
+async function runCoordinator(
+  config: ProxyConfig,
+  index: number | undefined,
+  tls: { server: ServerTls | undefined; nodes: ClientTls | undefined },
+): Promise<void> {
   const dataDir = index === undefined ? config.dataDir : path.join(config.dataDir, `worker-${index}`);
   const lock = await lockDataDir(dataDir, index === undefined ? 'proxy' : `proxy worker ${index}`);
   const stable = new FileStableStore(dataDir);
@@ -158,7 +175,13 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
 
   const nodeIds = config.nodes.map((node) => node.id);
   const newClient = (url: string): NodeClient => {
-    const client = new NodeClient({ baseUrl: url, token: config.clusterToken?.[0], timeoutMs: config.nodeTimeoutMs, maxSockets: NODE_SOCKETS_MAX });
+    const client = new NodeClient({
+      baseUrl: url,
+      token: config.clusterToken?.[0],
+      timeoutMs: config.nodeTimeoutMs,
+      maxSockets: NODE_SOCKETS_MAX,
+      tls: tls.nodes,
+    });
     if (!config.testLoneCoordinator) client.presentAs(header);
     return client;
   };
@@ -217,6 +240,8 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   }
   const metrics = new ProxyMetrics(registry, hints);
   const probeTimeoutMs = Math.min(config.healthIntervalMs, config.nodeTimeoutMs);
+  // Data nodes whose certificate failed verification, logged once until they verify again.
+  const certificateRefused = new Set<string>();
 
   // Set once the coordinator exists: a node refusing a batch (another incarnation, a lapsed lease) is acted on at once.
   let refused: (nodeId: string, error: unknown) => void = () => undefined;
@@ -229,8 +254,22 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
     ring: new HashRing(nodeIds, { vnodes: config.vnodes }),
     transport,
     probe: async (nodeId) => {
-      if (config.testLoneCoordinator) return { ...(await client(nodeId).health({ timeoutMs: probeTimeoutMs })), coordinators: [] };
-      return client(nodeId).status({ timeoutMs: probeTimeoutMs });
+      try {
+        if (config.testLoneCoordinator) return { ...(await client(nodeId).health({ timeoutMs: probeTimeoutMs })), coordinators: [] };
+        const status = await client(nodeId).status({ timeoutMs: probeTimeoutMs });
+        certificateRefused.delete(nodeId);
+        return status;
+      } catch (error) {
+        if (isCertificateError(error) && !certificateRefused.has(nodeId)) {
+          // Once until the node verifies again: a node with a certificate of another CA is down until it is replaced.
+          certificateRefused.add(nodeId);
+          logger.warn('data node refused: certificate verification failed (check TLS_CA_FILE and the node\'s TLS_CERT_FILE)', {
+            node: nodeId,
+            err: (error as Error).message,
+          });
+        }
+        throw error;
+      }
     },
     register: async (nodeId) => (config.testLoneCoordinator ? [] : (await client(nodeId).register({ timeoutMs: probeTimeoutMs })).coordinators),
     markFilled: (nodeId, incarnation) => client(nodeId).markFilled(incarnation, { timeoutMs: config.nodeTimeoutMs }),
@@ -462,9 +501,9 @@ async function runCoordinator(config: ProxyConfig, index: number | undefined): P
   // A worker takes connections on the shared port only once it may serve, so that none answers "not ready" beside
   // workers that are; a lone proxy listens at once (its liveness), and its readiness tells when it joined.
   if (index !== undefined) await joined;
-  const server = createHttpServer(listener);
+  const server = createHttpServer(listener, {}, tls.server);
   const port = await listen(server, config.port, config.host);
-  logger.info('listening', { host: config.host, port, nodes: nodeIds, hintsPending: hints.count });
+  logger.info('listening', { host: config.host, port, protocol: tls.server === undefined ? 'http' : 'https', nodes: nodeIds, hintsPending: hints.count });
   // Workers leave the warnings to the primary, which logs them once.
   if (index === undefined) for (const warning of proxySecurityWarnings({ ...config, port })) logger.warn(warning);
 

@@ -6,7 +6,7 @@ import { ErrorCode } from './errors';
 import { REQUEST_ID_HEADER } from './internal-messages';
 import { createKeepAliveAgent, hasConnected } from './keep-alive-agent';
 import { KvError } from './kv-error';
-import { RequestOptions } from './request-options';
+import { ClientTlsOptions, RequestOptions } from './request-options';
 
 /** Options of an {@link HttpEndpoint}; the clients fill in their defaults. */
 export interface HttpEndpointOptions {
@@ -16,6 +16,7 @@ export interface HttpEndpointOptions {
   maxSockets: number;
   socketIdleMs: number;
   responseBytesMax: number;
+  tls?: ClientTlsOptions;
 }
 
 /**
@@ -119,6 +120,7 @@ export class HttpEndpoint {
     this.agent = createKeepAliveAgent(parsed.protocol, {
       maxSockets: options.maxSockets,
       socketIdleMs: options.socketIdleMs,
+      tls: options.tls,
     });
     const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
@@ -289,12 +291,43 @@ export class HttpEndpoint {
       return ['timeout', unavailable(`${this.url} did not answer within ${timeoutMs} ms`)];
     }
     if (err.code === 'ERR_CANCELED') return ['cancelled', unavailable(`the request to ${this.url} was cancelled`)];
+    if (isCertificateError(err)) {
+      return ['unreachable', unavailable(`cannot reach ${this.url}: certificate verification failed (${err.code}: ${message})`)];
+    }
     if (message.startsWith('maxContentLength')) {
       const tooLarge = `${this.url} answered with a body over the client's limit (${message})`;
       return ['too-large', new KvError(ErrorCode.TooLarge, tooLarge, { cause: err })];
     }
     return ['unreachable', unavailable(`cannot reach ${this.url}: ${describe(err)}`)];
   }
+}
+
+// OpenSSL's and Node's codes of a server certificate that does not verify (unknown CA, wrong name, expired, ...).
+const CERTIFICATE_ERROR_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * True when `err` is, or is caused by, a failed verification of a server's certificate: the client does not trust
+ * its CA, the certificate names another host, or it expired. A `KvError` of the clients carries the failure as `cause`.
+ */
+export function isCertificateError(err: unknown): boolean {
+  for (let current = err, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CERTIFICATE_ERROR_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**

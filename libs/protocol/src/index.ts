@@ -150,8 +150,8 @@ export { HLC_DRIFT_MS_MAX_DEFAULT, HybridClock } from './hybrid-clock';
 export type { HybridClockOptions, WallClock } from './hybrid-clock';
 
 // Clients
-export type { AbortSignalLike, ClientOptions, RequestOptions } from './request-options';
-export { tokenToSend } from './http-endpoint';
+export type { AbortSignalLike, ClientOptions, ClientTlsOptions, RequestOptions } from './request-options';
+export { isCertificateError, tokenToSend } from './http-endpoint';
 export { CLIENT_SERVERS_MAX, CLIENT_SOCKETS_MAX_DEFAULT, CLIENT_TIMEOUT_MS_DEFAULT, KvClient } from './kv-client';
 export type { KvBatchOptions, KvClientOptions, KvReadOptions, KvWriteOptions, ProxyProbe } from './kv-client';
 export { isOutcomeUnknown, proxyErrorsOf } from './failover-errors';

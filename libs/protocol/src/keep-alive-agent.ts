@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { ClientTlsOptions } from './request-options';
 
 /** Options of {@link createKeepAliveAgent}. */
 export interface KeepAliveAgentOptions {
@@ -8,6 +9,8 @@ export interface KeepAliveAgentOptions {
   maxSockets: number;
   /** Idle time in ms after which a pooled socket is closed. */
   socketIdleMs: number;
+  /** For `https:`: the CA to verify the server with and the certificate to present (see `ClientTlsOptions`). */
+  tls?: ClientTlsOptions;
 }
 
 // Sockets of these agents whose TCP handshake completed. Nothing of a request can reach the server before its socket
@@ -46,10 +49,24 @@ export function createKeepAliveAgent(protocol: string, options: KeepAliveAgentOp
   };
   let agent: http.Agent;
   if (protocol === 'http:') agent = new http.Agent(agentOptions);
-  else if (protocol === 'https:') agent = new https.Agent(agentOptions);
+  else if (protocol === 'https:') agent = new https.Agent({ ...agentOptions, ...httpsOptions(options.tls) });
   else throw new TypeError(`protocol must be http: or https:, got ${protocol}`);
   trackConnects(agent);
   return agent;
+}
+
+// Only what is given: `ca: undefined` would be passed on to Node, which then ignores its default CAs in some versions.
+function httpsOptions(tls: ClientTlsOptions | undefined): https.AgentOptions {
+  const options: https.AgentOptions = {};
+  if (tls === undefined) return options;
+  if (tls.ca !== undefined) options.ca = typeof tls.ca === 'string' || tls.ca instanceof Uint8Array ? pem(tls.ca) : tls.ca.map(pem);
+  if (tls.cert !== undefined) options.cert = pem(tls.cert);
+  if (tls.key !== undefined) options.key = pem(tls.key);
+  return options;
+}
+
+function pem(value: string | Uint8Array): string | Buffer {
+  return typeof value === 'string' || Buffer.isBuffer(value) ? value : Buffer.from(value);
 }
 
 // Once per socket, not per request: a pooled socket serves many requests, so the hot path pays nothing.

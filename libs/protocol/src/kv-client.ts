@@ -137,6 +137,7 @@ export class KvClient {
           maxSockets: options.maxSockets ?? CLIENT_SOCKETS_MAX_DEFAULT,
           socketIdleMs: options.socketIdleMs ?? SOCKET_IDLE_MS_DEFAULT,
           responseBytesMax: options.responseBytesMax ?? RESPONSE_BYTES_MAX_DEFAULT,
+          tls: options.tls,
         });
         endpoints.push(endpoint);
         if (endpoints.some((other) => other !== endpoint && other.url === endpoint.url)) {

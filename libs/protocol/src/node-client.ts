@@ -73,6 +73,7 @@ export class NodeClient {
       maxSockets: options.maxSockets ?? NODE_CLIENT_SOCKETS_MAX_DEFAULT,
       socketIdleMs: options.socketIdleMs ?? SOCKET_IDLE_MS_DEFAULT,
       responseBytesMax: options.responseBytesMax ?? RESPONSE_BYTES_MAX_DEFAULT,
+      tls: options.tls,
     });
     this.url = this.endpoint.url;
     this.timeoutMs = options.timeoutMs ?? NODE_TIMEOUT_MS_DEFAULT;

@@ -26,6 +26,19 @@ export function requestOptions(options: RequestOptions): RequestOptions {
 }
 
 /**
+ * TLS toward `https://` servers (ignored for `http://` ones), PEM text or bytes (a `Buffer` of a file read). Without `ca`, Node's default CAs
+ * verify the server; the server's certificate is always verified.
+ */
+export interface ClientTlsOptions {
+  /** CA certificates to verify the server's certificate with, instead of Node's default ones. */
+  ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** A client certificate (and chain) presented to servers that require one (mutual TLS); needs `key`. */
+  cert?: string | Uint8Array;
+  /** The private key of `cert`. */
+  key?: string | Uint8Array;
+}
+
+/**
  * Options shared by the clients (`KvClient`, `NodeClient`); each client documents its own defaults.
  */
 export interface ClientOptions {
@@ -44,4 +57,6 @@ export interface ClientOptions {
   socketIdleMs?: number;
   /** Largest answer accepted in bytes (default `RESPONSE_BYTES_MAX_DEFAULT`). */
   responseBytesMax?: number;
+  /** TLS toward `https://` servers: the CA to verify them with, the certificate to present. */
+  tls?: ClientTlsOptions;
 }

@@ -1,7 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, KvError, errorResponse } from '@kv/protocol';
+import type { ServerTls } from './tls';
 import { RETRY_AFTER_S, ticketOf } from './in-flight';
 import { tokensOf, type TokenList } from './tokens';
 
@@ -28,25 +32,42 @@ export const SERVER_LIMITS_DEFAULT: ServerLimits = {
 /** How often Node checks the header and request timeouts of open connections. */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
-/** An HTTP server with kv's limits on headers, requests, idle connections and connection count. */
+/**
+ * An HTTP server with kv's limits on headers, requests, idle connections and connection count; with `tls`, an HTTPS
+ * server (same limits) that, when `tls.clientCa` is set, serves only clients presenting a certificate signed by it.
+ */
 export function createHttpServer(
   listener: http.RequestListener,
   limits: Partial<ServerLimits> = {},
+  tls?: ServerTls,
 ): http.Server {
   const settings = { ...SERVER_LIMITS_DEFAULT, ...limits };
-  const server = http.createServer(
-    {
-      headersTimeout: settings.headersTimeoutMs,
-      requestTimeout: settings.requestTimeoutMs,
-      keepAliveTimeout: settings.keepAliveTimeoutMs,
-      // Node checks the two timeouts above only this often (30 s by default, which would let a slow sender hold a
-      // connection for up to 40 s instead of 10).
-      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-      // Node's default; stated because it bounds header memory per request.
-      maxHeaderSize: 16 * 1024,
-    },
-    listener,
-  );
+  const options: https.ServerOptions = {
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default, which would let a slow sender hold a
+    // connection for up to 40 s instead of 10).
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    // Node's default; stated because it bounds header memory per request.
+    maxHeaderSize: 16 * 1024,
+  };
+  let server: http.Server;
+  if (tls === undefined) {
+    server = http.createServer(options, listener);
+  } else {
+    const secure = https.createServer(
+      {
+        ...options,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+      },
+      listener,
+    );
+    answerPlainHttp(secure);
+    server = secure;
+  }
   server.maxConnections = settings.connectionsMax;
   // kv speaks HTTP/1.1 only. Without a listener, Node keeps a connection that asked to upgrade in a state where the
   // next malformed request is never answered; refuse upgrades instead.
@@ -57,6 +78,35 @@ export function createHttpServer(
     );
   });
   return server;
+}
+
+/** The answer to plain HTTP sent to an HTTPS port: the client learns what to change, not just that it was cut off. */
+export const PLAIN_HTTP_TO_TLS_MESSAGE = 'this port serves HTTPS: use an https:// URL';
+
+/**
+ * A client that fails the TLS handshake (an unknown CA, no client certificate) is disconnected, and the server goes
+ * on serving the others. One that spoke plain HTTP gets a plain `400 KV_BAD_REQUEST` saying to use https://, written on
+ * the TCP connection under the TLS one (found by the client's address and port among the open connections).
+ */
+function answerPlainHttp(server: https.Server): void {
+  const plain = new Map<string, Duplex>();
+  const keyOf = (socket: { remoteAddress?: string; remotePort?: number }): string => `${socket.remoteAddress}:${socket.remotePort}`;
+  server.on('connection', (socket: net.Socket) => {
+    const key = keyOf(socket);
+    plain.set(key, socket);
+    socket.once('close', () => plain.delete(key));
+  });
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+    const raw = plain.get(keyOf(socket));
+    if (error.code !== 'ERR_SSL_HTTP_REQUEST' || raw === undefined || !raw.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message: PLAIN_HTTP_TO_TLS_MESSAGE } });
+    raw.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 /** Starts listening; resolves with the bound port (useful with port 0). */

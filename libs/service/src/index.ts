@@ -44,3 +44,5 @@ export { SAMPLE_CLUSTER_TOKEN, TOKENS_MAX, isLoopbackHost, parseTokens, sampleTo
 export type { TokenList } from './tokens';
 export { LOCK_FILE, LOCK_REFRESH_MS, LOCK_STALE_MS, lockDataDir } from './data-dir-lock';
 export type { DataDirLock } from './data-dir-lock';
+export { loadClientTls, loadServerTls } from './tls';
+export type { ClientTls, ClientTlsFiles, ServerTls, ServerTlsFiles } from './tls';

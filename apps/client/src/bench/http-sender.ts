@@ -25,6 +25,8 @@ export interface HttpSenderOptions {
   connections: number;
   /** Deadline of one request: it fails with `ETIMEDOUT` when its socket stays silent this long. */
   timeoutMs: number;
+  /** For an https:// server: CA certificates (PEM) to verify it with instead of Node's default ones. */
+  ca?: Buffer;
 }
 
 /**
@@ -64,7 +66,10 @@ export class HttpSender {
       timeout: SOCKET_IDLE_MS_DEFAULT,
       scheduling: 'lifo',
     };
-    this.agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.agent =
+      url.protocol === 'https:'
+        ? new https.Agent(options.ca === undefined ? agentOptions : { ...agentOptions, ca: options.ca })
+        : new http.Agent(agentOptions);
   }
 
   /**

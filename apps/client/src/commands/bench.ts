@@ -7,7 +7,7 @@ import { preloadKeys } from '../bench/preload';
 import { benchReport, BenchSettings, formatBenchReport } from '../bench/report';
 import type { CliCommand, CommandContext } from '../command';
 import { ExitCode } from '../exit-codes';
-import { createClient, GlobalArgs } from '../global-options';
+import { createClient, GlobalArgs, readCacert } from '../global-options';
 import { integerIn, positiveNumberUpTo } from '../option-values';
 import { createProgress } from '../progress';
 import { ReadQuorumArgs, WriteQuorumArgs, withReadQuorum, withWriteQuorum } from '../quorum-options';
@@ -161,6 +161,7 @@ async function runBench(args: GlobalArgs & BenchArgs, { io, out }: CommandContex
     token: args.token,
     connections: args.connections,
     timeoutMs: args.timeout,
+    ca: readCacert(args),
   });
   settings.server = sender.url;
   try {
