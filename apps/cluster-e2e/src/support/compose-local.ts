@@ -8,6 +8,7 @@ import {
   RUNTIME_VARIABLES,
   STOP_GRACE_MS,
   appSettings,
+  inheritedEnv,
   launcherScript,
   runCommand,
   waitWhileRunning,
@@ -139,8 +140,9 @@ export class LocalCompose {
     const service = this.service(name);
     const settings = appSettings(service.app);
     const env: Record<string, string> = {};
-    // The test's own environment must not leak into the app as settings a container would not have.
-    for (const variable of settings.variables) env[variable] = '';
+    // The test's own environment must not leak into the app as settings a container would not have: the callers drop
+    // every setting from the inherited environment (see inheritedEnv), so an unset one stays unset (an empty token
+    // would be a configuration error).
     for (const [key, value] of Object.entries(service.containerEnv)) env[key] = this.mapValue(service, key, value, []);
     // Here every server shares one network namespace: each listens on its own loopback port, even with PORT unset.
     if (service.localPort !== undefined) {
@@ -182,7 +184,7 @@ export class LocalCompose {
   run(name: string, args?: readonly string[]): Promise<CommandResult> {
     const service = this.service(name);
     const { nodeOptions, appArgs } = splitArgv(service.compose, service.image, [], args ?? service.compose.command);
-    const env = { ...process.env, ...this.localEnv(name) };
+    const env = { ...inheritedEnv(service.app), ...this.localEnv(name) };
     return runCommand(process.execPath, [...nodeOptions, entryPoint(service.app), ...appArgs], env, CLIENT_TIMEOUT_MS);
   }
 
@@ -214,7 +216,7 @@ export class LocalCompose {
     const env = this.localEnv(name);
     if (env.DATA_DIR !== undefined && env.DATA_DIR !== '') mkdirSync(env.DATA_DIR, { recursive: true });
     const script = launcherScript(this.dir, name, service.app, service.appArgs);
-    const proc = new ManagedProcess({ name, script, env, logFile: path.join(this.dir, `${name}.log`) });
+    const proc = new ManagedProcess({ name, script, env, unset: [...appSettings(service.app).variables], logFile: path.join(this.dir, `${name}.log`) });
     this.processes.set(name, proc);
     try {
       await proc.start(async () => {

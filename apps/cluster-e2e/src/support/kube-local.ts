@@ -9,6 +9,7 @@ import {
   RUNTIME_VARIABLES,
   STOP_GRACE_MS,
   appSettings,
+  inheritedEnv,
   launcherScript,
   runCommand,
   waitWhileRunning,
@@ -145,8 +146,9 @@ export class LocalKube {
     const pod = this.pod(name);
     const settings = appSettings(pod.app);
     const env: Record<string, string> = {};
-    // The test's own environment must not leak into the app as settings a container would not have.
-    for (const variable of settings.variables) env[variable] = '';
+    // The test's own environment must not leak into the app as settings a container would not have: the callers drop
+    // every setting from the inherited environment (see inheritedEnv), so an unset one stays unset (an empty token
+    // would be a configuration error).
     for (const [key, value] of Object.entries(pod.containerEnv)) env[key] = this.mapValue(pod, key, value, problems);
     if (pod.server) {
       // Every process here shares one network namespace: each listens on the local port of its container port.
@@ -225,7 +227,7 @@ export class LocalKube {
     const [pod] = this.podsOf('Job', job);
     if (pod === undefined) throw new Error(`no Job ${job}`);
     const problems: string[] = [];
-    const env = { ...process.env, ...this.localEnv(pod.name, problems) };
+    const env = { ...inheritedEnv(pod.app), ...this.localEnv(pod.name, problems) };
     // A URL in an argument names a Service or a pod as in the cluster (`cluster add kv-node-3=http://kv-node-3.kv-nodes:8001`).
     const appArgs = (args ?? pod.appArgs).map((arg) => this.mapValue(pod, 'argument', arg, problems));
     if (problems.length > 0) throw new Error(problems.join('; '));
@@ -246,7 +248,7 @@ export class LocalKube {
     for (const dir of pod.mounts.values()) mkdirSync(dir, { recursive: true });
     const env = this.localEnv(name);
     const script = launcherScript(this.dir, name, pod.app, pod.appArgs);
-    const proc = new ManagedProcess({ name, script, env, logFile: path.join(this.dir, `${name}.log`) });
+    const proc = new ManagedProcess({ name, script, env, unset: [...appSettings(pod.app).variables], logFile: path.join(this.dir, `${name}.log`) });
     this.processes.set(name, proc);
     const alive = pod.container.startupProbe ?? pod.container.livenessProbe;
     if (alive?.httpGet === undefined) throw new Error(`${name}: has neither a startup nor a liveness probe`);

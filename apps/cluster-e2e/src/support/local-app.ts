@@ -107,3 +107,13 @@ export function launcherScript(dir: string, name: string, app: AppName, args: re
   writeFileSync(script, `process.argv.splice(2, 0, ...${JSON.stringify(args)});\nrequire(${JSON.stringify(entryPoint(app))});\n`);
   return script;
 }
+
+/**
+ * This test process's environment without any setting of `app` (as `--help` lists them): what a local stand-in for a
+ * container inherits, so that the test's own settings never leak into it and an unset setting stays unset.
+ */
+export function inheritedEnv(app: AppName): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const variable of appSettings(app).variables) delete env[variable];
+  return env;
+}

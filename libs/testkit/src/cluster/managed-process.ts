@@ -23,6 +23,8 @@ export interface ManagedProcessOptions {
   script: string;
   /** Environment added to this process's own. */
   env: Record<string, string>;
+  /** Variables of this process's own environment the child must not inherit (unless `env` sets them). */
+  unset?: readonly string[];
   /** File that receives the child's stdout and stderr. */
   logFile: string;
 }
@@ -66,8 +68,10 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.name} is already running`);
     installExitHook();
     this.log = createWriteStream(this.options.logFile, { flags: 'a' });
+    const inherited = { ...process.env };
+    for (const variable of this.options.unset ?? []) delete inherited[variable];
     const child = spawn(process.execPath, [this.options.script], {
-      env: { ...process.env, ...this.env },
+      env: { ...inherited, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
