@@ -24,6 +24,11 @@ export class RequestScope {
     return this.reason !== undefined;
   }
 
+  /** Why the request was given up, once it was; else undefined. */
+  get ended(): RequestEndedError | undefined {
+    return this.reason;
+  }
+
   /** Gives the request up: its operations not sent yet are rejected with `reason` (the first reason given stays). */
   cancel(reason?: string): void {
     this.reason ??= new RequestEndedError(reason ?? 'the client went away before the answer: the request was given up');
