@@ -108,7 +108,35 @@ describe('REQUEST_TIMEOUT_MS over HTTP', () => {
   });
 });
 
+function respBackend(env: Setup): ProxyRespBackend {
+  return new ProxyRespBackend({
+    replicator: env.replicator,
+    versions: env.versions,
+    cluster: () => ({ nodes: [], replicas: 3, writeQuorum: 2, readQuorum: 2, vnodes: 128, epoch: 1, change: null }),
+    maxValueBytes: 1000,
+    proxyId: 'test',
+    now: () => env.clock.now(),
+    deadlines: env.deadlines,
+  });
+}
+
 describe('REQUEST_TIMEOUT_MS over RESP', () => {
+  test('the reads of a command whose connection closed are not sent', async () => {
+    const env = setup();
+    const backend = respBackend(env);
+    // A first command keeps a batch in flight to every node asked: the next command's reads queue behind it.
+    void backend.get('first', {}).catch(() => undefined);
+    await until(() => env.sent.length === 2);
+    let gone = false;
+    const many = backend.mget(['a', 'b', 'c'], { clientGone: () => gone });
+    gone = true;
+    for (const batch of env.sent) batch.answer([null]);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    const results = await many;
+    expect(results.every((result) => result instanceof Error)).toBe(true);
+    expect(env.sent).toHaveLength(2);
+  });
+
   test('a command no data node answers fails with KV_QUORUM_FAILED at its deadline', async () => {
     const env = setup();
     const backend = new ProxyRespBackend({

@@ -30,11 +30,13 @@ export class RequestDeadlines {
   /**
    * Runs `work` within the deadline: resolves with its result, or rejects with its error or, once the deadline
    * passed, with `KV_QUORUM_FAILED` (`required`: the acknowledgements the request needed, for the error's details).
-   * @param res the HTTP answer: when its connection closes before it was sent, the work is given up (and this
-   *   rejects at once: there is nobody to answer).
+   * @param client the HTTP answer: when its connection closes before it was sent, the work is given up (and this
+   *   rejects at once: there is nobody to answer); or a function that tells whether the client went away (a RESP
+   *   connection), asked whenever an operation is about to start.
    */
-  async run<T>(work: (scope: RequestScope) => Promise<T>, res?: http.ServerResponse, required = 1): Promise<T> {
-    const scope = new RequestScope(this.clock.now() + this.timeoutMs, this.timeoutMs);
+  async run<T>(work: (scope: RequestScope) => Promise<T>, client?: http.ServerResponse | (() => boolean), required = 1): Promise<T> {
+    const res = typeof client === 'function' ? undefined : client;
+    const scope = new RequestScope(this.clock.now() + this.timeoutMs, this.timeoutMs, typeof client === 'function' ? client : undefined);
     let timer: unknown;
     let end: (error: Error) => void = () => undefined;
     const ended = new Promise<never>((_resolve, reject) => {

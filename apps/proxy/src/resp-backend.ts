@@ -1,6 +1,6 @@
 import { ErrorCode, KvError, type ClusterResponse, validateKey, validateValue } from '@kv/protocol';
 import type { Replicator } from '@kv/quorum';
-import type { RespBackend, RespClusterInfo, RespEntry } from '@kv/resp';
+import type { RespBackend, RespCallOptions, RespClusterInfo, RespEntry } from '@kv/resp';
 import { KV_VERSION } from '@kv/service';
 import type { CoordinatorVersions, RequestScope } from '@kv/quorum';
 import { RequestDeadlines } from './request-deadline';
@@ -40,8 +40,8 @@ export class ProxyRespBackend implements RespBackend {
     this.deadlines = deps.deadlines ?? new RequestDeadlines();
   }
 
-  get(key: string, options: { r?: number }): Promise<RespEntry | undefined> {
-    return this.deadlines.run((scope) => this.read(key, options.r, scope), undefined, this.deps.replicator.writeQuorum);
+  get(key: string, options: { r?: number } & RespCallOptions): Promise<RespEntry | undefined> {
+    return this.deadlines.run((scope) => this.read(key, options.r, scope), options.clientGone, this.deps.replicator.writeQuorum);
   }
 
   private async read(key: string, r: number | undefined, scope: RequestScope): Promise<RespEntry | undefined> {
@@ -50,7 +50,11 @@ export class ProxyRespBackend implements RespBackend {
     return found === undefined ? undefined : { value: found.value, version: found.version };
   }
 
-  async set(key: string, value: string, options: { w?: number; expiresAtMs?: number; keepTtl?: boolean }): Promise<{ version: string }> {
+  async set(
+    key: string,
+    value: string,
+    options: { w?: number; expiresAtMs?: number; keepTtl?: boolean } & RespCallOptions,
+  ): Promise<{ version: string }> {
     validateKey(key);
     validateValue(value, this.deps.maxValueBytes);
     if (options.expiresAtMs !== undefined || options.keepTtl === true) throw noTtl();
@@ -58,29 +62,29 @@ export class ProxyRespBackend implements RespBackend {
       await this.versionsReady();
       const result = await this.deps.replicator.set(key, value, { w: options.w, scope });
       return { version: result.version };
-    }, undefined, this.deps.replicator.writeQuorum);
+    }, options.clientGone, this.deps.replicator.writeQuorum);
   }
 
-  async del(key: string, options: { w?: number }): Promise<{ version: string }> {
+  async del(key: string, options: { w?: number } & RespCallOptions): Promise<{ version: string }> {
     validateKey(key);
     return this.deadlines.run(async (scope) => {
       await this.versionsReady();
       const result = await this.deps.replicator.delete(key, { w: options.w, scope });
       return { version: result.version };
-    }, undefined, this.deps.replicator.writeQuorum);
+    }, options.clientGone, this.deps.replicator.writeQuorum);
   }
 
   /** One deadline for the whole command: keys whose reads were not sent by then fail, the others keep their answers. */
-  mget(keys: string[], options: { r?: number }): Promise<(RespEntry | undefined | Error)[]> {
+  mget(keys: string[], options: { r?: number } & RespCallOptions): Promise<(RespEntry | undefined | Error)[]> {
     return this.deadlines.run(
       (scope) => Promise.all(keys.map((key) => this.read(key, options.r, scope).catch((error: unknown) => asError(error)))),
-      undefined,
+      options.clientGone,
       this.deps.replicator.writeQuorum,
     );
   }
 
   /** One bulk write (one group per node, as `POST /batch` sends distinct keys); each key with its own quorum. */
-  async mset(entries: { key: string; value: string }[], options: { w?: number }): Promise<({ version: string } | Error)[]> {
+  async mset(entries: { key: string; value: string }[], options: { w?: number } & RespCallOptions): Promise<({ version: string } | Error)[]> {
     for (const { key, value } of entries) {
       validateKey(key);
       validateValue(value, this.deps.maxValueBytes);
@@ -89,7 +93,7 @@ export class ProxyRespBackend implements RespBackend {
       const outcomes = await this.deadlines.run(async (scope) => {
         await this.versionsReady();
         return this.deps.replicator.writeMany(entries, { w: options.w, scope });
-      }, undefined, this.deps.replicator.writeQuorum);
+      }, options.clientGone, this.deps.replicator.writeQuorum);
       return outcomes.map((outcome) => (outcome instanceof Error ? outcome : { version: outcome.version }));
     } catch (error) {
       const failed = asError(error);

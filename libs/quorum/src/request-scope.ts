@@ -13,19 +13,23 @@ export class RequestScope {
   /**
    * @param deadlineMs when the request's answer is due, in ms on the transport's clock (`Infinity`: none).
    * @param timeoutMs the request's timeout it comes from, for messages.
+   * @param clientGone asked whenever the scope is checked: true once the client went away (a closed connection), which
+   *   gives the request up as {@link RequestScope.cancel} does.
    */
   constructor(
     readonly deadlineMs: number,
     readonly timeoutMs?: number,
+    private readonly clientGone?: () => boolean,
   ) {}
 
-  /** Whether the request was given up ({@link RequestScope.cancel}). */
+  /** Whether the request was given up ({@link RequestScope.cancel}, or its client went away). */
   get cancelled(): boolean {
-    return this.reason !== undefined;
+    return this.ended !== undefined;
   }
 
   /** Why the request was given up, once it was; else undefined. */
   get ended(): RequestEndedError | undefined {
+    if (this.reason === undefined && this.clientGone?.() === true) this.cancel();
     return this.reason;
   }
 
@@ -36,7 +40,8 @@ export class RequestScope {
 
   /** Why an operation of this request must not be sent at `now`: it was given up, or its deadline passed; else undefined. */
   stopped(now: number): RequestEndedError | undefined {
-    if (this.reason !== undefined) return this.reason;
+    const ended = this.ended;
+    if (ended !== undefined) return ended;
     return now >= this.deadlineMs ? deadlinePassed(this.timeoutMs) : undefined;
   }
 }
