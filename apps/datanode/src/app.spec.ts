@@ -38,7 +38,11 @@ function replicaOf(s: ReplicaStore, nodeId: string, filled = true): ReplicaServi
 let server: http.Server;
 let base: string;
 
+/** The node's clock in the app built below (the tests of deadlines set it). */
+let nowMs: () => number = Date.now;
+
 beforeEach(async () => {
+  nowMs = Date.now;
   dir = mkdtempSync(path.join(os.tmpdir(), 'kv-datanode-'));
   store = await openStore(dir, { sync: 'none' });
   replica = replicaOf(store, 'node1');
@@ -49,6 +53,7 @@ beforeEach(async () => {
     clusterToken: TOKEN,
     maxValueBytes: 64,
     walSync: 'none',
+    now: () => nowMs(),
     logger: createLogger({ service: 'datanode', stream: new PassThrough() }),
     registry: createRegistry('datanode'),
   });
@@ -97,6 +102,24 @@ describe('POST /internal/batch', () => {
     });
     expect(second.body).toEqual({ results: [[V1, 'one'], [V1, null], [0, V1], [1, V2], [0, V1]] });
     expect(store.get('b')).toMatchObject({ value: 'newer', version: V2 });
+  });
+
+  test('a batch whose deadline (x-kv-deadline) passed before it was applied is refused and not applied', async () => {
+    const ops = { ops: [['s', 'late', 'x', V1]] };
+    expect(await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-deadline': '0' })).toMatchObject({
+      status: 503,
+      body: { error: { code: 'KV_OVERLOADED' } },
+    });
+    // The deadline passes while the batch waits (here: between its arrival and its application).
+    let calls = 0;
+    nowMs = () => (calls++ === 0 ? 1_000 : 1_200);
+    expect((await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-deadline': '100' })).status).toBe(503);
+    expect(store.get('late')).toBeUndefined();
+    nowMs = Date.now;
+    expect((await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-deadline': '60000' })).status).toBe(200);
+    expect(store.get('late')).toMatchObject({ value: 'x' });
+    const bad = await call('POST', '/internal/batch', ops, { ...auth, 'x-kv-deadline': 'soon' });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
   });
 
   test('an invalid operation fails alone; a malformed body fails the request', async () => {

@@ -4,6 +4,7 @@ import {
   assertKnownFields,
   assertKnownParams,
   COORDINATOR_HEADER,
+  DEADLINE_HEADER,
   EPOCH_HEADER,
   ErrorCode,
   INCARNATION_HEADER,
@@ -79,6 +80,8 @@ export interface DatanodeDeps {
   inFlight?: InFlight;
   /** Whether writes of values are refused because the heap is nearly full (see heap-guard.ts). */
   heap?: { readonly refusing: boolean; message(): string };
+  /** The node's clock in ms, for the deadlines of batches (`x-kv-deadline`; default `Date.now`). */
+  now?: () => number;
   logger: Logger;
   registry: Registry;
 }
@@ -164,10 +167,13 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     }
   };
 
+  const now = deps.now ?? Date.now;
+
   const batchRoute: FastRoute = {
     route: InternalRoutes.batch,
     matches: (method, url) => method === 'POST' && url === InternalRoutes.batch,
     serve: async (req, _res, context) => {
+      const deadline = deadlineOf(req.headers[DEADLINE_HEADER], now());
       token.require(req);
       checkIncarnation(req);
       replica.admit(req.headers[COORDINATOR_HEADER]);
@@ -179,6 +185,10 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
       if (refusal !== undefined) {
         ops = decoded.map((op) => (isInvalidOp(op) || op[0] !== InternalOpTag.Set ? op : invalidOp(refusal)));
         writesRefused.inc(decoded.length - decoded.filter((op, i) => op === ops[i]).length);
+      }
+      // The coordinator stopped waiting (its body came slowly, or the request waited behind others): nothing is applied.
+      if (deadline !== undefined && now() >= deadline) {
+        throw new KvError(ErrorCode.Overloaded, `the batch's deadline (${DEADLINE_HEADER}) passed before this node applied it: nothing was applied`);
       }
       let results: InternalOpResult[];
       try {
@@ -476,4 +486,17 @@ function routeOf(url: string): string {
     InternalRoutes.stream,
   ];
   return known.includes(path) ? path : 'unmatched';
+}
+
+/**
+ * When a batch's answer is due on this node's clock: `x-kv-deadline` (ms the coordinator still waits) after its
+ * arrival; undefined without the header.
+ * @throws KvError `KV_BAD_REQUEST` for a header that is not a non-negative integer.
+ */
+function deadlineOf(header: string | string[] | undefined, arrivedMs: number): number | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !/^\d{1,10}$/.test(header)) {
+    throw new KvError(ErrorCode.BadRequest, `${DEADLINE_HEADER} must be a non-negative integer of ms`);
+  }
+  return arrivedMs + Number(header);
 }

@@ -34,6 +34,7 @@ import {
 } from '@kv/service';
 import type { Registry } from 'prom-client';
 import type { PublicApi } from './public-api';
+import { RequestDeadlines } from './request-deadline';
 
 /** What the proxy's HTTP app needs. */
 export interface ProxyAppDeps {
@@ -55,6 +56,8 @@ export interface ProxyAppDeps {
   clusterToken?: TokenList;
   /** The process's bounds on requests and bytes in flight (none: unbounded). */
   inFlight?: InFlight;
+  /** The deadline of each data request (`REQUEST_TIMEOUT_MS`; default 10 s). */
+  deadlines?: RequestDeadlines;
   logger: Logger;
   registry: Registry;
   /**
@@ -122,11 +125,12 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   const { api, logger } = deps;
   const token = new TokenCheck(deps.authToken, 'missing or wrong token: send Authorization: Bearer <AUTH_TOKEN>');
   const clusterToken = new TokenCheck(deps.clusterToken, 'missing or wrong cluster token');
+  const deadlines = deps.deadlines ?? new RequestDeadlines();
 
   const kvRoute: FastRoute = {
     route: KV_ROUTE,
     matches: (_method, url) => url.startsWith(KV_PREFIX),
-    serve: async (req, _res, { url, requestId }: RequestContext) => {
+    serve: async (req, res, { url, requestId }: RequestContext) => {
       const method = req.method ?? '';
       const queryAt = url.indexOf('?');
       const rawKey = queryAt < 0 ? url.slice(KV_PREFIX.length) : url.slice(KV_PREFIX.length, queryAt);
@@ -134,20 +138,25 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
       if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') throw new KvError(ErrorCode.NotFound, `no route ${method} ${KV_ROUTE}`);
       token.require(req);
       const query = queryAt < 0 ? undefined : new URLSearchParams(url.slice(queryAt + 1));
-      if (method === 'GET') return api.get(rawKey, query, requestId);
-      if (method === 'PUT') return api.put(rawKey, await readBody(req, api.singleBodyBytesMax), query, requestId);
-      return api.delete(rawKey, query, requestId);
+      if (method === 'GET') return deadlines.run((scope) => api.get(rawKey, query, requestId, scope), res, api.writeQuorum);
+      const body = method === 'PUT' ? await readBody(req, api.singleBodyBytesMax) : undefined;
+      return deadlines.run(
+        (scope) => (body === undefined ? api.delete(rawKey, query, requestId, scope) : api.put(rawKey, body, query, requestId, scope)),
+        res,
+        api.writeQuorum,
+      );
     },
   };
 
   const batchRoute: FastRoute = {
     route: BATCH_PATH,
     matches: (method, url) => method === 'POST' && (url === BATCH_PATH || url.startsWith(`${BATCH_PATH}?`)),
-    serve: async (req, _res, { url, requestId, ticket }: RequestContext) => {
+    serve: async (req, res, { url, requestId, ticket }: RequestContext) => {
       token.require(req);
       const queryAt = url.indexOf('?');
       const query = queryAt < 0 ? undefined : new URLSearchParams(url.slice(queryAt + 1));
-      return api.batch(await readBody(req, api.batchBodyBytesMax), query, requestId, ticket);
+      const body = await readBody(req, api.batchBodyBytesMax);
+      return deadlines.run((scope) => api.batch(body, query, requestId, ticket, scope), res, api.writeQuorum);
     },
   };
 

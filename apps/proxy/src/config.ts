@@ -1,6 +1,7 @@
 import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
 import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
+import { REQUEST_TIMEOUT_MS_DEFAULT } from './request-deadline';
 
 /** Default bound on the values one `POST /batch` answer carries: 16 MiB, 16 values of the default largest size. */
 export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
@@ -66,6 +67,12 @@ export const PROXY_SETTINGS = {
     parse: parse.integer(1, 600_000),
     default: NODE_TIMEOUT_MS_DEFAULT,
     describe: 'deadline of one request to a data node, in ms',
+  }),
+  requestTimeoutMs: setting({
+    env: 'REQUEST_TIMEOUT_MS',
+    parse: parse.integer(1, 600_000),
+    default: REQUEST_TIMEOUT_MS_DEFAULT,
+    describe: 'deadline of one public request (HTTP or RESP command) once read, in ms: then 503 KV_QUORUM_FAILED, and its operations not yet sent are dropped',
   }),
   healthIntervalMs: setting({
     env: 'HEALTH_INTERVAL_MS',

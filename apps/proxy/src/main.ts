@@ -58,6 +58,7 @@ import { clockFloorLost } from './clock-floor-check';
 import { PROXY_SETTINGS, proxySecurityWarnings, readProxyConfig, type ProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
+import { RequestDeadlines } from './request-deadline';
 import { ProxyRespBackend } from './resp-backend';
 import { startRespServer } from './resp-server';
 import { stopCoordinator } from './shutdown';
@@ -476,9 +477,11 @@ async function runCoordinator(
     { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
     inFlightMetrics(registry, () => inFlight),
   );
+  const deadlines = new RequestDeadlines(config.requestTimeoutMs);
   const { listener } = createApp({
     api,
     inFlight,
+    deadlines,
     cluster: clusterView,
     changeCluster,
     ready,
@@ -516,6 +519,7 @@ async function runCoordinator(
       maxValueBytes: config.maxValueBytes,
       proxyId: clockId,
       now: () => clock.now(),
+      deadlines,
     }),
     authToken: config.authToken,
     maxValueBytes: config.maxValueBytes,

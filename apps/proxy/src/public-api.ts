@@ -18,7 +18,7 @@ import {
   type GetResponse,
   type PutResponse,
 } from '@kv/protocol';
-import type { CoordinatorVersions, Replicator } from '@kv/quorum';
+import type { CoordinatorVersions, Replicator, RequestScope } from '@kv/quorum';
 import { overloadedBytes, type InFlightTicket } from '@kv/service';
 
 /** The query string of a request. */
@@ -93,6 +93,8 @@ export class PublicApi {
   private readonly versions: CoordinatorVersions;
   private readonly replicas: number;
   private readonly limits: { valueBytesMax: number; batchResponseBytesMax: number };
+  /** W: the acknowledgements a write needs by default (for the details of a request that timed out). */
+  readonly writeQuorum: number;
   /** Body limits in bytes, derived from `MAX_VALUE_BYTES` (see `@kv/protocol` limits). */
   readonly singleBodyBytesMax: number;
   readonly batchBodyBytesMax: number;
@@ -101,34 +103,38 @@ export class PublicApi {
     this.replicator = deps.replicator;
     this.versions = deps.versions;
     this.replicas = deps.replicator.replicas;
+    this.writeQuorum = deps.replicator.writeQuorum;
     this.limits = { valueBytesMax: deps.maxValueBytes, batchResponseBytesMax: deps.batchResponseBytesMax ?? Number.MAX_SAFE_INTEGER };
     this.singleBodyBytesMax = singleBodyBytesMax(deps.maxValueBytes);
     this.batchBodyBytesMax = batchBodyBytesMax(deps.maxValueBytes);
   }
 
-  /** `PUT /kv/{key}` with `{"value": "..."}`; `?w=`. */
-  async put(rawKey: string, body: Uint8Array | string, query: Query | undefined, requestId?: string): Promise<PutResponse> {
+  /**
+   * `PUT /kv/{key}` with `{"value": "..."}`; `?w=`. Every method takes the request's `scope` (its deadline and
+   * cancellation): operations of a request that ended are not sent to the data nodes.
+   */
+  async put(rawKey: string, body: Uint8Array | string, query: Query | undefined, requestId?: string, scope?: RequestScope): Promise<PutResponse> {
     const key = decodeKey(rawKey);
     assertKnownParams(query, WRITE_PARAMS, 'PUT /kv/{key}');
     const value = parsePutBody(parseJsonBody(body, this.singleBodyBytesMax), this.limits.valueBytesMax);
     const w = this.quorum(query, PublicQuery.writeQuorum);
-    return this.set(key, value, w, requestId);
+    return this.set(key, value, w, requestId, scope);
   }
 
   /** `GET /kv/{key}`; `?r=`. @throws KvError `KV_NOT_FOUND` for a missing or deleted key. */
-  async get(rawKey: string, query: Query | undefined, requestId?: string): Promise<GetResponse> {
+  async get(rawKey: string, query: Query | undefined, requestId?: string, scope?: RequestScope): Promise<GetResponse> {
     const key = decodeKey(rawKey);
     assertKnownParams(query, READ_PARAMS, 'GET /kv/{key}');
     const r = this.quorum(query, PublicQuery.readQuorum);
-    return this.read(key, r, requestId);
+    return this.read(key, r, requestId, scope);
   }
 
   /** `DELETE /kv/{key}`; `?w=`. Idempotent: deleting a missing key succeeds. */
-  async delete(rawKey: string, query: Query | undefined, requestId?: string): Promise<DeleteResponse> {
+  async delete(rawKey: string, query: Query | undefined, requestId?: string, scope?: RequestScope): Promise<DeleteResponse> {
     const key = decodeKey(rawKey);
     assertKnownParams(query, WRITE_PARAMS, 'DELETE /kv/{key}');
     const w = this.quorum(query, PublicQuery.writeQuorum);
-    return this.del(key, w, requestId);
+    return this.del(key, w, requestId, scope);
   }
 
   /**
@@ -139,8 +145,16 @@ export class PublicApi {
    * The values the answer carries are bounded in bytes: a read whose value would take the answer past
    * `MAX_BATCH_RESPONSE_BYTES` fails alone with `413 KV_TOO_LARGE` (read it in another request), and one that would
    * take the process past `MAX_BYTES_IN_FLIGHT` (charged to `ticket`) with `503 KV_OVERLOADED`.
+   *
+   * Once the request's `scope` ended (deadline passed, client gone), operations not started yet are not started.
    */
-  async batch(body: Uint8Array | string, query: Query | undefined, requestId?: string, ticket?: InFlightTicket): Promise<{ results: BatchResult[] }> {
+  async batch(
+    body: Uint8Array | string,
+    query: Query | undefined,
+    requestId?: string,
+    ticket?: InFlightTicket,
+    scope?: RequestScope,
+  ): Promise<{ results: BatchResult[] }> {
     assertKnownParams(query, BATCH_PARAMS, 'POST /batch');
     const w = this.quorum(query, PublicQuery.writeQuorum);
     const r = this.quorum(query, PublicQuery.readQuorum);
@@ -185,19 +199,26 @@ export class PublicApi {
       } else {
         const previous = lastOfKey.get(op.key);
         const run = (): Promise<void> =>
-          this.batchOp(op, w, r, requestId, { admitValue, answerFull, readSlots }).then((result) => void (results[i] = result));
+          this.batchOp(op, w, r, requestId, scope, { admitValue, answerFull, readSlots }).then((result) => void (results[i] = result));
         const done = previous === undefined ? run() : previous.then(run);
         lastOfKey.set(op.key, done);
         single.push(done);
       }
     });
-    if (bulk.length > 0) single.push(this.bulkWrite(ops as BatchOp[], bulk, w, results, requestId));
+    if (bulk.length > 0) single.push(this.bulkWrite(ops as BatchOp[], bulk, w, results, requestId, scope));
     await Promise.all(single);
     return { results };
   }
 
   /** Writes the operations at `indexes` (sets and deletes of distinct keys) as one bulk write. */
-  private async bulkWrite(ops: readonly BatchOp[], indexes: number[], w: number | undefined, results: BatchResult[], requestId?: string): Promise<void> {
+  private async bulkWrite(
+    ops: readonly BatchOp[],
+    indexes: number[],
+    w: number | undefined,
+    results: BatchResult[],
+    requestId?: string,
+    scope?: RequestScope,
+  ): Promise<void> {
     const ready = this.versions.ready();
     if (ready !== undefined) await ready;
     const entries = indexes.map((i) => {
@@ -206,7 +227,7 @@ export class PublicApi {
     });
     let outcomes: Awaited<ReturnType<Replicator['writeMany']>>;
     try {
-      outcomes = await this.replicator.writeMany(entries, { w, requestId });
+      outcomes = await this.replicator.writeMany(entries, { w, requestId, scope });
     } catch (thrown) {
       const failed = batchErrorResult(thrown);
       for (const i of indexes) results[i] = failed;
@@ -223,12 +244,14 @@ export class PublicApi {
     w: number | undefined,
     r: number | undefined,
     requestId: string | undefined,
+    scope: RequestScope | undefined,
     answer: { admitValue(value: string): KvError | undefined; answerFull(): KvError | undefined; readSlots: ReadWindow },
   ): Promise<BatchResult> {
     try {
+      endedOf(scope);
       switch (op.op) {
         case 'set':
-          return { status: 200, ...(await this.set(op.key, op.value, w, requestId)) };
+          return { status: 200, ...(await this.set(op.key, op.value, w, requestId, scope)) };
         case 'get': {
           // A read whose answer is already full fails at once, without reading: the rest of a batch of large values
           // costs nothing. At most BATCH_READS_IN_FLIGHT_MAX reads of one batch are in flight, so the values read
@@ -240,7 +263,8 @@ export class PublicApi {
           try {
             const fullNow = answer.answerFull();
             if (fullNow !== undefined) throw fullNow;
-            const found = await this.read(op.key, r, requestId);
+            endedOf(scope);
+            const found = await this.read(op.key, r, requestId, scope);
             bytes = found.value.length;
             const refused = answer.admitValue(found.value);
             if (refused !== undefined) throw refused;
@@ -250,30 +274,30 @@ export class PublicApi {
           }
         }
         case 'del':
-          return { status: 200, ...(await this.del(op.key, w, requestId)) };
+          return { status: 200, ...(await this.del(op.key, w, requestId, scope)) };
       }
     } catch (thrown) {
       return batchErrorResult(thrown);
     }
   }
 
-  private async set(key: string, value: string, w: number | undefined, requestId?: string): Promise<PutResponse> {
+  private async set(key: string, value: string, w: number | undefined, requestId?: string, scope?: RequestScope): Promise<PutResponse> {
     const ready = this.versions.ready();
     if (ready !== undefined) await ready;
-    const result = await this.replicator.set(key, value, { w, requestId });
+    const result = await this.replicator.set(key, value, { w, requestId, scope });
     return { key, version: result.version, acks: result.acks };
   }
 
-  private async read(key: string, r: number | undefined, requestId?: string): Promise<GetResponse> {
-    const found = await this.replicator.get(key, { r, requestId });
+  private async read(key: string, r: number | undefined, requestId?: string, scope?: RequestScope): Promise<GetResponse> {
+    const found = await this.replicator.get(key, { r, requestId, scope });
     if (found === undefined) throw new KvError(ErrorCode.NotFound, 'no such key');
     return { key, value: found.value, version: found.version };
   }
 
-  private async del(key: string, w: number | undefined, requestId?: string): Promise<DeleteResponse> {
+  private async del(key: string, w: number | undefined, requestId?: string, scope?: RequestScope): Promise<DeleteResponse> {
     const ready = this.versions.ready();
     if (ready !== undefined) await ready;
-    const result = await this.replicator.delete(key, { w, requestId });
+    const result = await this.replicator.delete(key, { w, requestId, scope });
     return { key, version: result.version, acks: result.acks };
   }
 
@@ -283,4 +307,10 @@ export class PublicApi {
     // A parameter given twice is refused, not silently resolved to one of its values.
     return values.length === 0 ? undefined : parseQuorumParam(values.length === 1 ? values[0] : values, this.replicas, name);
   }
+}
+
+/** Throws why the request ended (its deadline passed, its client went away), if it did: its next operation is not started. */
+function endedOf(scope: RequestScope | undefined): void {
+  const ended = scope?.ended;
+  if (ended !== undefined) throw ended;
 }

@@ -1,8 +1,9 @@
 import { ErrorCode, KvError, type ClusterResponse, validateKey, validateValue } from '@kv/protocol';
 import type { Replicator } from '@kv/quorum';
-import type { RespBackend, RespClusterInfo, RespEntry } from '@kv/resp';
+import type { RespBackend, RespCallOptions, RespClusterInfo, RespEntry } from '@kv/resp';
 import { KV_VERSION } from '@kv/service';
-import type { CoordinatorVersions } from '@kv/quorum';
+import type { CoordinatorVersions, RequestScope } from '@kv/quorum';
+import { RequestDeadlines } from './request-deadline';
 
 /** What the RESP backend needs from the proxy. */
 export interface ProxyRespBackendDeps {
@@ -17,59 +18,82 @@ export interface ProxyRespBackendDeps {
   version?: string;
   /** ms since the epoch (the coordinator's clock), for `TIME` and relative expiries. */
   now: () => number;
+  /** The deadline of each command (`REQUEST_TIMEOUT_MS`; default 10 s). */
+  deadlines?: RequestDeadlines;
 }
 
 /**
  * The RESP commands' view of the proxy: each method is the replicator call the matching HTTP request makes, with the
  * same checks (key rule, `MAX_VALUE_BYTES`), the same wait for the clock floor before a write, and the same errors
  * (`KV_QUORUM_FAILED` with acks and required). kv has no TTL and no compare-and-set yet, so both capabilities are off
- * and an expiry is refused.
+ * and an expiry is refused. Each command has the deadline of an HTTP request (`REQUEST_TIMEOUT_MS`).
  */
 export class ProxyRespBackend implements RespBackend {
   readonly capabilities = { ttl: false, compareAndSet: false };
   private readonly deps: ProxyRespBackendDeps;
   private readonly clock: () => number;
+  private readonly deadlines: RequestDeadlines;
 
   constructor(deps: ProxyRespBackendDeps) {
     this.deps = deps;
     this.clock = deps.now;
+    this.deadlines = deps.deadlines ?? new RequestDeadlines();
   }
 
-  async get(key: string, options: { r?: number }): Promise<RespEntry | undefined> {
+  get(key: string, options: { r?: number } & RespCallOptions): Promise<RespEntry | undefined> {
+    return this.deadlines.run((scope) => this.read(key, options.r, scope), options.clientGone, this.deps.replicator.writeQuorum);
+  }
+
+  private async read(key: string, r: number | undefined, scope: RequestScope): Promise<RespEntry | undefined> {
     validateKey(key);
-    const found = await this.deps.replicator.get(key, options);
+    const found = await this.deps.replicator.get(key, { r, scope });
     return found === undefined ? undefined : { value: found.value, version: found.version };
   }
 
-  async set(key: string, value: string, options: { w?: number; expiresAtMs?: number; keepTtl?: boolean }): Promise<{ version: string }> {
+  async set(
+    key: string,
+    value: string,
+    options: { w?: number; expiresAtMs?: number; keepTtl?: boolean } & RespCallOptions,
+  ): Promise<{ version: string }> {
     validateKey(key);
     validateValue(value, this.deps.maxValueBytes);
     if (options.expiresAtMs !== undefined || options.keepTtl === true) throw noTtl();
-    await this.versionsReady();
-    const result = await this.deps.replicator.set(key, value, { w: options.w });
-    return { version: result.version };
+    return this.deadlines.run(async (scope) => {
+      await this.versionsReady();
+      const result = await this.deps.replicator.set(key, value, { w: options.w, scope });
+      return { version: result.version };
+    }, options.clientGone, this.deps.replicator.writeQuorum);
   }
 
-  async del(key: string, options: { w?: number }): Promise<{ version: string }> {
+  async del(key: string, options: { w?: number } & RespCallOptions): Promise<{ version: string }> {
     validateKey(key);
-    await this.versionsReady();
-    const result = await this.deps.replicator.delete(key, { w: options.w });
-    return { version: result.version };
+    return this.deadlines.run(async (scope) => {
+      await this.versionsReady();
+      const result = await this.deps.replicator.delete(key, { w: options.w, scope });
+      return { version: result.version };
+    }, options.clientGone, this.deps.replicator.writeQuorum);
   }
 
-  mget(keys: string[], options: { r?: number }): Promise<(RespEntry | undefined | Error)[]> {
-    return Promise.all(keys.map((key) => this.get(key, options).catch((error: unknown) => asError(error))));
+  /** One deadline for the whole command: keys whose reads were not sent by then fail, the others keep their answers. */
+  mget(keys: string[], options: { r?: number } & RespCallOptions): Promise<(RespEntry | undefined | Error)[]> {
+    return this.deadlines.run(
+      (scope) => Promise.all(keys.map((key) => this.read(key, options.r, scope).catch((error: unknown) => asError(error)))),
+      options.clientGone,
+      this.deps.replicator.writeQuorum,
+    );
   }
 
   /** One bulk write (one group per node, as `POST /batch` sends distinct keys); each key with its own quorum. */
-  async mset(entries: { key: string; value: string }[], options: { w?: number }): Promise<({ version: string } | Error)[]> {
+  async mset(entries: { key: string; value: string }[], options: { w?: number } & RespCallOptions): Promise<({ version: string } | Error)[]> {
     for (const { key, value } of entries) {
       validateKey(key);
       validateValue(value, this.deps.maxValueBytes);
     }
-    await this.versionsReady();
     try {
-      const outcomes = await this.deps.replicator.writeMany(entries, { w: options.w });
+      const outcomes = await this.deadlines.run(async (scope) => {
+        await this.versionsReady();
+        return this.deps.replicator.writeMany(entries, { w: options.w, scope });
+      }, options.clientGone, this.deps.replicator.writeQuorum);
       return outcomes.map((outcome) => (outcome instanceof Error ? outcome : { version: outcome.version }));
     } catch (error) {
       const failed = asError(error);

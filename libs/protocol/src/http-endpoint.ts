@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { kvErrorFromBody } from './error-body';
 import { ErrorCode } from './errors';
-import { REQUEST_ID_HEADER } from './internal-messages';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER } from './internal-messages';
 import { createKeepAliveAgent, hasConnected } from './keep-alive-agent';
 import { KvError } from './kv-error';
 import { ClientTlsOptions, RequestOptions } from './request-options';
@@ -39,6 +39,8 @@ export interface EndpointRequest extends RequestOptions {
   path: string;
   /** A serialized JSON body: text, or its UTF-8 bytes (encoded once when sent to several servers). */
   body?: string | Uint8Array;
+  /** Send the request's timeout as `x-kv-deadline` (ms the caller still waits), for the server to skip late work. */
+  sendDeadline?: boolean;
 }
 
 /** A response of any status, its body parsed as JSON (`undefined` when empty or not JSON). */
@@ -168,6 +170,7 @@ export class HttpEndpoint {
       }
       headers[REQUEST_ID_HEADER] = request.requestId;
     }
+    if (request.sendDeadline === true) headers[DEADLINE_HEADER] = String(timeoutMs);
     const path = this.basePath + request.path;
     const config: AxiosRequestConfig<string | Uint8Array> = {
       method: request.method,

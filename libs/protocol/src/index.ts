@@ -104,7 +104,7 @@ export type {
   PutResponse,
   ReadyResponse,
 } from './public-messages';
-export { COORDINATOR_HEADER, EPOCH_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export { COORDINATOR_HEADER, DEADLINE_HEADER, EPOCH_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
 export type {
   InternalBatchRequest,
   InternalBatchResponse,

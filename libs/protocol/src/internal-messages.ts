@@ -189,6 +189,13 @@ export const COORDINATOR_HEADER = 'x-kv-coordinator';
  */
 export const EPOCH_HEADER = 'x-kv-epoch';
 
+/**
+ * Header of `POST /internal/batch`: the ms the coordinator still waits for the answer, counted from when the node
+ * receives the request (ms remaining, so the clocks of proxy and node need not agree). A node refuses a batch whose
+ * deadline passed before it applies it (`KV_OVERLOADED`: nothing was applied).
+ */
+export const DEADLINE_HEADER = 'x-kv-deadline';
+
 /** Ranges of a change that a node received in full: `GET /internal/stream?change=<id>` answer, `POST` body. */
 export interface StreamProgress {
   change: string;

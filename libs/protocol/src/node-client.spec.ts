@@ -90,13 +90,16 @@ describe('NodeClient', () => {
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.headers.authorization).toBe('Bearer cluster-secret');
     expect(req.headers['x-request-id']).toBe('req-7');
+    // The client's timeout: the node skips the batch once nobody waits for its answer.
+    expect(req.headers['x-kv-deadline']).toBe('2000');
   });
 
   it('sends an already serialized body verbatim', async () => {
     const body = encodeInternalBatch([['g', 'x'], ['s', 'y', 'é', V1]]).toString('utf8');
-    const results = await client.batchSerialized(body, 2);
+    const results = await client.batchSerialized(body, 2, { timeoutMs: 123 });
     expect(results).toEqual([[V1, 'value of x'], [1, V1]]);
     expect(last().body).toBe(body);
+    expect(last().headers['x-kv-deadline']).toBe('123');
   });
 
   it('throws KV_INTERNAL when the answer lacks results', async () => {

@@ -104,6 +104,8 @@ export class NodeClient {
       method: 'POST',
       path: InternalRoutes.batch,
       body,
+      // The node skips a batch whose answer would come after this client stopped waiting.
+      sendDeadline: true,
     });
     try {
       return decodeInternalResults(answer, count);

@@ -1,9 +1,11 @@
 import type { InternalOpResult } from '@kv/protocol';
 import { ErrorCode, KvError } from '@kv/protocol';
 import { BatchingTransport, type BatchSender, type OutgoingBatch } from './batching-transport';
+import { MemoryHintStore } from './hint-store';
 import { InMemoryCluster } from './in-memory/in-memory-cluster';
 import { VirtualClock } from './in-memory/virtual-clock';
 import { Replicator } from './replicator';
+import { RequestEndedError, RequestScope } from './request-scope';
 import { CounterVersions } from './spec-support/harness';
 import type { WriteRequest } from './transport';
 
@@ -167,6 +169,76 @@ describe('BatchingTransport', () => {
     answers[0].resolve([null]);
     await clock.advance(0);
     expect(sent[1].timeoutMs).toBe(70);
+  });
+
+  test("operations whose request's deadline passed while queued are not sent, and no hint is recorded for them", async () => {
+    const clock = new VirtualClock();
+    const { sender, sent, answers } = recordingSender();
+    const transport = new BatchingTransport({ sender, clock, schedule: (fn) => clock.setTimeout(fn, 0) });
+    const blocker = transport.read('n1', 'a', 1000).catch((error: unknown) => error);
+    await clock.advance(0);
+    const scope = new RequestScope(clock.now() + 50, 50);
+    const late = transport.write('n1', write('b', 'x', 'v1'), 1000, 'req-1', scope).catch((error: unknown) => error);
+    await clock.advance(60);
+    answers[0].resolve([null]);
+    await clock.advance(0);
+    await blocker;
+    const error = await late;
+    expect(error).toBeInstanceOf(RequestEndedError);
+    expect(error).toMatchObject({ code: ErrorCode.QuorumFailed, status: 503 });
+    expect((error as Error).message).toContain('REQUEST_TIMEOUT_MS=50 ms');
+    expect(sent).toHaveLength(1);
+    expect(transport.queued).toBe(0);
+  });
+
+  test("the batch timeout is at most what is left of its requests' deadlines", async () => {
+    const clock = new VirtualClock();
+    const { sender, sent } = recordingSender();
+    const transport = new BatchingTransport({ sender, clock, schedule: (fn) => clock.setTimeout(fn, 0) });
+    void transport.read('n1', 'a', 1000, 'req-1', new RequestScope(clock.now() + 40));
+    await clock.advance(0);
+    expect(sent[0].timeoutMs).toBe(40);
+  });
+
+  test('operations of a request given up while they are queued are not sent', async () => {
+    const clock = new VirtualClock();
+    const { sender, sent, answers } = recordingSender();
+    const transport = new BatchingTransport({ sender, clock, schedule: (fn) => clock.setTimeout(fn, 0) });
+    const blocker = transport.read('n1', 'a', 1000).catch((error: unknown) => error);
+    await clock.advance(0);
+    const scope = new RequestScope(Infinity);
+    const gone = transport.writeMany('n1', [write('b', 'x', 'v1'), write('c', 'y', 'v2')], 1000, 'req-1', scope).catch((error: unknown) => error);
+    const kept = transport.read('n1', 'd', 1000);
+    scope.cancel();
+    answers[0].resolve([null]);
+    await clock.advance(0);
+    await blocker;
+    await expect(gone).resolves.toBeInstanceOf(RequestEndedError);
+    expect(sent).toHaveLength(2);
+    expect(sent[1].batch.ops).toEqual([['g', 'd']]);
+    answers[1].resolve([null]);
+    await expect(kept).resolves.toBeUndefined();
+  });
+
+  test('a replicator write whose request ended before sending fails and leaves no hint', async () => {
+    const clock = new VirtualClock();
+    const { sender, sent } = recordingSender();
+    const transport = new BatchingTransport({ sender, clock, schedule: (fn) => clock.setTimeout(fn, 0) });
+    const hints = new MemoryHintStore();
+    const replicator = new Replicator({
+      ring: { preferenceList: () => ['a', 'b', 'c'] },
+      transport,
+      versions: new CounterVersions(),
+      hints,
+      timeoutMs: 1000,
+    });
+    const scope = new RequestScope(Infinity);
+    const written = replicator.set('k', 'v', { scope }).catch((error: unknown) => error);
+    scope.cancel();
+    await clock.advance(0);
+    await expect(written).resolves.toMatchObject({ code: ErrorCode.QuorumFailed });
+    expect(sent).toHaveLength(0);
+    expect(hints.count).toBe(0);
   });
 
   test('a full queue refuses new operations at once', async () => {

@@ -12,6 +12,7 @@ import {
   type InternalOp,
   type InternalOpResult,
 } from '@kv/protocol';
+import type { RequestScope } from './request-scope';
 import { afterThisTurn, systemClock } from './system-clock';
 import type { Clock } from './time';
 import type { ReplicaEntry, Transport, WriteReply, WriteRequest } from './transport';
@@ -92,6 +93,8 @@ interface Pending {
   readonly timeoutMs: number;
   readonly bytes: number;
   readonly requestId: string | undefined;
+  /** The client request's deadline and cancellation, checked when the entry is taken into a batch. */
+  readonly scope: RequestScope | undefined;
   /** Receives the operation's result, or for a group the array of its results. */
   readonly resolve: (result: InternalOpResult | InternalOpResult[]) => void;
   readonly reject: (error: Error) => void;
@@ -141,8 +144,8 @@ export class BatchingTransport implements Transport {
     this.queueOpsMax = positiveInteger('queueOpsMax', options.queueOpsMax ?? QUEUE_OPS_MAX_DEFAULT);
   }
 
-  write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string): Promise<WriteReply> {
-    return this.enqueue(nodeId, this.opOf(request), undefined, writeBytes(request), timeoutMs, requestId).then((result) =>
+  write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string, scope?: RequestScope): Promise<WriteReply> {
+    return this.enqueue(nodeId, this.opOf(request), undefined, writeBytes(request), timeoutMs, requestId, scope).then((result) =>
       decodeWriteResult(result as InternalOpResult),
     );
   }
@@ -152,7 +155,13 @@ export class BatchingTransport implements Transport {
    * goes alone). Nodes given the same `requests` array share its serialized form.
    * @returns one reply or error per request, in order; rejects as a whole when the node cannot be reached in time.
    */
-  writeMany(nodeId: string, requests: readonly WriteRequest[], timeoutMs: number, requestId?: string): Promise<(WriteReply | Error)[]> {
+  writeMany(
+    nodeId: string,
+    requests: readonly WriteRequest[],
+    timeoutMs: number,
+    requestId?: string,
+    scope?: RequestScope,
+  ): Promise<(WriteReply | Error)[]> {
     if (requests.length === 0) return Promise.resolve([]);
     let group = this.groupOps.get(requests);
     if (group === undefined) {
@@ -162,7 +171,7 @@ export class BatchingTransport implements Transport {
     }
     let bytes = 0;
     for (const request of requests) bytes += writeBytes(request);
-    return this.enqueue(nodeId, group[0], group, bytes, timeoutMs, requestId).then((results) =>
+    return this.enqueue(nodeId, group[0], group, bytes, timeoutMs, requestId, scope).then((results) =>
       (results as InternalOpResult[]).map((result) => {
         if (isInternalOpError(result)) return kvErrorFromOpError(result);
         try {
@@ -183,13 +192,13 @@ export class BatchingTransport implements Transport {
     return op;
   }
 
-  read(nodeId: string, key: string, timeoutMs: number, requestId?: string): Promise<ReplicaEntry | undefined> {
+  read(nodeId: string, key: string, timeoutMs: number, requestId?: string, scope?: RequestScope): Promise<ReplicaEntry | undefined> {
     let op = this.readOps.get(key);
     if (op === undefined) {
       op = readOpOf(key);
       this.readOps.set(key, op);
     }
-    return this.enqueue(nodeId, op, undefined, utf8ByteLength(key), timeoutMs, requestId).then((result) =>
+    return this.enqueue(nodeId, op, undefined, utf8ByteLength(key), timeoutMs, requestId, scope).then((result) =>
       decodeReadResult(result as InternalOpResult),
     );
   }
@@ -208,6 +217,7 @@ export class BatchingTransport implements Transport {
     bytes: number,
     timeoutMs: number,
     requestId: string | undefined,
+    scope: RequestScope | undefined,
   ): Promise<InternalOpResult | InternalOpResult[]> {
     let queue = this.queues.get(nodeId);
     if (queue === undefined) {
@@ -222,7 +232,7 @@ export class BatchingTransport implements Transport {
     }
     const target = queue;
     return new Promise((resolve, reject) => {
-      target.pending.push({ op, group, size, enqueuedMs: this.clock.now(), timeoutMs, bytes, requestId, resolve, reject });
+      target.pending.push({ op, group, size, enqueuedMs: this.clock.now(), timeoutMs, bytes, requestId, scope, resolve, reject });
       target.queuedOps += size;
       this.markDirty(target);
     });
@@ -267,7 +277,11 @@ export class BatchingTransport implements Transport {
     }
   }
 
-  /** Takes the next batch off a queue, rejecting operations whose deadline passed while they waited. */
+  /**
+   * Takes the next batch off a queue, rejecting operations whose deadline passed while they waited, and those whose
+   * client request ended (its deadline passed, or it was given up: see {@link RequestScope}). The batch's timeout is
+   * the least time left to any of its operations, their requests' deadlines included.
+   */
   private take(queue: NodeQueue, now: number): { entries: Pending[]; timeoutMs: number } | undefined {
     const entries: Pending[] = [];
     let bytes = 0;
@@ -277,11 +291,20 @@ export class BatchingTransport implements Transport {
     const pending = queue.pending;
     for (; i < pending.length; i++) {
       const entry = pending[i];
-      const remainingMs = entry.enqueuedMs + entry.timeoutMs - now;
+      let remainingMs = entry.enqueuedMs + entry.timeoutMs - now;
       if (remainingMs <= 0) {
         queue.queuedOps -= entry.size;
         entry.reject(timeoutError(queue.nodeId, entry.timeoutMs));
         continue;
+      }
+      if (entry.scope !== undefined) {
+        const ended = entry.scope.stopped(now);
+        if (ended !== undefined) {
+          queue.queuedOps -= entry.size;
+          entry.reject(ended);
+          continue;
+        }
+        remainingMs = Math.min(remainingMs, entry.scope.deadlineMs - now);
       }
       // The caps bound a batch, but an entry larger than them (a big group, a big value) still goes, alone.
       if (entries.length > 0 && (ops + entry.size > this.batchOpsMax || bytes + entry.bytes > this.batchBytesMax)) break;

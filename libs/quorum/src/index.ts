@@ -85,6 +85,7 @@ export {
 } from './batching-transport';
 export type { BatchSender, BatchingTransportOptions } from './batching-transport';
 export { HttpBatchSender } from './http-batch-sender';
+export { RequestScope, RequestEndedError, deadlinePassed } from './request-scope';
 export type { BatchObserver } from './http-batch-sender';
 export { InMemoryCluster, replicaStates } from './in-memory/in-memory-cluster';
 export type { FaultPolicy, InMemoryClusterOptions, NodeFault } from './in-memory/in-memory-cluster';

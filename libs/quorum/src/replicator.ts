@@ -6,6 +6,7 @@ import { QuorumError } from './quorum-error';
 import { ReadTally, type ReadReply } from './read-tally';
 import { WriteTally } from './write-tally';
 import { systemClock } from './system-clock';
+import { RequestEndedError, type RequestScope } from './request-scope';
 import type { Timers } from './time';
 import type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
 
@@ -93,6 +94,8 @@ export interface WriteOptions {
   w?: number;
   /** The client request's id, passed on to the replicas for their logs. */
   requestId?: string;
+  /** The client request's deadline and cancellation: operations of a request that ended are not sent. */
+  scope?: RequestScope;
 }
 
 /** Per-request overrides. */
@@ -101,6 +104,8 @@ export interface ReadOptions {
   r?: number;
   /** The client request's id, passed on to the replicas for their logs. */
   requestId?: string;
+  /** The client request's deadline and cancellation: operations of a request that ended are not sent. */
+  scope?: RequestScope;
 }
 
 /** The outcome of an acknowledged write. */
@@ -278,15 +283,15 @@ export class Replicator {
   async write(key: string, value: string | null, options?: WriteOptions): Promise<WriteResult> {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
     this.admit();
-    const requestId = options?.requestId;
-    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(key, value, w, requestId);
+    const via: Via = options;
+    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(key, value, w, via);
     const request: WriteRequest = { key, value, version: this.versions.next() };
-    const { tally, complete } = await this.writeToPlacement(request, w, requestId);
+    const { tally, complete } = await this.writeToPlacement(request, w, via);
     const decision = this.decide(tally, false);
     if (decision === 'acknowledge') return { version: request.version, acks: tally.acks };
     if (decision === 'fail') throw this.writeFailed(tally);
     if (decision === 'lapsed') throw this.lapsedWrite(tally);
-    return this.afterConflict(tally, complete, key, value, w, requestId);
+    return this.afterConflict(tally, complete, key, value, w, via);
   }
 
   /**
@@ -317,7 +322,7 @@ export class Replicator {
     if (twoPhases) {
       // Phase one of every entry at once: the transport batches the reads per node.
       const newest = await Promise.all(
-        entries.map(({ key }) => this.newestVersion(key, options?.requestId).catch((error: unknown) => asQuorumError(error, w))),
+        entries.map(({ key }) => this.newestVersion(key, options).catch((error: unknown) => asQuorumError(error, w))),
       );
       newest.forEach((outcome, i) => {
         if (outcome instanceof QuorumError) results[i] = outcome;
@@ -365,7 +370,7 @@ export class Replicator {
         else if (decision === 'lapsed') settle(i, this.lapsedWrite(tally));
         else {
           const { key, value } = entries[i];
-          this.afterConflict(tally, everyReply[i].promise, key, value, w, options?.requestId).then(
+          this.afterConflict(tally, everyReply[i].promise, key, value, w, options).then(
             (result) => settle(i, result),
             (error: unknown) => settle(i, asQuorumError(error, w)),
           );
@@ -375,7 +380,7 @@ export class Replicator {
         const tally = tallies[i] as WriteTally;
         const before = tally.state;
         if (reply instanceof Error) {
-          this.recordHint(nodeId, requests[i] as WriteRequest);
+          if (!(reply instanceof RequestEndedError)) this.recordHint(nodeId, requests[i] as WriteRequest);
           tally.fail(nodeId);
         } else {
           tally.ack(nodeId, reply.version);
@@ -391,8 +396,8 @@ export class Replicator {
           : indexes.map((i) => requests[i] as WriteRequest);
         const sent = this.track(
           this.transport.writeMany
-            ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId)
-            : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId).catch((error: unknown) => asError(error)))),
+            ? this.transport.writeMany(nodeId, group, this.timeoutMs, options?.requestId, options?.scope)
+            : Promise.all(group.map((request) => this.transport.write(nodeId, request, this.timeoutMs, options?.requestId, options?.scope).catch((error: unknown) => asError(error)))),
         );
         sent.then(
           (replies) => {
@@ -424,7 +429,7 @@ export class Replicator {
   async read(key: string, options?: ReadOptions): Promise<ReplicaEntry | undefined> {
     const r = options?.r === undefined ? this.readQuorum : this.checkQuorum('r', options.r);
     this.admit();
-    const { order, replies } = await this.readFromPlacement(key, r, options?.requestId);
+    const { order, replies } = await this.readFromPlacement(key, r, options);
 
     let newest: ReplicaEntry | undefined;
     for (const reply of replies) {
@@ -450,7 +455,7 @@ export class Replicator {
     if (writeSet.groups.length > 1 && this.readRepair === 'blocking') {
       // During a membership change the newest version must reach a write quorum of the old owners and one of the new
       // (as a write would), or a reader of the other ring could miss what this read returned.
-      const { tally } = await this.writeToReplicas(writeSet, request, this.writeQuorum, options?.requestId);
+      const { tally } = await this.writeToReplicas(writeSet, request, this.writeQuorum, options);
       if (tally.state !== 'done') {
         this.events.quorumFailed?.('read', tally.acks, tally.required);
         throw new QuorumError('read', tally.acks, tally.required, 'the newest version could not be written back to a write quorum of the old and the new owners');
@@ -494,14 +499,14 @@ export class Replicator {
     key: string,
     value: string | null,
     w: number,
-    requestId: string | undefined,
+    via: Via,
   ): Promise<WriteResult> {
     this.noteConflict(key);
     if (tally.newestSeen !== undefined && !this.versions.observe(tally.newestSeen)) this.events.versionIgnored?.(tally.newestSeen);
     await complete;
     if (tally.placedAnywhere === 0 && tally.failedAll === 0) {
       this.events.versionRetried?.(key);
-      return this.writeInTwoPhases(key, value, w, requestId);
+      return this.writeInTwoPhases(key, value, w, via);
     }
     this.events.quorumFailed?.('write', tally.placed, w);
     throw new QuorumError(
@@ -517,13 +522,13 @@ export class Replicator {
     key: string,
     value: string | null,
     w: number,
-    requestId: string | undefined,
+    via: Via,
   ): Promise<WriteResult> {
-    const newest = await this.newestVersion(key, requestId);
+    const newest = await this.newestVersion(key, via);
     if (newest !== undefined && !this.versions.observe(newest)) throw this.aheadOfClock(newest, w);
     const request: WriteRequest = { key, value, version: this.versions.next() };
     if (newest !== undefined && compareVersions(request.version, newest) <= 0) throw this.aheadOfClock(newest, w);
-    const { tally } = await this.writeToPlacement(request, w, requestId);
+    const { tally } = await this.writeToPlacement(request, w, via);
     const decision = this.decide(tally, true);
     if (decision === 'fail') throw this.writeFailed(tally);
     if (decision === 'lapsed') throw this.lapsedWrite(tally);
@@ -543,8 +548,8 @@ export class Replicator {
   }
 
   /** The newest version (tombstones included) a read quorum of the key's counted replicas holds. */
-  private async newestVersion(key: string, requestId: string | undefined): Promise<string | undefined> {
-    const { replies } = await this.readFromPlacement(key, this.readQuorum, requestId);
+  private async newestVersion(key: string, via: Via): Promise<string | undefined> {
+    const { replies } = await this.readFromPlacement(key, this.readQuorum, via);
     let newest: string | undefined;
     for (const reply of replies) {
       if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest) > 0)) newest = reply.entry.version;
@@ -609,7 +614,7 @@ export class Replicator {
     writeSet: WriteSet,
     request: WriteRequest,
     w: number,
-    requestId: string | undefined,
+    via: Via,
   ): Promise<{ tally: WriteTally; complete: Promise<void>; staleEpoch: boolean }> {
     const replicas = writeSet.targets;
     const tally = new WriteTally(replicas, this.countedPredicate(), request.version, w, writeSet.groups);
@@ -619,7 +624,7 @@ export class Replicator {
       const settle = (): void => resolve({ tally, complete: everyReply.promise, staleEpoch });
       if (tally.state === 'failed') settle();
       for (const nodeId of replicas) {
-        this.track(this.transport.write(nodeId, request, this.timeoutMs, requestId)).then(
+        this.track(this.transport.write(nodeId, request, this.timeoutMs, via?.requestId, via?.scope)).then(
           (reply) => {
             const pending = tally.state === 'pending';
             if (tally.ack(nodeId, reply.version) !== 'pending' && pending) settle();
@@ -630,7 +635,8 @@ export class Replicator {
               staleEpoch = true;
               this.onStaleEpoch(nodeId, error);
             }
-            this.recordHint(nodeId, request);
+            // A write its request stopped before sending reached no replica: no hint (the work stops).
+            if (!(error instanceof RequestEndedError)) this.recordHint(nodeId, request);
             const pending = tally.state === 'pending';
             if (tally.fail(nodeId) !== 'pending' && pending) settle();
             if (tally.complete) everyReply.resolve();
@@ -648,11 +654,11 @@ export class Replicator {
   private async writeToPlacement(
     request: WriteRequest,
     w: number,
-    requestId: string | undefined,
+    via: Via,
   ): Promise<{ tally: WriteTally; complete: Promise<void> }> {
     for (let attempt = 0; ; attempt++) {
       const { epoch } = this.currentPlacement;
-      const sent = await this.writeToReplicas(this.currentPlacement.writeSet(request.key), request, w, requestId);
+      const sent = await this.writeToReplicas(this.currentPlacement.writeSet(request.key), request, w, via);
       if (sent.tally.state !== 'failed' || !sent.staleEpoch || attempt >= STALE_EPOCH_RETRIES || !(await this.placementAfter(epoch))) {
         return sent;
       }
@@ -665,13 +671,13 @@ export class Replicator {
    * coordinator has it.
    * @returns the replies, and the order the replicas were asked in.
    */
-  private async readFromPlacement(key: string, r: number, requestId: string | undefined): Promise<{ order: readonly string[]; replies: ReadReply[] }> {
+  private async readFromPlacement(key: string, r: number, via: Via): Promise<{ order: readonly string[]; replies: ReadReply[] }> {
     for (let attempt = 0; ; attempt++) {
       const { epoch } = this.currentPlacement;
       const order = this.readOrder(this.currentPlacement.readSet(key));
       const stale = { seen: false };
       try {
-        return { order, replies: await this.readFromReplicas(order, key, r, requestId, stale) };
+        return { order, replies: await this.readFromReplicas(order, key, r, via, stale) };
       } catch (error) {
         if (!stale.seen || attempt >= STALE_EPOCH_RETRIES || !(await this.placementAfter(epoch))) throw error;
       }
@@ -686,7 +692,7 @@ export class Replicator {
     order: readonly string[],
     key: string,
     r: number,
-    requestId: string | undefined,
+    via: Via,
     stale?: { seen: boolean },
   ): Promise<ReadReply[]> {
     const tally = new ReadTally(order, r);
@@ -701,7 +707,7 @@ export class Replicator {
       };
       const ask = (nodeIds: readonly string[]): void => {
         for (const nodeId of nodeIds) {
-          this.transport.read(nodeId, key, this.timeoutMs, requestId).then(
+          this.transport.read(nodeId, key, this.timeoutMs, via?.requestId, via?.scope).then(
             (entry) => {
               const pending = tally.state === 'pending';
               if (tally.reply(nodeId, entry).state !== 'pending' && pending) settle();
@@ -789,6 +795,9 @@ export class Replicator {
     return operation;
   }
 }
+
+/** Where a replica request comes from: the client request's id (for the nodes' logs) and its scope. */
+type Via = { readonly requestId?: string; readonly scope?: RequestScope } | undefined;
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;

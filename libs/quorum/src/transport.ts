@@ -1,3 +1,5 @@
+import type { RequestScope } from './request-scope';
+
 /**
  * What one replica holds for a key: a live value, or a tombstone (`value === null`), at a version.
  * Versions are opaque strings; string order is version order.
@@ -38,15 +40,25 @@ export interface WriteReply {
  * - The same `WriteRequest` object may be passed for several nodes; implementations may use that to serialize it once.
  */
 export interface Transport {
-  /** Sends a versioned write of one key to one node. `requestId` identifies the client request in the node's logs. */
-  write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string): Promise<WriteReply>;
+  /**
+   * Sends a versioned write of one key to one node. `requestId` identifies the client request in the node's logs;
+   * `scope` is the client request's deadline and cancellation, which transports that queue operations check before
+   * sending one (a stopped operation rejects with `RequestEndedError`, unsent).
+   */
+  write(nodeId: string, request: WriteRequest, timeoutMs: number, requestId?: string, scope?: RequestScope): Promise<WriteReply>;
   /** Reads what one node holds for a key, tombstones included; `undefined` when it holds nothing. */
-  read(nodeId: string, key: string, timeoutMs: number, requestId?: string): Promise<ReplicaEntry | undefined>;
+  read(nodeId: string, key: string, timeoutMs: number, requestId?: string, scope?: RequestScope): Promise<ReplicaEntry | undefined>;
   /**
    * Optional: sends many writes to one node at once (bulk writes). Resolves with one reply or error per request, in
    * order; rejects as a whole when the node cannot be reached in time. Without it, `write` is called for each.
    */
-  writeMany?(nodeId: string, requests: readonly WriteRequest[], timeoutMs: number, requestId?: string): Promise<(WriteReply | Error)[]>;
+  writeMany?(
+    nodeId: string,
+    requests: readonly WriteRequest[],
+    timeoutMs: number,
+    requestId?: string,
+    scope?: RequestScope,
+  ): Promise<(WriteReply | Error)[]>;
 }
 
 /** Source of write versions: the coordinator's hybrid logical clock. */

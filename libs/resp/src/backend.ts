@@ -32,19 +32,29 @@ export interface RespClusterInfo {
  * `KV_INVALID_KEY`, `KV_TOO_LARGE`, `KV_BAD_REQUEST`; anything else is reported to the client as an internal error.
  * Methods may be called concurrently, for different keys or the same key.
  */
+/** What every backend call is told of the connection it serves. */
+export interface RespCallOptions {
+  /** True once the client's connection closed: nobody waits for the reply, so work not started yet need not be. */
+  clientGone?: () => boolean;
+}
+
 export interface RespBackend {
   /** What the backend supports: expiring keys (TTL), conditional writes (compare-and-set). */
   readonly capabilities: { ttl: boolean; compareAndSet: boolean };
   /** Reads a key; `undefined` when it is missing or deleted. */
-  get(key: string, options: { r?: number }): Promise<RespEntry | undefined>;
+  get(key: string, options: { r?: number } & RespCallOptions): Promise<RespEntry | undefined>;
   /** Writes a key. `expiresAtMs`/`keepTtl` only when `capabilities.ttl`. */
-  set(key: string, value: string, options: { w?: number; expiresAtMs?: number; keepTtl?: boolean }): Promise<{ version: string; expiresAtMs?: number }>;
+  set(
+    key: string,
+    value: string,
+    options: { w?: number; expiresAtMs?: number; keepTtl?: boolean } & RespCallOptions,
+  ): Promise<{ version: string; expiresAtMs?: number }>;
   /** Deletes a key (a tombstone); deleting a missing key succeeds. */
-  del(key: string, options: { w?: number }): Promise<{ version: string }>;
+  del(key: string, options: { w?: number } & RespCallOptions): Promise<{ version: string }>;
   /** Bulk forms; each entry answers on its own (an Error for an entry that failed). */
-  mget(keys: string[], options: { r?: number }): Promise<(RespEntry | undefined | Error)[]>;
+  mget(keys: string[], options: { r?: number } & RespCallOptions): Promise<(RespEntry | undefined | Error)[]>;
   /** Bulk write of distinct keys; each entry answers on its own; no atomicity across keys. */
-  mset(entries: { key: string; value: string }[], options: { w?: number }): Promise<({ version: string } | Error)[]>;
+  mset(entries: { key: string; value: string }[], options: { w?: number } & RespCallOptions): Promise<({ version: string } | Error)[]>;
   /** The cluster, for `INFO`. */
   info(): RespClusterInfo;
   /** ms since the epoch, for TIME and for relative expiries. */

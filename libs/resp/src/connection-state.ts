@@ -19,6 +19,8 @@ export class ConnectionState {
   readQuorum: number | undefined;
   /** Set by `QUIT`: the server closes the connection once the reply is out. */
   closing = false;
+  /** Set once the connection closed: commands still running need not go on (see `RespCallOptions.clientGone`). */
+  gone = false;
 
   /**
    * @param authRequired true when the server has a token: the connection starts unauthenticated.

@@ -7,7 +7,7 @@
  * It imports `@kv/protocol` (kv's key rules, limits and error codes) and nothing else of kv.
  */
 
-export type { RespBackend, RespClusterInfo, RespEntry } from './backend';
+export type { RespBackend, RespCallOptions, RespClusterInfo, RespEntry } from './backend';
 export { COMMAND_TABLE, arityAllows, commandSpec, subcommandSpec } from './command-table';
 export type { ArgumentDoc, CommandSpec } from './command-table';
 export type { RespCounters, RespServerStats } from './commands/command-context';

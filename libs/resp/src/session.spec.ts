@@ -1,3 +1,4 @@
+import type { RespCallOptions } from './backend';
 import { MemoryBackend } from './testing/memory-backend';
 import { SessionHarness, encodeCommand } from './testing/session-harness';
 
@@ -27,6 +28,22 @@ describe('pipelining', () => {
     h.command(['GET', 'k'], ['AUTH', 's3cret'], ['CLIENT', 'KV-QUORUM', '3', '3'], ['GET', 'k'], ['CLIENT', 'KV-QUORUM', '0', '0'], ['GET', 'k']);
     expect(await h.waitForReplies(6)).toEqual([{ error: 'NOAUTH Authentication required.' }, 'OK', 'OK', null, 'OK', null]);
     expect(backend.quorums).toEqual([{ r: 3 }, {}]);
+  });
+
+  test('a command running when its connection closes is told that its client went away', async () => {
+    const backend = new MemoryBackend();
+    let clientGone: (() => boolean) | undefined;
+    const get = backend.get.bind(backend);
+    backend.get = (key: string, options: { r?: number } & RespCallOptions) => {
+      clientGone = options.clientGone;
+      return get(key, options);
+    };
+    const h = new SessionHarness({ backend });
+    h.command(['GET', 'k']);
+    for (let i = 0; i < 10 && clientGone === undefined; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(clientGone?.()).toBe(false);
+    h.session.closed();
+    expect(clientGone?.()).toBe(true);
   });
 
   test('inline and multibulk commands mix', async () => {

@@ -133,6 +133,7 @@ export class RespSession {
   closed(): void {
     this.ended = true;
     this.gone = true;
+    this.state.gone = true;
   }
 
   private pump(): void {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { KEY_BYTES_MAX } from '@kv/protocol';
-import type { RespBackend } from '../backend';
+import type { RespBackend, RespCallOptions } from '../backend';
 import type { ConnectionState } from '../connection-state';
 import { kvError, notAnInteger } from '../errors';
 import type { RespLimits } from '../limits';
@@ -91,11 +91,13 @@ export function word(bytes: Buffer): string {
 }
 
 /** The connection's quorums as backend options. */
-export function readOptions(ctx: CommandContext): { r?: number } {
-  return ctx.state.readQuorum === undefined ? {} : { r: ctx.state.readQuorum };
+export function readOptions(ctx: CommandContext): { r?: number } & RespCallOptions {
+  const state = ctx.state;
+  return { r: state.readQuorum, clientGone: () => state.gone };
 }
 
 /** The connection's quorums as backend options. */
-export function writeOptions(ctx: CommandContext): { w?: number } {
-  return ctx.state.writeQuorum === undefined ? {} : { w: ctx.state.writeQuorum };
+export function writeOptions(ctx: CommandContext): { w?: number } & RespCallOptions {
+  const state = ctx.state;
+  return { w: state.writeQuorum, clientGone: () => state.gone };
 }

@@ -38,7 +38,7 @@ export class MemoryBackend implements RespBackend {
 
   get(key: string, options: { r?: number }): Promise<RespEntry | undefined> {
     this.calls.push(`get ${key}`);
-    this.quorums.push(options);
+    this.quorums.push(options.r === undefined ? {} : { r: options.r });
     return this.op(key, () => this.live(key));
   }
 
@@ -55,7 +55,7 @@ export class MemoryBackend implements RespBackend {
 
   del(key: string, options: { w?: number }): Promise<{ version: string }> {
     this.calls.push(`del ${key}`);
-    this.quorums.push(options);
+    this.quorums.push(options.w === undefined ? {} : { w: options.w });
     return this.op(key, () => {
       this.entries.delete(key);
       return { version: String(++this.counter).padStart(8, '0') };
