@@ -81,13 +81,13 @@ describe('check-doc-links.mjs', () => {
       ...DOCS,
       'docs/cli.md': `${DOCS['docs/cli.md']}See [the old page](CONTRACT.md) and [codes](errors.md#no-such-heading).\n`,
       'libs/a/src/b.ts': '// fine: docs/errors.md\n/** Defaults of DESIGN.md and docs/formats/wal.md. */\n',
-      'README.md': `${DOCS['README.md']}Rules: [style](../shared/STYLE.md). Spec: /work/shared/spec/CONTRACT.md\n`,
+      'README.md': `${DOCS['README.md']}Rules: [style](../outside/STYLE.md). Spec: /srv/elsewhere/CONTRACT.md\n`,
     });
     const result = run(root);
     assert.equal(result.status, 1);
     assert.deepEqual(result.stdout.trim().split('\n').sort(), [
-      'README.md:4: ../shared/STYLE.md: no such file in the repository (it points outside the repository)',
-      'README.md:4: /work/shared/spec/CONTRACT.md: no such file in the repository',
+      'README.md:4: ../outside/STYLE.md: no such file in the repository (it points outside the repository)',
+      'README.md:4: /srv/elsewhere/CONTRACT.md: no such file in the repository',
       'docs/cli.md:10: CONTRACT.md: no such file in the repository',
       'docs/cli.md:10: errors.md#no-such-heading: docs/errors.md has no heading with the anchor #no-such-heading',
       'libs/a/src/b.ts:2: DESIGN.md: no such file in the repository',
