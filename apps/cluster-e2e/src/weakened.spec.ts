@@ -1,5 +1,6 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { HashRing } from '@kv/ring';
-import { HistoryRecorder, TestCluster, checkRegister, eventually, formatReport, keepClusterFiles, request } from '@kv/testkit';
+import { HistoryRecorder, TestCluster, checkRegister, diskFaultFile, eventually, formatReport, keepClusterFiles, request } from '@kv/testkit';
 
 // The harness must be able to fail: each scripted scenario below runs twice, once against a deliberately weakened
 // setting, where the history checker must report a violation, and once with the defaults, where it must not.
@@ -93,6 +94,31 @@ async function clockSteppedBack(unsafe: boolean): Promise<ReturnType<typeof chec
   return checkRegister(recorder.history);
 }
 
+/**
+ * The disks of two replicas fail under their logs while a write arrives, its third replica is away and the proxy's
+ * hint disk fails too (no hint keeps the write). A node that carries on after a failed write (`ignoreErrors`)
+ * acknowledges what never reached its disk, and a crash takes it back; a node that stops at once cannot.
+ */
+async function disksFailUnderTwoReplicas(ignoreErrors: boolean): Promise<ReturnType<typeof checkRegister>> {
+  const c = (cluster = await TestCluster.start({
+    diskFaults: true,
+    nodeEnv: ignoreErrors ? { TEST_IGNORE_DISK_ERRORS: 'true' } : {},
+  }));
+  const recorder = new HistoryRecorder(c.proxyUrl);
+  expect(await recorder.write(KEY, 'v1')).toBe(200);
+  await cut(c, P3);
+  writeFileSync(diskFaultFile(c.dir, c.proxies[0].name), 'EIO');
+  for (const id of [P1, P2]) writeFileSync(diskFaultFile(c.dir, id), 'EIO');
+  expect(await recorder.write(KEY, 'v2')).toBe(ignoreErrors ? 200 : 503);
+  // A crash of both (the careful node has exited already), then the disks and the third replica come back.
+  await Promise.all([P1, P2].map((id) => c.killNode(id)));
+  for (const name of [P1, P2, c.proxies[0].name]) rmSync(diskFaultFile(c.dir, name), { force: true });
+  await Promise.all([P1, P2].map((id) => c.restartNode(id)));
+  await heal(c, P1, P2, P3);
+  await recorder.read(KEY);
+  return checkRegister(recorder.history);
+}
+
 describe('the checker catches weakened settings', () => {
   test('reads with r=1 under a partition return a stale value', async () => {
     const result = await readsWithOneReplicaUnderPartition(1);
@@ -124,6 +150,18 @@ describe('the checker catches weakened settings', () => {
 
   test('the same with the clock floor is linearizable', async () => {
     const result = await clockSteppedBack(false);
+    expect(result.valid).toBe(true);
+  });
+
+  test('data nodes that carry on after a failed disk write lose an acknowledged write', async () => {
+    const result = await disksFailUnderTwoReplicas(true);
+    expect(formatReport(result)).toMatch(/^register: INVALID /);
+    expect(result.valid).toBe(false);
+  });
+
+  test('the same with nodes that stop at a failed disk write is linearizable', async () => {
+    const result = await disksFailUnderTwoReplicas(false);
+    expect(formatReport(result)).toMatch(/^register: VALID /);
     expect(result.valid).toBe(true);
   });
 

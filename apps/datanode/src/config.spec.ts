@@ -42,6 +42,13 @@ test('TEST_DISK_FAULT_FILE (test-only fault injection) is refused unless TEST_FA
   expect(readDatanodeConfig({}, []).testDiskFaultFile).toBeUndefined();
 });
 
+test('TEST_IGNORE_DISK_ERRORS (a weakened log, for tests) needs the disk fault file', () => {
+  expect(() => readDatanodeConfig({ TEST_IGNORE_DISK_ERRORS: 'true' }, [])).toThrow(/TEST_IGNORE_DISK_ERRORS.*needs TEST_DISK_FAULT_FILE/);
+  const env = { TEST_DISK_FAULT_FILE: '/tmp/fault', TEST_FAULTS: 'true', TEST_IGNORE_DISK_ERRORS: 'true' };
+  expect(readDatanodeConfig(env, [])).toMatchObject({ testIgnoreDiskErrors: true });
+  expect(readDatanodeConfig({}, []).testIgnoreDiskErrors).toBe(false);
+});
+
 test('the largest MAX_VALUE_BYTES fits in one record of the log, with the largest key and version', () => {
   expect(VALUE_BYTES_LIMIT).toBeLessThanOrEqual(WAL_VALUE_BYTES_MAX);
   expect(KEY_BYTES_MAX).toBeLessThanOrEqual(RECORD_KEY_BYTES_MAX);

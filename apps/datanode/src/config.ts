@@ -85,6 +85,15 @@ export const DATANODE_SETTINGS = {
     hidden: true,
     describe: 'test only (needs TEST_FAULTS=true): while this file exists, writes of the log fail with the code it holds (ENOSPC or EIO)',
   }),
+  testIgnoreDiskErrors: setting({
+    env: 'TEST_IGNORE_DISK_ERRORS',
+    parse: parse.boolean,
+    default: false,
+    hidden: true,
+    describe:
+      'test only (needs TEST_DISK_FAULT_FILE): while the fault lasts, writes and syncs of the log are dropped but ' +
+      'reported as done, as by a node that carries on after a failed fsync (acknowledged writes are not on disk)',
+  }),
 };
 
 /** The data node's configuration once read and checked. */
@@ -98,6 +107,9 @@ export function readDatanodeConfig(env: NodeJS.ProcessEnv = process.env, argv: r
   const config = readConfig(DATANODE_SETTINGS, env, argv);
   if (config.testDiskFaultFile !== undefined && !config.testFaults) {
     throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
+  }
+  if (config.testIgnoreDiskErrors && config.testDiskFaultFile === undefined) {
+    throw new ConfigError('TEST_IGNORE_DISK_ERRORS weakens the log for tests only: it needs TEST_DISK_FAULT_FILE (and TEST_FAULTS=true)');
   }
   return config;
 }

@@ -47,10 +47,15 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
   const lock = await lockDataDir(config.dataDir, `datanode ${config.nodeId}`);
   const identity = await loadIncarnation(config.dataDir);
   if (config.testDiskFaultFile !== undefined) {
-    logger.warn('test-only: the log fails while the disk fault file exists', { file: config.testDiskFaultFile });
+    logger.warn(
+      config.testIgnoreDiskErrors
+        ? 'test-only: the log drops its writes and reports them done while the disk fault file exists (durability weakened)'
+        : 'test-only: the log fails while the disk fault file exists',
+      { file: config.testDiskFaultFile },
+    );
   }
   const store = await openStore(config.dataDir, {
-    fs: config.testDiskFaultFile === undefined ? undefined : new FaultFileSystem(new NodeFileSystem(), triggerFileFault(config.testDiskFaultFile)),
+    fs: config.testDiskFaultFile === undefined ? undefined : new FaultFileSystem(new NodeFileSystem(), triggerFileFault(config.testDiskFaultFile), { drop: config.testIgnoreDiskErrors }),
     sync: config.walSync,
     syncIntervalMs: config.walSyncIntervalMs,
     logger,

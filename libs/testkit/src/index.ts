@@ -5,7 +5,7 @@ export { TcpRelay } from './cluster/tcp-relay';
 export type { RelayMode } from './cluster/tcp-relay';
 export { TestCluster, TestProxy, entryPoint, freePort, repoRoot, waitForHealth, waitForPort, waitForSettled } from './cluster/test-cluster';
 export type { StartProxyOptions, TestClusterOptions, TestNode } from './cluster/test-cluster';
-export { keepClusterFiles } from './cluster/test-cluster';
+export { diskFaultFile, keepClusterFiles } from './cluster/test-cluster';
 
 // System tools: present, skipped with one line, or (CI=true) required.
 export { requireTool } from './tools/require-tool';

@@ -47,6 +47,24 @@ describe('FaultFileSystem', () => {
     await store.close().catch(() => undefined);
   });
 
+  test('drop: while the fault lasts, writes and syncs resolve but nothing reaches the file; other changes still fail', async () => {
+    const dir = await dirs.make();
+    let fault: DiskFault | undefined;
+    const fs = new FaultFileSystem(new NodeFileSystem(), () => fault, { drop: true });
+    const file = path.join(dir, 'f');
+    const handle = await fs.open(file, 'w');
+    await handle.write(Buffer.from('ab'), 0);
+    fault = 'EIO';
+    await handle.write(Buffer.from('cd'), 2);
+    await handle.writev([Buffer.from('ef')], 4);
+    await handle.datasync();
+    await handle.sync();
+    await expect(fs.open(path.join(dir, 'g'), 'wx')).rejects.toMatchObject({ code: 'EIO' });
+    expect(await handle.size()).toBe(2);
+    fault = undefined;
+    await handle.close();
+  });
+
   test('triggerFileFault: the fault named in the file while it exists (EIO for anything but ENOSPC), none once removed', async () => {
     const dir = await dirs.make();
     const trigger = path.join(dir, 'fault');

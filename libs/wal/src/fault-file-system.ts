@@ -24,9 +24,15 @@ export function diskFaultError(fault: DiskFault, op: string): NodeJS.ErrnoExcept
  * {@link triggerFileFault}) from outside a running server.
  */
 export class FaultFileSystem implements FileSystem {
+  /**
+   * @param options.drop instead of failing, writes and syncs (write, writev, datasync, sync) resolve as if done while
+   *   doing nothing: the disk of a program that carries on after a failed write or fsync, whose acknowledged data is
+   *   then not on disk. Only to prove that tests notice such a program; other operations still fail.
+   */
   constructor(
     private readonly inner: FileSystem,
     private readonly fault: () => DiskFault | undefined,
+    private readonly options: { readonly drop?: boolean } = {},
   ) {}
 
   mkdir(dir: string): Promise<void> {
@@ -39,10 +45,10 @@ export class FaultFileSystem implements FileSystem {
     const handle = await (mode === 'r' ? this.inner.open(path, mode) : this.guard('open', () => this.inner.open(path, mode)));
     return {
       read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
-      write: (buffer, position) => this.guard('write', () => handle.write(buffer, position)),
-      writev: (buffers, position) => this.guard('writev', () => handle.writev(buffers, position)),
-      datasync: () => this.guard('fdatasync', () => handle.datasync()),
-      sync: () => this.guard('fsync', () => handle.sync()),
+      write: (buffer, position) => this.guardData('write', () => handle.write(buffer, position)),
+      writev: (buffers, position) => this.guardData('writev', () => handle.writev(buffers, position)),
+      datasync: () => this.guardData('fdatasync', () => handle.datasync()),
+      sync: () => this.guardData('fsync', () => handle.sync()),
       truncate: (length) => this.guard('ftruncate', () => handle.truncate(length)),
       size: () => handle.size(),
       close: () => handle.close(),
@@ -56,6 +62,12 @@ export class FaultFileSystem implements FileSystem {
   }
   syncDir(dir: string): Promise<void> {
     return this.guard('fsync', () => this.inner.syncDir(dir));
+  }
+
+  /** A write or sync of a file's data: fails, or with `drop` does nothing, while the fault lasts. */
+  private async guardData(op: string, run: () => Promise<void>): Promise<void> {
+    if (this.options.drop === true && this.fault() !== undefined) return;
+    return this.guard(op, run);
   }
 
   private async guard<T>(op: string, run: () => Promise<T>): Promise<T> {

@@ -43,6 +43,9 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
     proxies: 2,
     nemeses: ['change-membership', 'change-membership', 'kill-node', 'cut-link', 'kill-proxy', 'restart-proxy'],
   },
+  // Disks that fill or fail under a data node's log or a proxy's hint log, with crashes and partitions between.
+  { name: 'register/disk-faults', workload: 'register', nemeses: ['node-disk-fault', 'hint-disk-fault', 'cut-link', 'kill-node'] },
+  { name: 'set/disk-faults', workload: 'set', nemeses: ['node-disk-fault', 'hint-disk-fault', 'kill-node', 'reset-link'] },
   {
     name: 'register/everything',
     workload: 'register',
@@ -60,5 +63,6 @@ export const CI_SCENARIOS: readonly string[] = [
   'register/proxies-3',
   'register/membership',
   'set/membership',
+  'set/disk-faults',
   'register/everything',
 ];

@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestCluster } from '../cluster/test-cluster';
+import { diskFaultFile, type TestCluster } from '../cluster/test-cluster';
 import { request } from '../http/request';
 import type { Random } from './random';
 
@@ -33,6 +33,8 @@ export const NEMESIS_NAMES = [
   'restart-proxy',
   'proxy-clock-skew',
   'change-membership',
+  'node-disk-fault',
+  'hint-disk-fault',
 ] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
@@ -307,6 +309,55 @@ function wipeNode(): Nemesis {
   };
 }
 
+/** The nemeses that need a cluster started with `diskFaults` (their processes read a fault file). */
+export const DISK_NEMESES: readonly NemesisName[] = ['node-disk-fault', 'hint-disk-fault'];
+
+/** Ends every injected disk fault: the fault files of every node and proxy are removed. */
+function clearDiskFaults(cluster: TestCluster): void {
+  for (const name of [...cluster.nodes.map((node) => node.id), ...cluster.proxies.map((proxy) => proxy.name)]) {
+    rmSync(diskFaultFile(cluster.dir, name), { force: true });
+  }
+}
+
+/**
+ * The disk of one data node fills (`ENOSPC`) or fails (`EIO`) under its log: the node exits (its log can no longer
+ * promise durability); heal gives the disk back and restarts it (it recovers its log).
+ */
+function nodeDiskFault(): Nemesis {
+  return {
+    name: 'node-disk-fault',
+    async start(cluster, random) {
+      const node = random.pick(cluster.nodes);
+      const fault = random.chance(0.5) ? 'ENOSPC' : 'EIO';
+      writeFileSync(diskFaultFile(cluster.dir, node.id), fault);
+      return `${fault} under ${node.id}'s log`;
+    },
+    async heal(cluster) {
+      clearDiskFaults(cluster);
+      await restartStopped(cluster);
+    },
+  };
+}
+
+/**
+ * The disk of one proxy's hint log fills or fails: the proxy keeps serving without recording hints, and opens its
+ * hint log again once the disk is back (heal).
+ */
+function hintDiskFault(): Nemesis {
+  return {
+    name: 'hint-disk-fault',
+    async start(cluster, random) {
+      const proxy = random.pick(cluster.proxies);
+      const fault = random.chance(0.5) ? 'ENOSPC' : 'EIO';
+      writeFileSync(diskFaultFile(cluster.dir, proxy.name), fault);
+      return `${fault} under ${proxy.name}'s hint log`;
+    },
+    async heal(cluster) {
+      clearDiskFaults(cluster);
+    },
+  };
+}
+
 /** The nemesis called `name`. */
 export function nemesisByName(name: NemesisName): Nemesis {
   switch (name) {
@@ -342,6 +393,10 @@ export function nemesisByName(name: NemesisName): Nemesis {
       return proxyClockSkew();
     case 'change-membership':
       return changeMembership();
+    case 'node-disk-fault':
+      return nodeDiskFault();
+    case 'hint-disk-fault':
+      return hintDiskFault();
   }
 }
 
@@ -350,6 +405,7 @@ const READY_AFTER_HEAL_MS = 20_000;
 
 /** Heals everything any nemesis may have done, and waits until every proxy is ready (or the bound passes). */
 export async function healAll(cluster: TestCluster): Promise<void> {
+  clearDiskFaults(cluster);
   for (const node of cluster.nodes) node.relay.heal();
   await restartStopped(cluster);
   await restartStoppedProxies(cluster);

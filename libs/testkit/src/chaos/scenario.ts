@@ -11,7 +11,7 @@ import { formatReport } from '../checker/format-report';
 import type { Operation } from '../checker/history';
 import { TestCluster } from '../cluster/test-cluster';
 import { request } from '../http/request';
-import { healAll, nemesisByName, type NemesisName } from './nemeses';
+import { DISK_NEMESES, healAll, nemesisByName, type NemesisName } from './nemeses';
 import { Random } from './random';
 import { FINAL_READ_QUERY, runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
 
@@ -171,6 +171,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     dir,
     proxies,
     resp: options.protocol === 'resp',
+    diskFaults: options.nemeses.some((name) => DISK_NEMESES.includes(name)),
     nodeEnv: options.nodeEnv,
     proxyEnv: { HEALTH_INTERVAL_MS: '200', ...options.proxyEnv },
     // Each proxy's wall clock follows an offset file, so that nemeses can step it while it runs.

@@ -76,8 +76,16 @@ export async function waitForSettled(url: string, token: string | undefined, tim
   throw new Error(`${url}/cluster: nodes not all up and counted within ${timeoutMs} ms (${last})`);
 }
 
+/**
+ * The file that injects disk faults into the process `name` (a node id or a proxy's name) of a cluster started with
+ * `diskFaults` in `dir`: while it exists, that process's log fails with the code it holds (`ENOSPC` or `EIO`).
+ */
+export function diskFaultFile(dir: string, name: string): string {
+  return path.join(dir, `${name}.disk-fault`);
+}
+
 /** Makes (does not start) a data node of a test cluster, behind its own relay. */
-async function makeNode(dir: string, script: string, id: string, nodeEnv: Record<string, string> | undefined): Promise<TestNode> {
+async function makeNode(dir: string, script: string, id: string, options: TestClusterOptions): Promise<TestNode> {
   const port = await freePort();
   const dataDir = path.join(dir, id);
   const relay = new TcpRelay(port);
@@ -86,7 +94,15 @@ async function makeNode(dir: string, script: string, id: string, nodeEnv: Record
     name: id,
     script,
     logFile: path.join(dir, `${id}.log`),
-    env: { PORT: String(port), HOST: '127.0.0.1', NODE_ID: id, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...nodeEnv },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ID: id,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ...(options.diskFaults === true ? { TEST_FAULTS: 'true', TEST_DISK_FAULT_FILE: diskFaultFile(dir, id) } : {}),
+      ...options.nodeEnv,
+    },
   });
   return { id, port, relay, process: proc, dataDir, url: `http://127.0.0.1:${port}` };
 }
@@ -173,6 +189,12 @@ export interface TestClusterOptions {
    * also set to a port of its own choosing. {@link TestProxy.respPort} tells the port.
    */
   resp?: boolean;
+  /**
+   * Whether disk faults can be injected while the cluster runs (default false): every data node's log and every
+   * proxy's hint log fail while the file {@link diskFaultFile} names for it exists (`TEST_FAULTS`,
+   * `TEST_DISK_FAULT_FILE`).
+   */
+  diskFaults?: boolean;
   /** Whether starting waits until every proxy is ready (`/health/ready`: joined, W nodes reachable); default true. */
   waitReady?: boolean;
 }
@@ -234,7 +256,7 @@ export class TestCluster {
    */
   async addNode(id = `node${this.nodes.length + 1}`): Promise<TestNode> {
     if (this.nodes.some((node) => node.id === id)) throw new TypeError(`node ${id} exists`);
-    const node = await makeNode(this.dir, entryPoint('datanode'), id, this.options.nodeEnv);
+    const node = await makeNode(this.dir, entryPoint('datanode'), id, this.options);
     this.nodes.push(node);
     await this.startNode(node);
     return node;
@@ -281,7 +303,7 @@ export class TestCluster {
     const datanodeScript = entryPoint('datanode');
     const proxyScript = entryPoint('proxy');
     const nodes: TestNode[] = [];
-    for (let i = 1; i <= (options.nodes ?? 3); i++) nodes.push(await makeNode(dir, datanodeScript, `node${i}`, options.nodeEnv));
+    for (let i = 1; i <= (options.nodes ?? 3); i++) nodes.push(await makeNode(dir, datanodeScript, `node${i}`, options));
     const nodesEnv = nodes.map((node) => `${node.id}=http://127.0.0.1:${options.relays === false ? node.port : node.relay.port}`).join(',');
     const proxies: TestProxy[] = [];
     const count = options.proxies ?? 1;
@@ -303,6 +325,7 @@ export class TestCluster {
           NODE_TIMEOUT_MS: '1000',
           LOG_LEVEL: 'info',
           ...respEnv,
+          ...(options.diskFaults === true ? { TEST_FAULTS: 'true', TEST_DISK_FAULT_FILE: diskFaultFile(dir, name) } : {}),
           ...options.proxyEnv,
           ...options.proxyEnvs?.[i],
         },
