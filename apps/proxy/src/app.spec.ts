@@ -231,7 +231,7 @@ describe('POST /batch', () => {
     expect(refused).toHaveLength(3);
     expect(refused[0].error).toEqual({
       code: 'KV_TOO_LARGE',
-      message: "this batch's answer would carry more than MAX_BATCH_RESPONSE_BYTES=250 bytes of values: read this key in another request",
+      message: "this answer would carry more than MAX_BATCH_RESPONSE_BYTES=250 bytes of values: read this key in another request",
     });
     expect(results[5]).toMatchObject({ status: 200, key: 'f' });
   });

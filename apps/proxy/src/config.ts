@@ -156,7 +156,7 @@ export const PROXY_SETTINGS = {
     env: 'MAX_BATCH_RESPONSE_BYTES',
     parse: parse.integer(1024 * 1024, 4 * 1024 * 1024 * 1024),
     default: BATCH_RESPONSE_BYTES_MAX_DEFAULT,
-    describe: "bytes of values one POST /batch answer carries at most; reads beyond fail alone with 413 KV_TOO_LARGE",
+    describe: "bytes of values one POST /batch answer or RESP MGET reply carries at most; reads beyond fail alone (413 KV_TOO_LARGE)",
   }),
   tlsCertFile: setting<string | undefined>({
     env: 'TLS_CERT_FILE',

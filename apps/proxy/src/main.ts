@@ -520,6 +520,8 @@ async function runCoordinator(
       proxyId: clockId,
       now: () => clock.now(),
       deadlines,
+      inFlight,
+      batchResponseBytesMax: config.maxBatchResponseBytes,
     }),
     authToken: config.authToken,
     maxValueBytes: config.maxValueBytes,

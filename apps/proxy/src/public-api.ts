@@ -19,54 +19,11 @@ import {
   type PutResponse,
 } from '@kv/protocol';
 import type { CoordinatorVersions, Replicator, RequestScope } from '@kv/quorum';
-import { overloadedBytes, type InFlightTicket } from '@kv/service';
+import type { InFlightTicket } from '@kv/service';
+import { BatchAnswer } from './batch-answer';
 
 /** The query string of a request. */
 export type Query = URLSearchParams;
-
-/** Reads of one `POST /batch` in flight at once, at most: enough to keep the replicas busy (the transport batches them). */
-export const BATCH_READS_IN_FLIGHT_MAX = 32;
-/**
- * Bytes of values one `POST /batch` expects to have in flight at once (from the average value it has read so far): 32
- * reads of small values, 4 of 1 MiB. The replicas' answers to those reads are what the proxy holds besides the answer.
- */
-export const BATCH_READ_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
-
-/**
- * The reads of one batch in flight: a counting semaphore whose size follows the values seen, so a batch of large values
- * has few reads in flight and one of small values many. The first read goes alone, until a value shows their size.
- */
-class ReadWindow {
-  private inFlight = 0;
-  private seen = 0;
-  private seenBytes = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  private get size(): number {
-    if (this.seen === 0) return 1;
-    const average = Math.max(1, this.seenBytes / this.seen);
-    return Math.max(1, Math.min(BATCH_READS_IN_FLIGHT_MAX, Math.floor(BATCH_READ_BYTES_IN_FLIGHT / average)));
-  }
-
-  acquire(): Promise<void> | undefined {
-    if (this.inFlight < this.size) {
-      this.inFlight += 1;
-      return undefined;
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  /** Ends a read; `bytes` is the size of its value (0 when it found none or failed). */
-  release(bytes: number): void {
-    this.seen += 1;
-    this.seenBytes += bytes;
-    this.inFlight -= 1;
-    while (this.waiting.length > 0 && this.inFlight < this.size) {
-      this.inFlight += 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
 
 /** The query parameters each data route takes; any other is refused (`KV_BAD_REQUEST`). */
 const READ_PARAMS = [PublicQuery.readQuorum] as const;
@@ -165,30 +122,7 @@ export class PublicApi {
     const occurrences = new Map<string, number>();
     for (const op of ops) if (!isInvalidOp(op)) occurrences.set(op.key, (occurrences.get(op.key) ?? 0) + 1);
     const bulk: number[] = [];
-    // `full` once a value did not fit: the reads after it fail without reading (values of one batch are alike in size).
-    const answer = { bytes: 0, full: false };
-    const answerFull = (): KvError | undefined =>
-      answer.full || answer.bytes >= this.limits.batchResponseBytesMax
-        ? new KvError(
-            ErrorCode.TooLarge,
-            `this batch's answer is full (MAX_BATCH_RESPONSE_BYTES=${this.limits.batchResponseBytesMax} bytes of values): read this key in another request`,
-          )
-        : undefined;
-    const readSlots = new ReadWindow();
-    const admitValue = (value: string): KvError | undefined => {
-      // UTF-16 code units: the bytes of an ASCII value, and within 3x of any other's UTF-8 (cheap: no encoding pass).
-      const bytes = value.length;
-      if (answer.bytes + bytes > this.limits.batchResponseBytesMax) {
-        answer.full = true;
-        return new KvError(
-          ErrorCode.TooLarge,
-          `this batch's answer would carry more than MAX_BATCH_RESPONSE_BYTES=${this.limits.batchResponseBytesMax} bytes of values: read this key in another request`,
-        );
-      }
-      if (ticket !== undefined && !ticket.reserve(bytes)) return overloadedBytes(ticket.limits);
-      answer.bytes += bytes;
-      return undefined;
-    };
+    const answer = new BatchAnswer(this.limits.batchResponseBytesMax, ticket);
     const lastOfKey = new Map<string, Promise<unknown>>();
     const single: Promise<unknown>[] = [];
     ops.forEach((op, i) => {
@@ -199,7 +133,7 @@ export class PublicApi {
       } else {
         const previous = lastOfKey.get(op.key);
         const run = (): Promise<void> =>
-          this.batchOp(op, w, r, requestId, scope, { admitValue, answerFull, readSlots }).then((result) => void (results[i] = result));
+          this.batchOp(op, w, r, requestId, scope, answer).then((result) => void (results[i] = result));
         const done = previous === undefined ? run() : previous.then(run);
         lastOfKey.set(op.key, done);
         single.push(done);
@@ -245,7 +179,7 @@ export class PublicApi {
     r: number | undefined,
     requestId: string | undefined,
     scope: RequestScope | undefined,
-    answer: { admitValue(value: string): KvError | undefined; answerFull(): KvError | undefined; readSlots: ReadWindow },
+    answer: BatchAnswer,
   ): Promise<BatchResult> {
     try {
       endedOf(scope);
@@ -256,22 +190,11 @@ export class PublicApi {
           // A read whose answer is already full fails at once, without reading: the rest of a batch of large values
           // costs nothing. At most BATCH_READS_IN_FLIGHT_MAX reads of one batch are in flight, so the values read
           // beyond the bound are few.
-          const full = answer.answerFull();
-          if (full !== undefined) throw full;
-          await answer.readSlots.acquire();
-          let bytes = 0;
-          try {
-            const fullNow = answer.answerFull();
-            if (fullNow !== undefined) throw fullNow;
+          const found = await answer.read(() => {
             endedOf(scope);
-            const found = await this.read(op.key, r, requestId, scope);
-            bytes = found.value.length;
-            const refused = answer.admitValue(found.value);
-            if (refused !== undefined) throw refused;
-            return { status: 200, ...found };
-          } finally {
-            answer.readSlots.release(bytes);
-          }
+            return this.read(op.key, r, requestId, scope);
+          });
+          return { status: 200, ...(found as GetResponse) };
         }
         case 'del':
           return { status: 200, ...(await this.del(op.key, w, requestId, scope)) };

@@ -1,8 +1,9 @@
 import { ErrorCode, KvError, type ClusterResponse, validateKey, validateValue } from '@kv/protocol';
 import type { Replicator } from '@kv/quorum';
 import type { RespBackend, RespCallOptions, RespClusterInfo, RespEntry } from '@kv/resp';
-import { KV_VERSION } from '@kv/service';
+import { KV_VERSION, overloadedBytes, type InFlight, type InFlightTicket } from '@kv/service';
 import type { CoordinatorVersions, RequestScope } from '@kv/quorum';
+import { BatchAnswer } from './batch-answer';
 import { RequestDeadlines } from './request-deadline';
 
 /** What the RESP backend needs from the proxy. */
@@ -20,6 +21,13 @@ export interface ProxyRespBackendDeps {
   now: () => number;
   /** The deadline of each command (`REQUEST_TIMEOUT_MS`; default 10 s). */
   deadlines?: RequestDeadlines;
+  /**
+   * The process's bounds on requests and bytes in flight, shared with the HTTP API (`MAX_REQUESTS_IN_FLIGHT`,
+   * `MAX_BYTES_IN_FLIGHT`): each command counts as a request holding its values; default: unbounded.
+   */
+  inFlight?: InFlight;
+  /** Bytes of values one `MGET` answer carries at most (`MAX_BATCH_RESPONSE_BYTES`; default: unbounded). */
+  batchResponseBytesMax?: number;
 }
 
 /**
@@ -41,7 +49,30 @@ export class ProxyRespBackend implements RespBackend {
   }
 
   get(key: string, options: { r?: number } & RespCallOptions): Promise<RespEntry | undefined> {
-    return this.deadlines.run((scope) => this.read(key, options.r, scope), options.clientGone, this.deps.replicator.writeQuorum);
+    return this.admitted(0, (ticket) =>
+      this.deadlines.run(
+        async (scope) => {
+          const found = await this.read(key, options.r, scope);
+          if (found !== undefined && ticket !== undefined && !ticket.reserve(found.value.length)) throw overloadedBytes(ticket.limits);
+          return found;
+        },
+        options.clientGone,
+        this.deps.replicator.writeQuorum,
+      ),
+    );
+  }
+
+  /**
+   * Runs a command as one request of the process's in-flight bounds, holding `bytes` (its values) and what its answer
+   * reserves until it ends. @throws KvError `KV_OVERLOADED` (`-TRYAGAIN`) beyond a bound.
+   */
+  private async admitted<T>(bytes: number, command: (ticket: InFlightTicket | undefined) => Promise<T>): Promise<T> {
+    const ticket = this.deps.inFlight?.admit(bytes);
+    try {
+      return await command(ticket);
+    } finally {
+      ticket?.release();
+    }
   }
 
   private async read(key: string, r: number | undefined, scope: RequestScope): Promise<RespEntry | undefined> {
@@ -58,29 +89,40 @@ export class ProxyRespBackend implements RespBackend {
     validateKey(key);
     validateValue(value, this.deps.maxValueBytes);
     if (options.expiresAtMs !== undefined || options.keepTtl === true) throw noTtl();
-    return this.deadlines.run(async (scope) => {
-      await this.versionsReady();
-      const result = await this.deps.replicator.set(key, value, { w: options.w, scope });
-      return { version: result.version };
-    }, options.clientGone, this.deps.replicator.writeQuorum);
+    return this.admitted(value.length, () =>
+      this.deadlines.run(async (scope) => {
+        await this.versionsReady();
+        const result = await this.deps.replicator.set(key, value, { w: options.w, scope });
+        return { version: result.version };
+      }, options.clientGone, this.deps.replicator.writeQuorum),
+    );
   }
 
   async del(key: string, options: { w?: number } & RespCallOptions): Promise<{ version: string }> {
     validateKey(key);
-    return this.deadlines.run(async (scope) => {
-      await this.versionsReady();
-      const result = await this.deps.replicator.delete(key, { w: options.w, scope });
-      return { version: result.version };
-    }, options.clientGone, this.deps.replicator.writeQuorum);
+    return this.admitted(0, () =>
+      this.deadlines.run(async (scope) => {
+        await this.versionsReady();
+        const result = await this.deps.replicator.delete(key, { w: options.w, scope });
+        return { version: result.version };
+      }, options.clientGone, this.deps.replicator.writeQuorum),
+    );
   }
 
-  /** One deadline for the whole command: keys whose reads were not sent by then fail, the others keep their answers. */
+  /**
+   * One deadline for the whole command: keys whose reads were not sent by then fail, the others keep their answers.
+   * The answer is bounded like a `POST /batch` answer: a value past `MAX_BATCH_RESPONSE_BYTES` or the process's
+   * `MAX_BYTES_IN_FLIGHT` fails alone (an error in its place), and few reads of large values are in flight at once.
+   */
   mget(keys: string[], options: { r?: number } & RespCallOptions): Promise<(RespEntry | undefined | Error)[]> {
-    return this.deadlines.run(
-      (scope) => Promise.all(keys.map((key) => this.read(key, options.r, scope).catch((error: unknown) => asError(error)))),
-      options.clientGone,
-      this.deps.replicator.writeQuorum,
-    );
+    return this.admitted(0, (ticket) => {
+      const answer = new BatchAnswer(this.deps.batchResponseBytesMax ?? Number.MAX_SAFE_INTEGER, ticket);
+      return this.deadlines.run(
+        (scope) => Promise.all(keys.map((key) => answer.read(() => this.read(key, options.r, scope)).catch((error: unknown) => asError(error)))),
+        options.clientGone,
+        this.deps.replicator.writeQuorum,
+      );
+    });
   }
 
   /** One bulk write (one group per node, as `POST /batch` sends distinct keys); each key with its own quorum. */
@@ -90,10 +132,13 @@ export class ProxyRespBackend implements RespBackend {
       validateValue(value, this.deps.maxValueBytes);
     }
     try {
-      const outcomes = await this.deadlines.run(async (scope) => {
-        await this.versionsReady();
-        return this.deps.replicator.writeMany(entries, { w: options.w, scope });
-      }, options.clientGone, this.deps.replicator.writeQuorum);
+      const bytes = entries.reduce((sum, entry) => sum + entry.value.length, 0);
+      const outcomes = await this.admitted(bytes, () =>
+        this.deadlines.run(async (scope) => {
+          await this.versionsReady();
+          return this.deps.replicator.writeMany(entries, { w: options.w, scope });
+        }, options.clientGone, this.deps.replicator.writeQuorum),
+      );
       return outcomes.map((outcome) => (outcome instanceof Error ? outcome : { version: outcome.version }));
     } catch (error) {
       const failed = asError(error);
