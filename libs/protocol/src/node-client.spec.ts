@@ -3,6 +3,7 @@ import { ErrorCode } from './errors';
 import { encodeInternalBatch } from './internal-codec';
 import { InternalOp } from './internal-messages';
 import { decodeKey } from './key';
+import { transportFailureOf } from './http-endpoint';
 import { NodeClient } from './node-client';
 import { closedPort, RecordedRequest, sendJson, startTestServer, TestServer } from './testing/http-test-server';
 import { kvErrorOfAsync } from './testing/kv-error-of';
@@ -21,6 +22,13 @@ function nodeHandler(req: RecordedRequest, res: http.ServerResponse): void {
     const { ops } = JSON.parse(req.body) as { ops: InternalOp[] };
     if (ops.some((op) => op[1] === 'short')) return sendJson(res, 200, { results: [] });
     if (ops.some((op) => op[1] === 'slow')) return;
+    if (ops.some((op) => op[1] === 'huge')) return sendJson(res, 200, { results: ['x'.repeat(5000)] });
+    if (ops.some((op) => op[1] === 'cut')) {
+      // Headers and part of the body, then the connection is dropped.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"results": [');
+      return void setTimeout(() => res.socket?.destroy(), 20);
+    }
     return sendJson(res, 200, {
       results: ops.map((op) => {
         if (op[0] === 's') return [1, op[3]];
@@ -38,6 +46,7 @@ function nodeHandler(req: RecordedRequest, res: http.ServerResponse): void {
         res.writeHead(404, { 'content-type': 'text/plain' });
         return void res.end('Cannot GET');
       }
+      if (key === 'slow') return;
       return sendJson(res, 200, { key, value: 'v', version: V1, tombstone: false });
     }
     if (req.method === 'PUT') {
@@ -159,11 +168,73 @@ describe('NodeClient', () => {
     expect(ports.size).toBeLessThanOrEqual(2);
   });
 
-  it('reports a timeout as KV_UNAVAILABLE naming the node, with the axios error as cause', async () => {
+  it('reports a timeout of a batch as KV_UNAVAILABLE naming the node; the request may have reached it', async () => {
     const err = await kvErrorOfAsync(client.batch([['g', 'slow']], { timeoutMs: 100 }));
     expect(err.code).toBe(ErrorCode.Unavailable);
     expect(err.message).toBe(`${server.url} did not answer within 100 ms`);
+    expect(transportFailureOf(err)).toEqual({ reason: 'timeout', mayHaveReachedServer: true });
+  });
+
+  it('reports a timeout of other requests the same way, with the axios error as cause', async () => {
+    const err = await kvErrorOfAsync(client.get('slow', { timeoutMs: 100 }));
+    expect(err.code).toBe(ErrorCode.Unavailable);
+    expect(err.message).toBe(`${server.url} did not answer within 100 ms`);
     expect((err.cause as { isAxiosError?: boolean }).isAxiosError).toBe(true);
+  });
+});
+
+describe('NodeClient batch failures', () => {
+  let server: TestServer;
+  let client: NodeClient;
+
+  beforeAll(async () => {
+    server = await startTestServer(nodeHandler);
+    client = new NodeClient({ baseUrl: server.url, token: 'cluster-secret', timeoutMs: 2000, responseBytesMax: 1000 });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.close();
+  });
+
+  it('an answer over responseBytesMax is KV_TOO_LARGE, and the connection pool still serves', async () => {
+    const err = await kvErrorOfAsync(client.batch([['g', 'huge']]));
+    expect(err.code).toBe(ErrorCode.TooLarge);
+    expect(err.message).toMatch(/answered with a body over the client's limit \(maxContentLength size of 1000 exceeded\)/);
+    expect(transportFailureOf(err)).toEqual({ reason: 'too-large', mayHaveReachedServer: true });
+    await expect(client.batch([['g', 'a']])).resolves.toEqual([[V1, 'value of a']]);
+  });
+
+  it('a connection dropped in the middle of the answer is KV_UNAVAILABLE; the request may have reached the node', async () => {
+    const err = await kvErrorOfAsync(client.batch([['g', 'cut']]));
+    expect(err.code).toBe(ErrorCode.Unavailable);
+    expect(err.message).toMatch(new RegExp(`^cannot reach ${server.url}: `));
+    expect(transportFailureOf(err)).toEqual({ reason: 'unreachable', mayHaveReachedServer: true });
+  });
+
+  it('a cancelled batch is KV_UNAVAILABLE at once; one cancelled before it starts never reached the node', async () => {
+    const controller = new AbortController();
+    const pending = kvErrorOfAsync(client.batch([['g', 'slow']], { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 20);
+    const err = await pending;
+    expect(err.message).toBe(`the request to ${server.url} was cancelled`);
+    expect(transportFailureOf(err)?.reason).toBe('cancelled');
+    const before = server.requests.length;
+    const early = await kvErrorOfAsync(client.batch([['g', 'a']], { signal: AbortSignal.abort() }));
+    expect(transportFailureOf(early)).toEqual({ reason: 'cancelled', mayHaveReachedServer: false });
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('sends the token, the deadline and the request id, with the body as JSON', async () => {
+    await client.batch([['g', 'a']], { requestId: 'req-9', timeoutMs: 1500 });
+    const last = server.requests[server.requests.length - 1];
+    expect(last.headers).toMatchObject({
+      authorization: 'Bearer cluster-secret',
+      'content-type': 'application/json',
+      'x-kv-deadline': '1500',
+      'x-request-id': 'req-9',
+    });
+    expect(JSON.parse(last.body)).toEqual({ ops: [['g', 'a']] });
   });
 });
 
@@ -193,7 +264,10 @@ describe('NodeClient without a node', () => {
       const err = await kvErrorOfAsync(client.batch([['g', 'a']]));
       expect(err.code).toBe(ErrorCode.Unavailable);
       expect(err.message).toBe(`cannot reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
-      expect((err.cause as { isAxiosError?: boolean }).isAxiosError).toBe(true);
+      expect((err.cause as { code?: string }).code).toBe('ECONNREFUSED');
+      expect(transportFailureOf(err)).toEqual({ reason: 'unreachable', mayHaveReachedServer: false });
+      const viaAxios = await kvErrorOfAsync(client.health());
+      expect(viaAxios.message).toBe(err.message);
     } finally {
       client.close();
     }

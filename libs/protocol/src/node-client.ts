@@ -97,7 +97,7 @@ export class NodeClient {
    * @returns and throws as {@link batch}.
    */
   async batchSerialized(body: string | Uint8Array, count: number, options: RequestOptions = {}): Promise<InternalOpResult[]> {
-    const answer = await this.endpoint.call({
+    const reply = await this.endpoint.sendDirect({
       timeoutMs: options.timeoutMs,
       requestId: options.requestId,
       signal: options.signal,
@@ -107,6 +107,7 @@ export class NodeClient {
       // The node skips a batch whose answer would come after this client stopped waiting.
       sendDeadline: true,
     });
+    const answer = this.endpoint.bodyOf(reply);
     try {
       return decodeInternalResults(answer, count);
     } catch (error) {
