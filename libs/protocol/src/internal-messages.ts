@@ -61,6 +61,8 @@ export interface InternalEntry {
   value: string | null;
   version: string;
   tombstone: boolean;
+  /** When the value expires (ms since the epoch), for a value written with a time to live (expired or not). */
+  expiresAt?: number;
 }
 
 /** `PUT /internal/kv/{key}` request body. */

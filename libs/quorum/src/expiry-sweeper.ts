@@ -78,6 +78,24 @@ export class ExpirySweeper {
     return converted.filter(Boolean).length;
   }
 
+  /**
+   * Values that expired at or before `now` and are not converted yet: they are still stored, but no longer live.
+   * Costs in proportion to those values (the heap is walked only where it holds times at or before `now`).
+   */
+  expiredBy(now: number): number {
+    let count = 0;
+    const stack = this.heap.length > 0 ? [0] : [];
+    while (stack.length > 0) {
+      const i = stack.pop() as number;
+      const item = this.heap[i];
+      if (item.expiresAt > now) continue;
+      if (this.byKey.get(item.key) === item) count += 1;
+      if (2 * i + 1 < this.heap.length) stack.push(2 * i + 1);
+      if (2 * i + 2 < this.heap.length) stack.push(2 * i + 2);
+    }
+    return count;
+  }
+
   private rebuild(): void {
     this.heap = [...this.byKey.values()];
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);

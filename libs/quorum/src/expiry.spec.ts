@@ -138,10 +138,16 @@ describe('expiring keys on the data nodes', () => {
   test('a node turns an expired value into a tombstone at the same version once its clock passes expiresAt + MAX_CLOCK_SKEW_MS', async () => {
     const s = setup();
     const written = await s.clock.run(s.replicator.set(KEY, 'v', { ttlMs: TTL_MS }));
-    await s.clock.advance(TTL_MS + SKEW_MS - 1);
+    await s.clock.runAll();
+    expect(s.cluster.node('a').service.expiredKeys()).toBe(0);
+    await s.clock.advance(TTL_MS);
+    // Expired, not converted yet: stored, but not counted as live.
+    expect(s.cluster.node('a').service.expiredKeys()).toBe(1);
+    await s.clock.advance(SKEW_MS - 1);
     expect([...(await s.cluster.sweepExpired()).values()]).toEqual([0, 0, 0]);
     await s.clock.advance(1);
     expect([...(await s.cluster.sweepExpired()).values()]).toEqual([1, 1, 1]);
+    expect(s.cluster.node('a').service.expiredKeys()).toBe(0);
     for (const id of ['a', 'b', 'c']) expect(s.cluster.node(id).get(KEY)).toEqual({ value: null, version: written.version });
     await expect(s.clock.run(s.replicator.get(KEY))).resolves.toBeUndefined();
     // Nothing left to do; a newer write revives the key.

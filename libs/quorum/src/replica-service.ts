@@ -108,6 +108,11 @@ export class ReplicaService {
     return this.expiry.sweep(this.options.wall.now());
   }
 
+  /** Values this node holds that expired by its clock and are not tombstones yet (not live: `/health` omits them). */
+  expiredKeys(): number {
+    return this.expiry.expiredBy(this.options.wall.now());
+  }
+
   get incarnation(): string {
     return this.options.incarnation;
   }
