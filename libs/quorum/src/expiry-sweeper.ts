@@ -48,7 +48,8 @@ export class ExpirySweeper {
    */
   note(key: string, version: string, expiresAt: number | undefined): void {
     if (expiresAt === undefined) {
-      this.byKey.delete(key);
+      // Writes of keys without expiry, the common case, cost nothing while no value expires.
+      if (this.byKey.size > 0) this.byKey.delete(key);
       return;
     }
     const item: Expiring = { key, version, expiresAt };
