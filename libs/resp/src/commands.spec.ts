@@ -96,7 +96,7 @@ describe('errors in Redis shape', () => {
     ['SET with a bad option', ['SET', 'k', 'v', 'FOO'], 'ERR syntax error'],
     ['SET EX without a number', ['SET', 'k', 'v', 'EX'], 'ERR syntax error'],
     ['SET EX 0', ['SET', 'k', 'v', 'EX', '0'], "ERR invalid expire time in 'set' command"],
-    ['SET EX without TTL support', ['SET', 'k', 'v', 'EX', '10'], 'ERR kv: expiry (EX, PX, EXAT, PXAT, KEEPTTL, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this kv cluster does not have yet'],
+    ['SET EX without TTL support', ['SET', 'k', 'v', 'EX', '10'], 'ERR kv: expiry (EX, PX, EXAT, PXAT, KEEPTTL, SETEX, PSETEX, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this backend does not have'],
     ['SET KEEPTTL without TTL support', ['SET', 'k', 'v', 'KEEPTTL'], expect.stringContaining('needs TTL support') as unknown as string],
     ['TTL without TTL support', ['TTL', 'k'], expect.stringContaining('needs TTL support') as unknown as string],
     ['EXPIRE without TTL support', ['EXPIRE', 'k', '10'], expect.stringContaining('needs TTL support') as unknown as string],

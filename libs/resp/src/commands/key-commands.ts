@@ -15,7 +15,7 @@ import {
 } from './command-context';
 
 const NO_TTL = kvError(
-  'expiry (EX, PX, EXAT, PXAT, KEEPTTL, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this kv cluster does not have yet',
+  'expiry (EX, PX, EXAT, PXAT, KEEPTTL, SETEX, PSETEX, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this backend does not have',
 );
 const NO_CAS = kvError('SET NX, XX and GET need compare-and-set, which this kv cluster does not support');
 /**
@@ -197,8 +197,9 @@ function ttlCommand(unitMs: 1 | 1000): CommandHandler {
 }
 
 /**
- * EXPIRE (seconds) and PEXPIRE (ms): reads the key and writes it back with the expiry (not atomic: a write of the key
- * between the two is overwritten). A time <= 0 deletes the key, as in Redis.
+ * EXPIRE (seconds) and PEXPIRE (ms): reads the key and writes it back with the expiry. Refused unless the backend has
+ * compare-and-set; even then the write back is unconditional (a write of the key between the two is overwritten), to
+ * be made conditional once a backend offers it. A time <= 0 deletes the key, as in Redis.
  */
 function expireCommand(unitMs: 1 | 1000): CommandHandler {
   return async (ctx, args) => {
@@ -222,7 +223,7 @@ function expireCommand(unitMs: 1 | 1000): CommandHandler {
   };
 }
 
-/** PERSIST: reads the key and writes it back without expiry (not atomic, like EXPIRE). */
+/** PERSIST: reads the key and writes it back without expiry (refused without compare-and-set, like EXPIRE). */
 const persist: CommandHandler = async (ctx, args) => {
   if (!ctx.backend.capabilities.ttl) return NO_TTL;
   if (!ctx.backend.capabilities.compareAndSet) return NO_RMW;
