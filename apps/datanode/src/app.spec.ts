@@ -272,6 +272,9 @@ describe('expiring values', () => {
     expect(lines).toEqual([['e', V1, 'x', expiresAt], ['p', V1, 'y'], ['old', V1, 'z', past]]);
     // /health counts live keys: the value that expired (not converted yet) is not one.
     expect((await call('GET', '/health')).body.keys).toBe(2);
+    const metrics = (await call('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/^kv_keys\{service="datanode"\} 2$/m);
+    expect(metrics).toMatch(/^kv_expiring_values\{service="datanode"\} 2$/m);
   });
 
   test('an expiry that is not a whole number of ms is refused in its operation', async () => {

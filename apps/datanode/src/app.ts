@@ -122,10 +122,18 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   });
   new Gauge({
     name: 'kv_keys',
-    help: 'Live keys held by this node (tombstones excluded)',
+    help: 'Live keys held by this node (tombstones and expired values excluded)',
     registers: [deps.registry],
     collect() {
-      this.set(store.size);
+      this.set(store.size - replica.expiredKeys());
+    },
+  });
+  new Gauge({
+    name: 'kv_expiring_values',
+    help: 'Values held that expire and are not tombstones yet (expired ones included until converted)',
+    registers: [deps.registry],
+    collect() {
+      this.set(replica.expiry.size);
     },
   });
   const batchBodyBytesMax = internalBatchBodyBytesMax(deps.maxValueBytes);
