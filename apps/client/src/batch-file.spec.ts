@@ -17,6 +17,13 @@ describe('parseBatchFile', () => {
     ]);
   });
 
+  it('keeps the "ttl" of a set (a key that expires)', () => {
+    expect(parseBatchFile('{"op":"set","key":"s","value":"1","ttl":30}\n{"op":"set","key":"p","value":"2"}', 'f')).toEqual([
+      { op: 'set', key: 's', value: '1', ttl: 30 },
+      { op: 'set', key: 'p', value: '2' },
+    ]);
+  });
+
   it('accepts an empty file and a last line without a newline', () => {
     expect(parseBatchFile('', 'f')).toEqual([]);
     expect(parseBatchFile('{"op":"get","key":"k"}', 'f')).toEqual([{ op: 'get', key: 'k' }]);
@@ -31,6 +38,7 @@ describe('parseBatchFile', () => {
     ['{"op":"get","key":7}', 'ops.jsonl:1: invalid key: key must be a string'],
     ['{"op":"set","key":"k","value":1}', 'ops.jsonl:1: a set needs a string "value"'],
     ['{"op":"set","key":"k","value":"\\ud800"}', 'ops.jsonl:1: "value" must be well-formed Unicode'],
+    ['{"op":"set","key":"k","value":"v","ttl":0}', 'ops.jsonl:1: "ttl" must be a whole number of seconds from 1 to 315360000'],
   ])('refuses %j with the line number', (line, message) => {
     expect(() => parseBatchFile(line, 'ops.jsonl')).toThrow(UsageError);
     expect(() => parseBatchFile(line, 'ops.jsonl')).toThrow(message);

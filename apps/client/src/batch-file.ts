@@ -1,4 +1,4 @@
-import { BatchOp, isKvError, isWellFormedString, validateKey } from '@kv/protocol';
+import { BatchOp, isKvError, isWellFormedString, validateKey, validateTtl } from '@kv/protocol';
 import { UsageError } from './usage-error';
 
 /**
@@ -9,12 +9,14 @@ export const BATCH_FILE_BYTES_MAX = 256 * 1024 * 1024;
 
 /**
  * Parses a batch file: JSON Lines, one operation per line, as in `POST /batch`:
- * `{"op":"set","key":"k","value":"v"}`, `{"op":"get","key":"k"}`, `{"op":"del","key":"k"}`. Other fields are ignored;
+ * `{"op":"set","key":"k","value":"v"}` (with `"ttl": <seconds>` for a key that expires), `{"op":"get","key":"k"}`,
+ * `{"op":"del","key":"k"}`. Other fields are ignored;
  * blank lines are skipped; a `\r` before the newline is allowed.
  * @param source names the file in messages (`-` is standard input).
  * @returns the operations in file order, each with only its own fields.
  * @throws UsageError `<source>:<line>: <what is wrong>` at the first line that is not valid JSON, not an object, has an
- * unknown `op`, an invalid key (the server's rule) or, for `set`, a `value` that is not a string of well-formed Unicode.
+ * unknown `op`, an invalid key (the server's rule) or, for `set`, a `value` that is not a string of well-formed Unicode
+ * or a `ttl` that is not a whole number of seconds from 1 to 10 years.
  */
 export function parseBatchFile(text: string, source: string): BatchOp[] {
   const ops: BatchOp[] = [];
@@ -44,7 +46,7 @@ function parseLine(text: string): BatchOp {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error('not a JSON object like {"op":"set","key":"k","value":"v"}');
   }
-  const { op, key, value } = parsed as { op?: unknown; key?: unknown; value?: unknown };
+  const { op, key, value, ttl } = parsed as { op?: unknown; key?: unknown; value?: unknown; ttl?: unknown };
   if (op !== 'set' && op !== 'get' && op !== 'del') {
     throw new Error(`"op" must be "set", "get" or "del", got ${JSON.stringify(op) ?? 'nothing'}`);
   }
@@ -57,5 +59,10 @@ function parseLine(text: string): BatchOp {
   if (op !== 'set') return { op, key: checkedKey };
   if (typeof value !== 'string') throw new Error('a set needs a string "value"');
   if (!isWellFormedString(value)) throw new Error('"value" must be well-formed Unicode (it has a lone surrogate)');
-  return { op, key: checkedKey, value };
+  if (ttl === undefined) return { op, key: checkedKey, value };
+  try {
+    return { op, key: checkedKey, value, ttl: validateTtl(ttl) };
+  } catch (err) {
+    throw new Error(isKvError(err) ? err.message : String(err));
+  }
 }

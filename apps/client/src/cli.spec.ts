@@ -80,6 +80,22 @@ describe('kv (in-process, against a fake proxy)', () => {
       expect(proxy.store.get('-k')?.value).toBe('--json');
     });
 
+    it('set --ttl sends "ttl" and prints when the key expires; get --json shows expiresAt', async () => {
+      expect(await runCli([...server, 'set', 'session', 'S', '--ttl', '30'])).toEqual({ code: 0, stdout: 'OK, expires at 2030-01-01T00:00:30.000Z\n', stderr: '' });
+      expect(JSON.parse(proxy.requests[proxy.requests.length - 1].body)).toEqual({ value: 'S', ttl: 30 });
+      const json = await runCli([...server, '--json', 'set', 'session', 'S', '--ttl', '60']);
+      expect(JSON.parse(json.stdout)).toMatchObject({ key: 'session', expiresAt: Date.UTC(2030, 0, 1, 0, 1) });
+      expect(JSON.parse((await runCli([...server, '--json', 'get', 'session'])).stdout)).toMatchObject({ value: 'S', expiresAt: Date.UTC(2030, 0, 1, 0, 1) });
+      expect(await runCli([...server, 'get', 'session'])).toEqual({ code: 0, stdout: 'S\n', stderr: '' });
+    });
+
+    it.each(['0', '-1', '1.5', '315360001', 'soon'])('refuses --ttl %s before sending (exit 2)', async (ttl) => {
+      const run = await runCli([...server, 'set', 'k', 'v', '--ttl', ttl]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--ttl must be an integer from 1 to 315360000');
+      expect(proxy.requests).toHaveLength(0);
+    });
+
     it('sends --w and --r as ?w= and ?r=', async () => {
       await runCli([...server, 'set', 'k', 'v', '--w', '3']);
       await runCli([...server, 'get', 'k', '--r', '1']);

@@ -259,6 +259,31 @@ describe('incarnation', () => {
   });
 });
 
+describe('expiring values', () => {
+  test('a set with expiresAt is stored with it, read back with it, listed with it, and shown by GET /internal/kv', async () => {
+    const expiresAt = Date.now() + 60_000;
+    const past = Date.now() - 1;
+    const first = await call('POST', '/internal/batch', { ops: [['s', 'e', 'x', V1, expiresAt], ['s', 'p', 'y', V1], ['s', 'old', 'z', V1, past]] });
+    expect(first.body).toEqual({ results: [[1, V1], [1, V1], [1, V1]] });
+    const read = await call('POST', '/internal/batch', { ops: [['g', 'e'], ['g', 'p']] });
+    expect(read.body).toEqual({ results: [[V1, 'x', expiresAt], [V1, 'y']] });
+    expect(await call('GET', '/internal/kv/e')).toMatchObject({ status: 200, body: { key: 'e', value: 'x', version: V1, tombstone: false, expiresAt } });
+    const lines = (await (await fetch(`${base}/internal/entries`, { headers: auth })).text()).trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toEqual([['e', V1, 'x', expiresAt], ['p', V1, 'y'], ['old', V1, 'z', past]]);
+    // /health counts live keys: the value that expired (not converted yet) is not one.
+    expect((await call('GET', '/health')).body.keys).toBe(2);
+    const metrics = (await call('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/^kv_keys\{service="datanode"\} 2$/m);
+    expect(metrics).toMatch(/^kv_expiring_values\{service="datanode"\} 2$/m);
+  });
+
+  test('an expiry that is not a whole number of ms is refused in its operation', async () => {
+    const res = await call('POST', '/internal/batch', { ops: [['s', 'e', 'x', V1, -1], ['s', 'f', 'x', V1]] });
+    expect(res.body.results[0]).toMatchObject({ error: { code: 'KV_BAD_REQUEST' } });
+    expect(res.body.results[1]).toEqual([1, V1]);
+  });
+});
+
 describe('the cluster map, epochs and streaming', () => {
   const members = ['node1', 'node2', 'node3'].map((id, i) => ({ id, url: `http://127.0.0.1:${7001 + i}`, state: 'active' }));
   const map1 = { epoch: 1, members, vnodes: 8, replicas: 3, writeQuorum: 2, readQuorum: 2, transition: null };

@@ -122,10 +122,18 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   });
   new Gauge({
     name: 'kv_keys',
-    help: 'Live keys held by this node (tombstones excluded)',
+    help: 'Live keys held by this node (tombstones and expired values excluded)',
     registers: [deps.registry],
     collect() {
-      this.set(store.size);
+      this.set(store.size - replica.expiredKeys());
+    },
+  });
+  new Gauge({
+    name: 'kv_expiring_values',
+    help: 'Values held that expire and are not tombstones yet (expired ones included until converted)',
+    registers: [deps.registry],
+    collect() {
+      this.set(replica.expiry.size);
     },
   });
   const batchBodyBytesMax = internalBatchBodyBytesMax(deps.maxValueBytes);
@@ -209,7 +217,8 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
   const health = (): NodeHealthResponse => ({
     status: 'ok',
     nodeId: deps.nodeId,
-    keys: store.stats().keys,
+    // Live keys: values that expired and wait for their conversion to tombstones are not counted.
+    keys: store.stats().keys - replica.expiredKeys(),
     incarnation: replica.incarnation,
     filled: replica.filled,
     bytes: store.stats().liveBytes,
@@ -345,16 +354,16 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     onlyParams(req, InternalQuery.ranges);
     const rangesQuery = req.query[InternalQuery.ranges];
     if (rangesQuery !== undefined && typeof rangesQuery !== 'string') throw new KvError(ErrorCode.BadRequest, 'ranges must be given once');
-    const lines: Iterable<readonly [string, string, string | null]> =
+    const lines: Iterable<readonly [string, string, string | null, number?]> =
       rangesQuery === undefined
         ? (function* all() {
-            for (const entry of store.allEntries()) yield [entry.key, entry.version, entry.value] as const;
+            for (const entry of store.allEntries()) yield [entry.key, entry.version, entry.value, entry.expiresAt] as const;
           })()
         : replica.entriesIn(parseRanges(rangesQuery));
     res.writeHead(200, { 'content-type': INTERNAL_ENTRIES_MEDIA_TYPE });
     let buffered = '';
-    for (const [key, version, value] of lines) {
-      buffered += encodeEntryLine(key, version, value);
+    for (const [key, version, value, expiresAt] of lines) {
+      buffered += encodeEntryLine(key, version, value, expiresAt);
       if (buffered.length < ENTRIES_CHUNK_BYTES) continue;
       const more = res.write(buffered);
       buffered = '';
@@ -372,7 +381,10 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     onlyParams(req);
     const entry = store.getEntry(key);
     if (entry === undefined) throw new KvError(ErrorCode.NotFound, 'no such key on this node');
-    const body: InternalEntry = { key, value: entry.value, version: entry.version, tombstone: entry.tombstone };
+    const body: InternalEntry =
+      entry.expiresAt === undefined
+        ? { key, value: entry.value, version: entry.version, tombstone: entry.tombstone }
+        : { key, value: entry.value, version: entry.version, tombstone: entry.tombstone, expiresAt: entry.expiresAt };
     sendJson(res, 200, JSON.stringify(body));
   });
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ReplicaService, systemClock } from '@kv/quorum';
+import { EXPIRY_SWEEP_INTERVAL_MS_DEFAULT, PeriodicTask, ReplicaService, systemClock } from '@kv/quorum';
 import { FaultFileSystem, NodeFileSystem, openStore, triggerFileFault } from '@kv/wal';
 import {
   SHUTDOWN_GRACE_MS_DEFAULT,
@@ -17,7 +17,7 @@ import {
   onStopSignal,
   startProcess,
 } from '@kv/service';
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { createApp } from './app';
 import { HeapGuard } from './heap-guard';
 import { DATANODE_SETTINGS, datanodeSecurityWarnings, readDatanodeConfig } from './config';
@@ -96,6 +96,26 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     maxClockSkewMs: config.maxClockSkewMs,
   });
 
+  // Expired values become tombstones at their own version once MAX_CLOCK_SKEW_MS has passed (bounded work per tick);
+  // the first tick converts what expired while the node was down.
+  const expiredConverted = new Counter({
+    name: 'kv_expired_converted_total',
+    help: 'Expired values this node turned into tombstones at their version (MAX_CLOCK_SKEW_MS after they expired)',
+    registers: [registry],
+  });
+  const expirySweep = new PeriodicTask(
+    systemClock,
+    EXPIRY_SWEEP_INTERVAL_MS_DEFAULT,
+    async () => {
+      const converted = await replica.sweepExpired();
+      if (converted === 0) return;
+      expiredConverted.inc(converted);
+      logger.debug('expired values turned into tombstones', { converted, waiting: replica.expiry.size });
+    },
+    (error) => logger.warn('converting expired values failed; will retry', { error: String(error) }),
+  );
+  expirySweep.start();
+
   const inFlight: InFlight = new InFlight(
     { requestsMax: config.maxRequestsInFlight, bytesMax: config.maxBytesInFlight },
     inFlightMetrics(registry, () => inFlight),
@@ -137,6 +157,7 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
 
   onStopSignal(async () => {
     await closeServer(server, SHUTDOWN_GRACE_MS_DEFAULT);
+    await expirySweep.stop();
     heap.stop();
     await store.close();
     await lock.release();

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { encodeKey } from '@kv/protocol';
-import { CoordinatorVersions, InMemoryCluster, MemoryHintStore, NodeHealth, Replicator, systemClock } from '@kv/quorum';
+import { CoordinatorVersions, InMemoryCluster, MemoryHintStore, NodeHealth, Replicator, systemClock, type Clock } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
 import { createApp, parseChangeRequest } from './app';
@@ -19,7 +19,14 @@ interface TestProxy {
 }
 
 async function startProxy(
-  options: { authToken?: string | readonly string[]; clusterToken?: readonly string[]; expressDataRoutes?: boolean; batchResponseBytesMax?: number } = {},
+  options: {
+    authToken?: string | readonly string[];
+    clusterToken?: readonly string[];
+    expressDataRoutes?: boolean;
+    batchResponseBytesMax?: number;
+    /** The proxy's wall clock (versions and expiry decisions); default the system's. */
+    clock?: Clock;
+  } = {},
 ): Promise<TestProxy> {
   const cluster = new InMemoryCluster(NODES);
   const health = new NodeHealth(NODES);
@@ -27,7 +34,8 @@ async function startProxy(
   const registry = createRegistry('proxy');
   const metrics = new ProxyMetrics(registry, hints);
   metrics.watch(health);
-  const versions = new CoordinatorVersions({ clockId: 'test', clock: systemClock, floor: undefined });
+  const clock = options.clock ?? systemClock;
+  const versions = new CoordinatorVersions({ clockId: 'test', clock, floor: undefined });
   const replicator = new Replicator({
     ring: new HashRing(NODES),
     transport: cluster.transport(),
@@ -35,6 +43,7 @@ async function startProxy(
     health,
     hints,
     timeoutMs: 200,
+    clock,
     events: metrics.coordinatorEvents,
   });
   const api = new PublicApi({ replicator, versions, maxValueBytes: MAX_VALUE_BYTES, batchResponseBytesMax: options.batchResponseBytesMax });
@@ -243,11 +252,80 @@ describe('POST /batch', () => {
   });
 });
 
+describe('expiring keys', () => {
+  /** A proxy whose clock the test moves (the data nodes keep the system's: they only bound versions). */
+  let now: number;
+  let ttlProxy: TestProxy;
+  const ttlCall = (method: string, route: string, body?: unknown) => {
+    const saved = proxy;
+    proxy = ttlProxy;
+    return call(method, route, body).finally(() => {
+      proxy = saved;
+    });
+  };
+  beforeEach(async () => {
+    now = Date.now();
+    ttlProxy = await startProxy({ clock: { now: () => now } });
+  });
+  afterEach(async () => {
+    await closeServer(ttlProxy.server, 100);
+  });
+
+  test('PUT with "ttl" answers expiresAt (the version\'s ms + ttl); GET shows it until then, and 404 from then on', async () => {
+    const put = await ttlCall('PUT', kv('s'), { value: 'x', ttl: 2 });
+    expect(put.status).toBe(200);
+    expect(put.body.expiresAt).toBe(now + 2000);
+    expect(await ttlCall('GET', kv('s'))).toMatchObject({ status: 200, body: { key: 's', value: 'x', expiresAt: now + 2000 } });
+    now += 1999;
+    expect(await ttlCall('GET', kv('s'))).toMatchObject({ status: 200 });
+    now += 1;
+    expect(await ttlCall('GET', kv('s'))).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
+  });
+
+  test('a PUT without "ttl" clears the expiry: no expiresAt in the answers', async () => {
+    await ttlCall('PUT', kv('s'), { value: 'x', ttl: 2 });
+    const put = await ttlCall('PUT', kv('s'), { value: 'y' });
+    expect('expiresAt' in put.body).toBe(false);
+    now += 5000;
+    const got = await ttlCall('GET', kv('s'));
+    expect(got).toMatchObject({ status: 200, body: { value: 'y' } });
+    expect('expiresAt' in got.body).toBe(false);
+  });
+
+  test.each([0, -1, 1.5, 315_360_001, '2', null])('a "ttl" of %p answers 400 naming the field, and writes nothing', async (ttl) => {
+    const res = await ttlCall('PUT', kv('bad'), { value: 'x', ttl });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'KV_BAD_REQUEST' } } });
+    expect(res.body.error.message).toContain('"ttl" must be a whole number of seconds from 1 to 315360000');
+    expect(await ttlCall('GET', kv('bad'))).toMatchObject({ status: 404 });
+  });
+
+  test('batch sets take "ttl" (bulk and one by one); batch gets carry expiresAt and miss expired keys', async () => {
+    const res = await ttlCall('POST', '/batch', {
+      ops: [
+        { op: 'set', key: 'a', value: '1', ttl: 1 },
+        { op: 'set', key: 'b', value: '2', ttl: 10 },
+        { op: 'set', key: 'c', value: '3' },
+        { op: 'set', key: 'd', value: '4', ttl: 1 },
+        { op: 'get', key: 'd' },
+      ],
+    });
+    expect(res.body.results.map((r: { expiresAt?: number }) => r.expiresAt)).toEqual([now + 1000, now + 10_000, undefined, now + 1000, now + 1000]);
+    now += 1000;
+    const read = await ttlCall('POST', '/batch', { ops: ['a', 'b', 'c', 'd'].map((key) => ({ op: 'get', key })) });
+    expect(read.body.results.map((r: { status: number; expiresAt?: number }) => [r.status, r.expiresAt])).toEqual([
+      [404, undefined],
+      [200, now + 9000],
+      [200, undefined],
+      [404, undefined],
+    ]);
+  });
+});
+
 describe('unknown fields and query parameters are refused, never ignored', () => {
   const refused = (message: string) => ({ status: 400, body: { error: { code: 'KV_BAD_REQUEST', message } } });
 
-  test('PUT /kv/{key} with "ttl" beside "value" answers 400 naming it, and writes nothing', async () => {
-    expect(await call('PUT', kv('k'), { value: 'x', ttl: -5 })).toMatchObject(refused('unknown field "ttl" in the request body (accepted: "value")'));
+  test('PUT /kv/{key} with a field other than "value" and "ttl" answers 400 naming it, and writes nothing', async () => {
+    expect(await call('PUT', kv('k'), { value: 'x', nx: true })).toMatchObject(refused('unknown field "nx" in the request body (accepted: "value", "ttl")'));
     expect(await call('GET', kv('k'))).toMatchObject({ status: 404 });
   });
 
@@ -262,10 +340,10 @@ describe('unknown fields and query parameters are refused, never ignored', () =>
   });
 
   test('a batch refuses an unknown field of an operation in its place, and of the body as a whole', async () => {
-    const res = await call('POST', '/batch', { ops: [{ op: 'set', key: 'a', value: '1', ttl: 5 }, { op: 'set', key: 'b', value: '2' }] });
+    const res = await call('POST', '/batch', { ops: [{ op: 'set', key: 'a', value: '1', nx: true }, { op: 'set', key: 'b', value: '2' }] });
     expect(res.status).toBe(200);
     expect(res.body.results).toEqual([
-      { status: 400, error: { code: 'KV_BAD_REQUEST', message: 'unknown field "ttl" in batch operation 0 (set) (accepted: "op", "key", "value")' } },
+      { status: 400, error: { code: 'KV_BAD_REQUEST', message: 'unknown field "nx" in batch operation 0 (set) (accepted: "op", "key", "value", "ttl")' } },
       expect.objectContaining({ status: 200, key: 'b' }),
     ]);
     expect(await call('GET', kv('a'))).toMatchObject({ status: 404 });

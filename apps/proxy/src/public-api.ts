@@ -10,6 +10,7 @@ import {
   parseJsonBody,
   parsePublicBatch,
   parsePutBody,
+  parsePutTtl,
   parseQuorumParam,
   singleBodyBytesMax,
   type BatchOp,
@@ -67,15 +68,18 @@ export class PublicApi {
   }
 
   /**
-   * `PUT /kv/{key}` with `{"value": "..."}`; `?w=`. Every method takes the request's `scope` (its deadline and
-   * cancellation): operations of a request that ended are not sent to the data nodes.
+   * `PUT /kv/{key}` with `{"value": "..."}` and optionally `"ttl"` (seconds; the answer then has `expiresAt`); `?w=`.
+   * Every method takes the request's `scope` (its deadline and cancellation): operations of a request that ended are
+   * not sent to the data nodes.
    */
   async put(rawKey: string, body: Uint8Array | string, query: Query | undefined, requestId?: string, scope?: RequestScope): Promise<PutResponse> {
     const key = decodeKey(rawKey);
     assertKnownParams(query, WRITE_PARAMS, 'PUT /kv/{key}');
-    const value = parsePutBody(parseJsonBody(body, this.singleBodyBytesMax), this.limits.valueBytesMax);
+    const parsed = parseJsonBody(body, this.singleBodyBytesMax);
+    const value = parsePutBody(parsed, this.limits.valueBytesMax);
+    const ttl = parsePutTtl(parsed);
     const w = this.quorum(query, PublicQuery.writeQuorum);
-    return this.set(key, value, w, requestId, scope);
+    return this.set(key, value, w, requestId, scope, ttl);
   }
 
   /** `GET /kv/{key}`; `?r=`. @throws KvError `KV_NOT_FOUND` for a missing or deleted key. */
@@ -157,7 +161,8 @@ export class PublicApi {
     if (ready !== undefined) await ready;
     const entries = indexes.map((i) => {
       const op = ops[i];
-      return { key: op.key, value: op.op === 'set' ? op.value : null };
+      if (op.op !== 'set') return { key: op.key, value: null };
+      return op.ttl === undefined ? { key: op.key, value: op.value } : { key: op.key, value: op.value, ttlMs: op.ttl * 1000 };
     });
     let outcomes: Awaited<ReturnType<Replicator['writeMany']>>;
     try {
@@ -169,7 +174,9 @@ export class PublicApi {
     }
     outcomes.forEach((outcome, j) => {
       const i = indexes[j];
-      results[i] = outcome instanceof Error ? batchErrorResult(outcome) : { status: 200, key: entries[j].key, version: outcome.version, acks: outcome.acks };
+      if (outcome instanceof Error) results[i] = batchErrorResult(outcome);
+      else if (outcome.expiresAt === undefined) results[i] = { status: 200, key: entries[j].key, version: outcome.version, acks: outcome.acks };
+      else results[i] = { status: 200, key: entries[j].key, version: outcome.version, acks: outcome.acks, expiresAt: outcome.expiresAt };
     });
   }
 
@@ -185,7 +192,7 @@ export class PublicApi {
       endedOf(scope);
       switch (op.op) {
         case 'set':
-          return { status: 200, ...(await this.set(op.key, op.value, w, requestId, scope)) };
+          return { status: 200, ...(await this.set(op.key, op.value, w, requestId, scope, op.ttl)) };
         case 'get': {
           // A read whose answer is already full fails at once, without reading: the rest of a batch of large values
           // costs nothing. At most BATCH_READS_IN_FLIGHT_MAX reads of one batch are in flight, so the values read
@@ -204,17 +211,23 @@ export class PublicApi {
     }
   }
 
-  private async set(key: string, value: string, w: number | undefined, requestId?: string, scope?: RequestScope): Promise<PutResponse> {
+  /** A write, expiring `ttl` seconds after its version's time when `ttl` is given. */
+  private async set(key: string, value: string, w: number | undefined, requestId?: string, scope?: RequestScope, ttl?: number): Promise<PutResponse> {
     const ready = this.versions.ready();
     if (ready !== undefined) await ready;
-    const result = await this.replicator.set(key, value, { w, requestId, scope });
-    return { key, version: result.version, acks: result.acks };
+    const result = await this.replicator.set(key, value, ttl === undefined ? { w, requestId, scope } : { w, requestId, scope, ttlMs: ttl * 1000 });
+    return result.expiresAt === undefined
+      ? { key, version: result.version, acks: result.acks }
+      : { key, version: result.version, acks: result.acks, expiresAt: result.expiresAt };
   }
 
+  /** A read; an expired key is not found (this proxy's clock decides, see `Replicator.get`). */
   private async read(key: string, r: number | undefined, requestId?: string, scope?: RequestScope): Promise<GetResponse> {
     const found = await this.replicator.get(key, { r, requestId, scope });
     if (found === undefined) throw new KvError(ErrorCode.NotFound, 'no such key');
-    return { key, value: found.value, version: found.version };
+    return found.expiresAt === undefined
+      ? { key, value: found.value, version: found.version }
+      : { key, value: found.value, version: found.version, expiresAt: found.expiresAt };
   }
 
   private async del(key: string, w: number | undefined, requestId?: string, scope?: RequestScope): Promise<DeleteResponse> {

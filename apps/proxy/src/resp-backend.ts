@@ -1,4 +1,4 @@
-import { ErrorCode, KvError, type ClusterResponse, validateKey, validateValue } from '@kv/protocol';
+import { ErrorCode, KvError, type ClusterResponse, validateExpiresAt, validateKey, validateValue } from '@kv/protocol';
 import type { Replicator } from '@kv/quorum';
 import type { RespBackend, RespCallOptions, RespClusterInfo, RespEntry } from '@kv/resp';
 import { KV_VERSION, overloadedBytes, type InFlight, type InFlightTicket } from '@kv/service';
@@ -33,11 +33,13 @@ export interface ProxyRespBackendDeps {
 /**
  * The RESP commands' view of the proxy: each method is the replicator call the matching HTTP request makes, with the
  * same checks (key rule, `MAX_VALUE_BYTES`), the same wait for the clock floor before a write, and the same errors
- * (`KV_QUORUM_FAILED` with acks and required). kv has no TTL and no compare-and-set yet, so both capabilities are off
- * and an expiry is refused. Each command has the deadline of an HTTP request (`REQUEST_TIMEOUT_MS`).
+ * (`KV_QUORUM_FAILED` with acks and required). Expiring keys are supported (an absolute `expiresAtMs` travels with the
+ * write, see docs/ARCHITECTURE.md, Expiring keys); compare-and-set is not, so `KEEPTTL` (which would keep the expiry
+ * of the value held: a read-modify-write) is refused. Each command has the deadline of an HTTP request
+ * (`REQUEST_TIMEOUT_MS`).
  */
 export class ProxyRespBackend implements RespBackend {
-  readonly capabilities = { ttl: false, compareAndSet: false };
+  readonly capabilities = { ttl: true, compareAndSet: false };
   private readonly deps: ProxyRespBackendDeps;
   private readonly clock: () => number;
   private readonly deadlines: RequestDeadlines;
@@ -78,22 +80,25 @@ export class ProxyRespBackend implements RespBackend {
   private async read(key: string, r: number | undefined, scope: RequestScope): Promise<RespEntry | undefined> {
     validateKey(key);
     const found = await this.deps.replicator.get(key, { r, scope });
-    return found === undefined ? undefined : { value: found.value, version: found.version };
+    if (found === undefined) return undefined;
+    return found.expiresAt === undefined ? { value: found.value, version: found.version } : { value: found.value, version: found.version, expiresAtMs: found.expiresAt };
   }
 
   async set(
     key: string,
     value: string,
     options: { w?: number; expiresAtMs?: number; keepTtl?: boolean } & RespCallOptions,
-  ): Promise<{ version: string }> {
+  ): Promise<{ version: string; expiresAtMs?: number }> {
     validateKey(key);
     validateValue(value, this.deps.maxValueBytes);
-    if (options.expiresAtMs !== undefined || options.keepTtl === true) throw noTtl();
+    if (options.keepTtl === true) throw noKeepTtl();
+    const expiresAt = options.expiresAtMs;
+    if (expiresAt !== undefined) validateExpiresAt(expiresAt);
     return this.admitted(value.length, () =>
       this.deadlines.run(async (scope) => {
         await this.versionsReady();
-        const result = await this.deps.replicator.set(key, value, { w: options.w, scope });
-        return { version: result.version };
+        const result = await this.deps.replicator.set(key, value, expiresAt === undefined ? { w: options.w, scope } : { w: options.w, scope, expiresAt });
+        return result.expiresAt === undefined ? { version: result.version } : { version: result.version, expiresAtMs: result.expiresAt };
       }, options.clientGone, this.deps.replicator.writeQuorum),
     );
   }
@@ -168,8 +173,11 @@ export class ProxyRespBackend implements RespBackend {
   }
 }
 
-function noTtl(): KvError {
-  return new KvError(ErrorCode.BadRequest, 'expiring keys (TTL) are not supported by this kv cluster yet');
+function noKeepTtl(): KvError {
+  return new KvError(
+    ErrorCode.BadRequest,
+    'KEEPTTL would keep the expiry of the value held, a read-modify-write that needs compare-and-set, which this kv cluster does not support',
+  );
 }
 
 function asError(thrown: unknown): Error {

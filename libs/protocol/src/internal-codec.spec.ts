@@ -44,7 +44,7 @@ describe('parseInternalBatch', () => {
           ['x', 'a'],
           { op: 'get', key: 'a' },
           ['s', 'a', '1'],
-          ['s', 'a', '1', V1, 60],
+          ['s', 'a', '1', V1, 60, 'extra'],
           ['s', '', '1', V1],
           ['s', 'a', 1, V1],
           ['s', 'a', 'x'.repeat(11), V1],
@@ -155,6 +155,31 @@ describe('the internal codec', () => {
     expect(kvErrorOf(() => decodeInternalResults('not json', 0)).code).toBe(ErrorCode.Internal);
     expect(kvErrorOf(() => decodeWriteResult([V1, 'v'])).code).toBe(ErrorCode.Internal);
     expect(kvErrorOf(() => decodeReadResult([1, V1])).code).toBe(ErrorCode.Internal);
+  });
+
+  it('carries the expiry of a value that expires: a 5-element set, a 3-element read result, a 4-element entry line', () => {
+    const write = { key: 'k', value: 'v', version: V1, expiresAt: 1_700_000_000_000 };
+    expect(writeOpOf(write)).toEqual(['s', 'k', 'v', V1, 1_700_000_000_000]);
+    expect(decodeInternalBatch(encodeInternalBatch([writeOpOf(write)]), limits)).toEqual([['s', 'k', 'v', V1, 1_700_000_000_000]]);
+    // A tombstone never carries an expiry.
+    expect(writeOpOf({ key: 'k', value: null, version: V1, expiresAt: 5 })).toEqual(['d', 'k', V1]);
+    const result = readResultOf({ value: 'v', version: V1, expiresAt: 42 });
+    expect(result).toEqual([V1, 'v', 42]);
+    expect(decodeReadResult(result)).toEqual({ value: 'v', version: V1, expiresAt: 42 });
+    expect(readResultOf({ value: 'v', version: V1 })).toEqual([V1, 'v']);
+    expect(decodeEntryLine(encodeEntryLine('k', V1, 'v', 42).slice(0, -1))).toEqual(['k', V1, 'v', 42]);
+    expect(encodeEntryLine('k', V1, 'v')).toBe(`["k","${V1}","v"]\n`);
+  });
+
+  it('refuses an expiry that is not a whole number of ms, in its operation, and malformed expiring results', () => {
+    for (const expiresAt of [-1, 1.5, '5', null]) {
+      const [parsed] = parseInternalBatch({ ops: [['s', 'k', 'v', V1, expiresAt]] }, limits);
+      expect(isInvalidOp(parsed) && parsed.error.code).toBe(ErrorCode.BadRequest);
+    }
+    expect(kvErrorOf(() => decodeReadResult([V1, 'v', '5'] as unknown as InternalOpResult)).code).toBe(ErrorCode.Internal);
+    expect(kvErrorOf(() => decodeReadResult([V1, null, 5] as unknown as InternalOpResult)).code).toBe(ErrorCode.Internal);
+    expect(kvErrorOf(() => decodeEntryLine(`["k", "${V1}", null, 5]`)).code).toBe(ErrorCode.Internal);
+    expect(kvErrorOf(() => decodeEntryLine(`["k", "${V1}", "v", -5]`)).code).toBe(ErrorCode.Internal);
   });
 
   it('writes tombstones as deletes', () => {

@@ -16,6 +16,7 @@ import { parseJsonBody } from './json-body';
 import { KvError } from './kv-error';
 import { validateKey } from './key';
 import { assertByteLimit, INTERNAL_BATCH_OPS_MAX, internalBatchBodyBytesMax, ProtocolLimits } from './limits';
+import { validateExpiresAt } from './ttl';
 import { validateValue } from './value';
 import { validateVersion } from './version';
 
@@ -34,11 +35,12 @@ export const INTERNAL_ENTRIES_MEDIA_TYPE = 'application/x-ndjson';
 /** An operation of a decoded internal batch: a valid operation, or the error that operation alone answers with. */
 export type ParsedInternalOp = InternalOp | InvalidOp;
 
-/** A versioned write as the coordinator sends it: `value` null writes a tombstone. */
+/** A versioned write as the coordinator sends it: `value` null writes a tombstone; `expiresAt` for a value that expires. */
 export interface InternalWrite {
   readonly key: string;
   readonly value: string | null;
   readonly version: string;
+  readonly expiresAt?: number;
 }
 
 /** What a replica answered for a write: whether it applied it, and the version it holds afterwards. */
@@ -47,15 +49,19 @@ export interface DecodedWriteResult {
   readonly version: string;
 }
 
-/** What a replica holds for a key: a value or a tombstone (`value` null) at a version. */
+/** What a replica holds for a key: a value or a tombstone (`value` null) at a version, and the value's expiry if any. */
 export interface DecodedEntry {
   readonly value: string | null;
   readonly version: string;
+  readonly expiresAt?: number;
 }
 
-/** The wire operation of a versioned write. */
+/** The wire operation of a versioned write (the 5-element set only for a value that expires). */
 export function writeOpOf(write: InternalWrite): InternalOp {
-  return write.value === null ? ['d', write.key, write.version] : ['s', write.key, write.value, write.version];
+  if (write.value === null) return ['d', write.key, write.version];
+  return write.expiresAt === undefined
+    ? ['s', write.key, write.value, write.version]
+    : ['s', write.key, write.value, write.version, write.expiresAt];
 }
 
 /** The wire operation of a read. */
@@ -79,7 +85,8 @@ export interface InternalBatchLimits extends ProtocolLimits {
 
 /**
  * Decodes and validates a `POST /internal/batch` body into typed operations, one per operation and in order. An
- * operation must have exactly its elements: `["s", key, value, version]`, `["d", key, version]`, `["g", key]`.
+ * operation must have exactly its elements: `["s", key, value, version]` or `["s", key, value, version, expiresAt]`,
+ * `["d", key, version]`, `["g", key]`.
  * @returns per operation either the operation or an {@link InvalidOp}: a malformed operation or version
  *   (`KV_BAD_REQUEST`), a bad key (`KV_INVALID_KEY`), a value over the limit (`KV_TOO_LARGE`).
  * @throws KvError for the whole request: `KV_TOO_LARGE` for a body over its limit, `KV_BAD_REQUEST` for a body that is
@@ -119,7 +126,10 @@ function parseInternalOp(raw: unknown, valueBytesMax: number): InternalOp {
   const tag: unknown = raw[0];
   switch (tag) {
     case 's':
-      expectLength(raw, 4, '["s", key, value, version]');
+      if (raw.length === 5) {
+        return ['s', validateKey(raw[1]), validateValue(raw[2], valueBytesMax), validateVersion(raw[3]), validateExpiresAt(raw[4])];
+      }
+      expectLength(raw, 4, '["s", key, value, version] or ["s", key, value, version, expiresAt]');
       return ['s', validateKey(raw[1]), validateValue(raw[2], valueBytesMax), validateVersion(raw[3])];
     case 'd':
       expectLength(raw, 3, '["d", key, version]');
@@ -145,7 +155,8 @@ export function writeResultOf(applied: boolean, version: string): InternalWriteR
 
 /** The answer's result of a read: the entry held, or `null` when the node holds nothing for the key. */
 export function readResultOf(entry: DecodedEntry | undefined): InternalReadResult {
-  return entry === undefined ? null : [entry.version, entry.value];
+  if (entry === undefined) return null;
+  return entry.expiresAt === undefined || entry.value === null ? [entry.version, entry.value] : [entry.version, entry.value, entry.expiresAt];
 }
 
 /**
@@ -206,8 +217,8 @@ export function decodeWriteResult(result: InternalOpResult): DecodedWriteResult 
 }
 
 /**
- * Decodes the result of a read: the entry held (`value` null for a tombstone), or `undefined` when the node holds
- * nothing for the key.
+ * Decodes the result of a read: the entry held (`value` null for a tombstone; `expiresAt` for a value that expires), or
+ * `undefined` when the node holds nothing for the key.
  * @throws KvError: the operation's own error, or `KV_INTERNAL` for a result that is not a read result.
  */
 export function decodeReadResult(result: InternalOpResult): DecodedEntry | undefined {
@@ -216,21 +227,29 @@ export function decodeReadResult(result: InternalOpResult): DecodedEntry | undef
   if (!Array.isArray(result) || typeof result[0] !== 'string' || (result[1] !== null && typeof result[1] !== 'string')) {
     throw new KvError(ErrorCode.Internal, 'malformed read result from a data node');
   }
-  return { version: result[0], value: result[1] };
+  if (result.length === 2) return { version: result[0], value: result[1] };
+  if (result.length !== 3 || result[1] === null || !isExpiresAt(result[2])) {
+    throw new KvError(ErrorCode.Internal, 'malformed read result from a data node');
+  }
+  return { version: result[0], value: result[1], expiresAt: result[2] };
+}
+
+function isExpiresAt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function opErrorOf(result: InternalOpError): KvError {
   return isErrorBody(result) ? kvErrorFromBody(result) : new KvError(ErrorCode.Internal, 'malformed error result from a data node');
 }
 
-/** One line of `GET /internal/entries`, newline included. */
-export function encodeEntryLine(key: string, version: string, value: string | null): string {
-  return `${JSON.stringify([key, version, value])}\n`;
+/** One line of `GET /internal/entries`, newline included (with `expiresAt` for a value that expires). */
+export function encodeEntryLine(key: string, version: string, value: string | null, expiresAt?: number): string {
+  return `${JSON.stringify(expiresAt === undefined || value === null ? [key, version, value] : [key, version, value, expiresAt])}\n`;
 }
 
 /**
  * Decodes one line of `GET /internal/entries` (without its newline).
- * @throws KvError `KV_INTERNAL` when the line is not `[key, version, value|null]`.
+ * @throws KvError `KV_INTERNAL` when the line is not `[key, version, value|null]` or `[key, version, value, expiresAt]`.
  */
 export function decodeEntryLine(line: string): InternalEntryLine {
   let parsed: unknown;
@@ -241,12 +260,13 @@ export function decodeEntryLine(line: string): InternalEntryLine {
   }
   if (
     !Array.isArray(parsed) ||
-    parsed.length !== 3 ||
+    (parsed.length !== 3 && parsed.length !== 4) ||
     typeof parsed[0] !== 'string' ||
     typeof parsed[1] !== 'string' ||
-    (parsed[2] !== null && typeof parsed[2] !== 'string')
+    (parsed[2] !== null && typeof parsed[2] !== 'string') ||
+    (parsed.length === 4 && (parsed[2] === null || !isExpiresAt(parsed[3])))
   ) {
-    throw new KvError(ErrorCode.Internal, 'an entries line that is not [key, version, value]');
+    throw new KvError(ErrorCode.Internal, 'an entries line that is not [key, version, value] or [key, version, value, expiresAt]');
   }
   return parsed as InternalEntryLine;
 }

@@ -10,8 +10,11 @@
 /** Operation tags on the wire. */
 export const InternalOpTag = { Set: 's', Delete: 'd', Get: 'g' } as const;
 
-/** Store `value` under `key` at `version`, if `version` is newer than what the node holds. */
-export type InternalSetOp = [tag: 's', key: string, value: string, version: string];
+/**
+ * Store `value` under `key` at `version`, if `version` is newer than what the node holds. `expiresAt` (ms since the
+ * epoch) is present for a value that expires, and stored with it; the 4-element form is a value that does not.
+ */
+export type InternalSetOp = [tag: 's', key: string, value: string, version: string, expiresAt?: number];
 /** Write a tombstone for `key` at `version`, if `version` is newer than what the node holds. */
 export type InternalDeleteOp = [tag: 'd', key: string, version: string];
 /** Read what the node holds for `key`, tombstones included. */
@@ -32,10 +35,11 @@ export interface InternalBatchRequest {
 export type InternalWriteResult = [applied: 0 | 1, version: string];
 
 /**
- * Result of a get: `[version, value]` for a live entry, `[version, null]` for a tombstone, `null` when the node has
- * never seen the key (or has forgotten its tombstone).
+ * Result of a get: `[version, value]` for a value, `[version, value, expiresAt]` for a value that expires (expired or
+ * not: the coordinator decides), `[version, null]` for a tombstone, `null` when the node has never seen the key (or
+ * has forgotten its tombstone).
  */
-export type InternalReadResult = [version: string, value: string | null] | null;
+export type InternalReadResult = [version: string, value: string | null, expiresAt?: number] | null;
 
 /** A per-operation failure inside a batch (the other operations are unaffected). */
 export interface InternalOpError {
@@ -57,6 +61,8 @@ export interface InternalEntry {
   value: string | null;
   version: string;
   tombstone: boolean;
+  /** When the value expires (ms since the epoch), for a value written with a time to live (expired or not). */
+  expiresAt?: number;
 }
 
 /** `PUT /internal/kv/{key}` request body. */
@@ -124,9 +130,10 @@ export interface FilledRequest {
 
 /**
  * One line of `GET /internal/entries` (newline-delimited JSON): an entry the node holds, tombstones included
- * (`value` null). Used to refill a node that lost its disk.
+ * (`value` null), with the value's `expiresAt` (ms since the epoch) when it expires. Used to refill a node that lost
+ * its disk and to stream ranges.
  */
-export type InternalEntryLine = [key: string, version: string, value: string | null];
+export type InternalEntryLine = [key: string, version: string, value: string | null, expiresAt?: number];
 
 /** Routes of the internal API (relative to a data node's base URL). */
 export const InternalRoutes = {

@@ -1,6 +1,7 @@
 import { ErrorCode } from './errors';
 import { parseJsonBody } from './json-body';
-import { parseInternalPutBody, parsePutBody } from './put-body';
+import { parseInternalPutBody, parsePutBody, parsePutTtl } from './put-body';
+import { TTL_SECONDS_MAX } from './ttl';
 import { kvErrorOf } from './testing/kv-error-of';
 
 const codeOf = (fn: () => unknown): string => kvErrorOf(fn).code;
@@ -43,9 +44,19 @@ describe('parsePutBody', () => {
     expect(parsePutBody({ value: 'v' }, 10)).toBe('v');
   });
 
-  it('refuses a field other than "value", naming it (a client that sends "ttl" learns it was not applied)', () => {
-    expect(() => parsePutBody({ value: 'v', ttl: -5 }, 10)).toThrow('unknown field "ttl" in the request body (accepted: "value")');
-    expect(codeOf(() => parsePutBody({ value: 'v', ttl: -5 }, 10))).toBe(ErrorCode.BadRequest);
+  it('refuses a field other than "value" and "ttl", naming it (a client learns that it was not applied)', () => {
+    expect(() => parsePutBody({ value: 'v', nx: true }, 10)).toThrow('unknown field "nx" in the request body (accepted: "value", "ttl")');
+    expect(codeOf(() => parsePutBody({ value: 'v', nx: true }, 10))).toBe(ErrorCode.BadRequest);
+  });
+
+  it('reads "ttl": absent, or a whole number of seconds from 1 to 10 years; anything else is refused naming it', () => {
+    expect(parsePutTtl({ value: 'v' })).toBeUndefined();
+    expect(parsePutTtl({ value: 'v', ttl: 30 })).toBe(30);
+    expect(parsePutTtl({ value: 'v', ttl: TTL_SECONDS_MAX })).toBe(315_360_000);
+    for (const ttl of [0, -5, 1.5, TTL_SECONDS_MAX + 1, '30', null, true, [30]]) {
+      expect(codeOf(() => parsePutTtl({ value: 'v', ttl }))).toBe(ErrorCode.BadRequest);
+      expect(() => parsePutTtl({ value: 'v', ttl })).toThrow(/"ttl" must be a whole number of seconds from 1 to 315360000/);
+    }
   });
 
   it.each([

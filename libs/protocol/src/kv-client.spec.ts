@@ -51,7 +51,10 @@ function proxyHandler(req: RecordedRequest, res: http.ServerResponse): void {
     }
     if (key === 'slow') return; // never answers
     if (req.method === 'GET') return sendJson(res, 200, { key, value: `value of ${key}`, version: VERSION, query });
-    if (req.method === 'PUT') return sendJson(res, 200, { key, version: VERSION, acks: 2 });
+    if (req.method === 'PUT') {
+      const { ttl } = JSON.parse(req.body) as { ttl?: number };
+      return sendJson(res, 200, ttl === undefined ? { key, version: VERSION, acks: 2 } : { key, version: VERSION, acks: 2, expiresAt: 1000 * ttl });
+    }
     if (req.method === 'DELETE') return sendJson(res, 200, { key, version: VERSION, acks: 3 });
   }
   sendJson(res, 404, { error: { code: 'KV_NOT_FOUND', message: 'no such route' } });
@@ -87,6 +90,16 @@ describe('KvClient', () => {
     expect(req.headers.authorization).toBe('Bearer secret');
     expect(req.headers['x-request-id']).toBe('req-1');
     expect(req.headers['accept-encoding']).toBe('identity');
+  });
+
+  it('sets a value that expires: sends "ttl" and returns expiresAt; refuses a bad ttl before sending', async () => {
+    await expect(client.set('session', 'S', { ttl: 30 })).resolves.toEqual({ key: 'session', version: VERSION, acks: 2, expiresAt: 30_000 });
+    expect(JSON.parse(last().body)).toEqual({ value: 'S', ttl: 30 });
+    const sent = server.requests.length;
+    for (const ttl of [0, -1, 1.5, 315_360_001]) {
+      await expect(client.set('session', 'S', { ttl })).rejects.toMatchObject({ code: ErrorCode.BadRequest });
+    }
+    expect(server.requests.length).toBe(sent);
   });
 
   it('gets a value', async () => {

@@ -4,6 +4,7 @@ import { markOutcomeUnknown } from './failover-errors';
 import { HttpEndpoint } from './http-endpoint';
 import { ClientOptions, RequestOptions, requestOptions } from './request-options';
 import { encodeKey, validateKey } from './key';
+import { validateTtl } from './ttl';
 import { KvError } from './kv-error';
 import { BATCH_OPS_MAX, RESPONSE_BYTES_MAX_DEFAULT, SOCKET_IDLE_MS_DEFAULT } from './limits';
 import {
@@ -77,6 +78,15 @@ export type ProxyProbe =
 export interface KvWriteOptions extends RequestOptions {
   /** Write quorum for this request (`?w=`), 1..N. */
   w?: number;
+}
+
+/** Options of {@link KvClient.set}. */
+export interface KvSetOptions extends KvWriteOptions {
+  /**
+   * Seconds until the key expires (`"ttl"`), 1..`TTL_SECONDS_MAX` (10 years); the answer then carries `expiresAt`.
+   * Without it the key does not expire (and a set clears an earlier expiry).
+   */
+  ttl?: number;
 }
 
 /** Options of {@link KvClient.get}. */
@@ -174,15 +184,16 @@ export class KvClient {
 
   /**
    * Stores a value (`PUT /kv/{key}`).
-   * @returns `{key, version, acks}`.
-   * @throws KvError `KV_INVALID_KEY` (before sending) for a bad key; `KV_TOO_LARGE`, `KV_QUORUM_FAILED` (outcome
-   * unknown) and the other codes as the server answers them; `KV_UNAVAILABLE`. TypeError when `value` is not a string or
-   * `w` not a positive integer.
+   * @returns `{key, version, acks}`, and `expiresAt` (ms since the epoch) with `ttl`.
+   * @throws KvError `KV_INVALID_KEY` (before sending) for a bad key; `KV_BAD_REQUEST` (before sending) for a `ttl` that
+   * is not a whole number of seconds from 1 to 10 years; `KV_TOO_LARGE`, `KV_QUORUM_FAILED` (outcome unknown) and the
+   * other codes as the server answers them; `KV_UNAVAILABLE`. TypeError when `value` is not a string or `w` not a
+   * positive integer.
    */
-  async set(key: string, value: string, options: KvWriteOptions = {}): Promise<PutResponse> {
+  async set(key: string, value: string, options: KvSetOptions = {}): Promise<PutResponse> {
     if (typeof value !== 'string') throw new TypeError(`value must be a string, got ${typeof value}`);
     const path = PublicRoutes.entry(encodeKey(validateKey(key))) + queryString({ [PublicQuery.writeQuorum]: options.w });
-    const body = JSON.stringify({ value });
+    const body = JSON.stringify(options.ttl === undefined ? { value } : { value, ttl: validateTtl(options.ttl) });
     return (await this.endpoint.call({ ...requestOptions(options), method: 'PUT', path, body })) as PutResponse;
   }
 

@@ -21,7 +21,7 @@ describe('parsePublicBatch', () => {
     const ops = parsePublicBatch(
       {
         ops: [
-          { op: 'set', key: 'a', value: '1', ttl: -5 },
+          { op: 'set', key: 'a', value: '1', nx: true },
           { op: 'get', key: 'b', value: 'x' },
           { op: 'del', key: 'c', value: 'x' },
           { op: 'set', key: 'd', value: '4' },
@@ -31,11 +31,33 @@ describe('parsePublicBatch', () => {
     );
     const messages = ops.map((op) => (isInvalidOp(op) ? `${op.error.code}: ${op.error.message}` : op));
     expect(messages).toEqual([
-      'KV_BAD_REQUEST: unknown field "ttl" in batch operation 0 (set) (accepted: "op", "key", "value")',
+      'KV_BAD_REQUEST: unknown field "nx" in batch operation 0 (set) (accepted: "op", "key", "value", "ttl")',
       'KV_BAD_REQUEST: unknown field "value" in batch operation 1 (get) (accepted: "op", "key")',
       'KV_BAD_REQUEST: unknown field "value" in batch operation 2 (del) (accepted: "op", "key")',
       { op: 'set', key: 'd', value: '4' },
     ]);
+  });
+
+  it('takes a "ttl" on sets only, and refuses a bad one in its place, naming the operation\'s field', () => {
+    const ops = parsePublicBatch(
+      {
+        ops: [
+          { op: 'set', key: 'a', value: '1', ttl: 30 },
+          { op: 'set', key: 'b', value: '2', ttl: 0 },
+          { op: 'get', key: 'c', ttl: 30 },
+          { op: 'set', key: 'd', value: '4' },
+        ],
+      },
+      limits,
+    );
+    const messages = ops.map((op) => (isInvalidOp(op) ? `${op.error.code}: ${op.error.message}` : op));
+    expect(messages).toEqual([
+      { op: 'set', key: 'a', value: '1', ttl: 30 },
+      'KV_BAD_REQUEST: "ops[1].ttl" must be a whole number of seconds from 1 to 315360000 (10 years), got 0',
+      'KV_BAD_REQUEST: unknown field "ttl" in batch operation 2 (get) (accepted: "op", "key")',
+      { op: 'set', key: 'd', value: '4' },
+    ]);
+    expect('ttl' in (ops[3] as object)).toBe(false);
   });
 
   it('refuses a batch body with a field other than "ops", as a whole', () => {

@@ -8,6 +8,7 @@ import { KvError } from './kv-error';
 import { validateKey } from './key';
 import { assertByteLimit, BATCH_OPS_MAX, ProtocolLimits } from './limits';
 import { BatchErrorResult, BatchOp } from './public-messages';
+import { validateTtl } from './ttl';
 import { validateValue } from './value';
 
 /** An operation of a parsed public batch: a valid operation, or the error that operation alone answers with. */
@@ -16,7 +17,8 @@ export type ParsedBatchOp = BatchOp | InvalidOp;
 /**
  * Validates a `POST /batch` body (already parsed JSON, see `parseJsonBody`) into typed operations, one per operation of
  * the body and in its order. Each valid operation is a fresh object with its fields; a field its `op` does not take
- * (`"value"` on a get or del, `"ttl"` where this version has no expiry, ...) makes that operation invalid.
+ * (`"value"` or `"ttl"` on a get or del, ...) makes that operation invalid. A set's `"ttl"` is a whole number of
+ * seconds from 1 to `TTL_SECONDS_MAX`.
  * @param limits `valueBytesMax` (the server's `MAX_VALUE_BYTES`) and `opsMax` (default {@link BATCH_OPS_MAX}).
  * @returns per operation either the operation or an {@link InvalidOp}: an operation that is not an object or has an
  * unknown `op` or field (`KV_BAD_REQUEST`), a bad key (`KV_INVALID_KEY`), a missing or non-string value (`KV_BAD_REQUEST`), a value
@@ -41,18 +43,20 @@ export function parsePublicBatch(body: unknown, limits: ProtocolLimits): ParsedB
   return parsed;
 }
 
-const SET_FIELDS = ['op', 'key', 'value'] as const;
+const SET_FIELDS = ['op', 'key', 'value', 'ttl'] as const;
 const KEY_FIELDS = ['op', 'key'] as const;
 
 function parseOp(raw: unknown, index: number, valueBytesMax: number): BatchOp {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new KvError(ErrorCode.BadRequest, `a batch operation must be an object, got ${describeType(raw)}`);
   }
-  const { op, key, value } = raw as { op?: unknown; key?: unknown; value?: unknown };
+  const { op, key, value, ttl } = raw as { op?: unknown; key?: unknown; value?: unknown; ttl?: unknown };
   switch (op) {
-    case 'set':
+    case 'set': {
       assertKnownFields(raw, SET_FIELDS, `batch operation ${index} (set)`);
-      return { op, key: validateKey(key), value: validateValue(value, valueBytesMax) };
+      const set = { op, key: validateKey(key), value: validateValue(value, valueBytesMax) };
+      return ttl === undefined ? set : { ...set, ttl: validateTtl(ttl, `ops[${index}].ttl`) };
+    }
     case 'get':
     case 'del':
       assertKnownFields(raw, KEY_FIELDS, `batch operation ${index} (${op})`);

@@ -7,6 +7,8 @@ import type { ErrorBody } from './error-body';
 /** `PUT /kv/{key}` request body. */
 export interface PutRequest {
   value: string;
+  /** Seconds until the key expires, 1..`TTL_SECONDS_MAX` (10 years); without it the key does not expire. */
+  ttl?: number;
 }
 
 /** `PUT /kv/{key}` success (200): the version assigned to the write and how many replicas had stored it (>= W). */
@@ -14,6 +16,8 @@ export interface PutResponse {
   key: string;
   version: string;
   acks: number;
+  /** When the key expires (ms since the epoch), for a write with `ttl`. */
+  expiresAt?: number;
 }
 
 /** `GET /kv/{key}` success (200): the newest value among R replicas. */
@@ -21,6 +25,8 @@ export interface GetResponse {
   key: string;
   value: string;
   version: string;
+  /** When the key expires (ms since the epoch), if it does. */
+  expiresAt?: number;
 }
 
 /** `DELETE /kv/{key}` success (200): the version of the tombstone and how many replicas had stored it (>= W). */
@@ -35,6 +41,8 @@ export interface BatchSetOp {
   op: 'set';
   key: string;
   value: string;
+  /** Seconds until the key expires, as on `PUT /kv/{key}`. */
+  ttl?: number;
 }
 
 /** A get operation of `POST /batch`. */

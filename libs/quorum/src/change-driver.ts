@@ -267,8 +267,8 @@ export class ChangeDriver {
           batchBytes = 0;
         };
         const ranges = held.map((task) => task.range);
-        for await (const [key, version, value] of this.options.peers.rangeEntries(source, ranges)) {
-          batch.push({ key, value, version });
+        for await (const [key, version, value, expiresAt] of this.options.peers.rangeEntries(source, ranges)) {
+          batch.push(expiresAt === undefined ? { key, value, version } : { key, value, version, expiresAt });
           batchBytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value)) + version.length;
           if (batch.length >= (this.options.batchEntries ?? 256)) await flush();
         }

@@ -229,6 +229,7 @@ export class Coordinator {
       admission: () => (this.presence.joined ? undefined : notJoined()),
       staleEpoch: (nodeId, error) => this.noteRefusal(nodeId, error),
       timers: options.timers,
+      clock: options.clock,
       events,
     });
     const refiller = new Refiller({

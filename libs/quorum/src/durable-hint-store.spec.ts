@@ -122,6 +122,15 @@ describe('DurableHintStore on a failing disk', () => {
     expect(store.pending('n1', 10)).toEqual([hint('k1', '001')]);
   });
 
+  test('the hint of a value that expires keeps its expiry across a reopen', async () => {
+    const store = await open();
+    await store.add({ ...hint('k1', '001'), expiresAt: 1_700_000_002_000 });
+    await store.add(hint('k2', '002'));
+    await store.close();
+    const again = await open();
+    expect(again.pending('n1', 10)).toEqual([{ ...hint('k1', '001'), expiresAt: 1_700_000_002_000 }, hint('k2', '002')]);
+  });
+
   test('close waits for the writes of hints in flight, and stops the retries', async () => {
     const store = await open();
     const adding = store.add(hint('k1', '001'));

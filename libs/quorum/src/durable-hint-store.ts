@@ -125,7 +125,7 @@ export class DurableHintStore implements HintStore {
     const evicted: Hint[] = [];
     if (!this.index.put(hint, evicted)) return;
     const value = hint.value === null ? TAG_TOMBSTONE : TAG_SET + hint.value;
-    const written = this.track(store.set(hintId(hint), value, hint.version));
+    const written = this.track(store.set(hintId(hint), value, hint.version, hint.value === null ? undefined : hint.expiresAt));
     for (const old of evicted) void this.track(store.purge(hintId(old), old.version)).catch(() => undefined);
     try {
       await written;
@@ -233,7 +233,7 @@ export class DurableHintStore implements HintStore {
       if (!this.loaded) {
         const evicted: Hint[] = [];
         for (const [id, entry] of store.entries()) {
-          const hint = decodeHint(id, entry.value, entry.version);
+          const hint = decodeHint(id, entry.value, entry.version, entry.expiresAt);
           if (hint !== undefined) this.index.put(hint, evicted);
         }
         await Promise.all(evicted.map((hint) => store?.purge(hintId(hint), hint.version)));
@@ -245,7 +245,7 @@ export class DurableHintStore implements HintStore {
         }
         for (const hint of this.index.hints()) {
           if (store.get(hintId(hint))?.version !== hint.version) {
-            writes.push(store.set(hintId(hint), hint.value === null ? TAG_TOMBSTONE : TAG_SET + hint.value, hint.version));
+            writes.push(store.set(hintId(hint), hint.value === null ? TAG_TOMBSTONE : TAG_SET + hint.value, hint.version, hint.value === null ? undefined : hint.expiresAt));
           }
         }
         await Promise.all(writes);
@@ -273,12 +273,13 @@ export class DurableHintStore implements HintStore {
   }
 }
 
-function decodeHint(id: string, value: string, version: string): Hint | undefined {
+/** A hint from its record in the hint log; the expiry of an expiring value is the record's (a `SET_EXPIRING`). */
+function decodeHint(id: string, value: string, version: string, expiresAt: number | undefined): Hint | undefined {
   const separator = id.indexOf('\u0000');
   if (separator <= 0) return undefined;
   const nodeId = id.slice(0, separator);
   const key = id.slice(separator + 1);
-  if (value.startsWith(TAG_SET)) return { nodeId, key, value: value.slice(1), version };
+  if (value.startsWith(TAG_SET)) return expiresAt === undefined ? { nodeId, key, value: value.slice(1), version } : { nodeId, key, value: value.slice(1), version, expiresAt };
   if (value === TAG_TOMBSTONE) return { nodeId, key, value: null, version };
   return undefined;
 }

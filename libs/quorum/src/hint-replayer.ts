@@ -143,7 +143,7 @@ export class HintReplayer {
       if (pending.length === 0) return;
       const outcomes = await Promise.allSettled(
         pending.map((hint) =>
-          this.transport.write(nodeId, { key: hint.key, value: hint.value, version: hint.version }, this.timeoutMs),
+          this.transport.write(nodeId, { key: hint.key, value: hint.value, version: hint.version, expiresAt: hint.expiresAt }, this.timeoutMs),
         ),
       );
       let failedHere = 0;

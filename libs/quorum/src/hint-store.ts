@@ -9,6 +9,8 @@ export interface Hint {
   /** `null` for a tombstone. */
   readonly value: string | null;
   readonly version: string;
+  /** When the value expires (ms since the epoch), for a write with a time to live: delivered with it. */
+  readonly expiresAt?: number;
 }
 
 /** Default bound on pending hints: enough for minutes of writes of a down node; anti-entropy repairs the rest. */

@@ -28,6 +28,7 @@ export {
 export type { Admission, CoordinatorClaim } from './coordinator-registry';
 export { MAX_CLOCK_SKEW_MS_DEFAULT, ReplicaService } from './replica-service';
 export type { ReplicaServiceOptions, ReplicaStatus } from './replica-service';
+export { EXPIRY_SWEEP_INTERVAL_MS_DEFAULT, EXPIRY_SWEEP_MAX_DEFAULT, ExpirySweeper } from './expiry-sweeper';
 export type { CoordinatorEvents, CoordinatorOptions } from './coordinator';
 export { CLOCK_ID_RECORD, resolveClockId } from './coordinator-identity';
 export { CoordinatorVersions, FLOOR_HEADROOM_MS } from './coordinator-versions';
@@ -57,6 +58,8 @@ export {
   CONFLICT_KEYS_MAX,
 } from './replicator';
 export type {
+  Expiry,
+  ManyEntry,
   PreferenceLists,
   ReadOptions,
   ReadRepairMode,

@@ -274,6 +274,27 @@ describe('membership changes on the in-memory cluster', () => {
     expect(proxy.log.filter((line) => line.startsWith('stalled'))).toEqual([]);
   });
 
+  test('streaming copies the expiry of values that expire: on the new owners they expire as they did', async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const proxy = await startProxy(cluster, clock, 'p1');
+    const ttlMs = 600_000;
+    const written = await clock.run(
+      Promise.all(Array.from({ length: 100 }, (_, i) => proxy.coordinator.replicator.set(`ttl-${i}`, `v${i}`, { ttlMs }))),
+    );
+    cluster.addNode('d');
+    await clock.run(proxy.coordinator.changeMembership({ add: [{ id: 'd', url: 'http://d:1' }], remove: [] }, false));
+    await waitForChange(proxy, clock, 4);
+    const copied = [...cluster.node('d').dump()].filter(([key]) => key.startsWith('ttl-'));
+    expect(copied.length).toBeGreaterThan(10);
+    for (const [key, entry] of copied) expect(entry.expiresAt).toBe(written[Number(key.slice(4))].expiresAt);
+    // Reads go to the new owners now; once the time has passed, the keys read as expired there too.
+    expect((await clock.run(proxy.coordinator.replicator.get('ttl-0')))?.value).toBe('v0');
+    await clock.advance(ttlMs);
+    const reads = await clock.run(Promise.all(copied.map(([key]) => proxy.coordinator.replicator.get(key))));
+    expect(reads.every((read) => read === undefined)).toBe(true);
+  });
+
   test('a proxy whose map is behind sends a refused request again under the newer map: writes and reads succeed', async () => {
     const clock = new VirtualClock();
     const cluster = new InMemoryCluster(NODES, { clock });

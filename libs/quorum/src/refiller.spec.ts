@@ -31,6 +31,16 @@ describe('Refiller', () => {
     expect(report.scanned).toBeGreaterThan(report.copied);
   });
 
+  test('copies the expiry of a value that expires with it, as the entries list it', async () => {
+    const cluster = new InMemoryCluster(['a', 'b']);
+    cluster.node('b').apply({ key: 'k', value: 'v', version: format(1), expiresAt: 1_700_000_002_000 });
+    cluster.node('b').apply({ key: 'p', value: 'plain', version: format(1) });
+    const ring = { preferenceList: () => ['a', 'b'] };
+    await new Refiller({ ring, replicas: 2, transport: cluster.transport(), source: (nodeId) => cluster.entries(nodeId) }).refill('a', ['b']);
+    expect(cluster.node('a').get('k')).toEqual({ value: 'v', version: format(1), expiresAt: 1_700_000_002_000 });
+    expect(cluster.node('a').get('p')).toEqual({ value: 'plain', version: format(1) });
+  });
+
   test('never overwrites a newer version the target received meanwhile', async () => {
     const cluster = new InMemoryCluster(['a', 'b']);
     cluster.node('b').apply({ key: 'k', value: 'old', version: format(1) });

@@ -2,8 +2,8 @@ import { NODE_TIMEOUT_MS_DEFAULT } from '@kv/protocol';
 import type { PreferenceLists } from './replicator';
 import type { Transport, WriteRequest } from './transport';
 
-/** One entry as a replica lists it: key, version, value (`null` for a tombstone). */
-export type ListedEntry = readonly [key: string, version: string, value: string | null];
+/** One entry as a replica lists it: key, version, value (`null` for a tombstone), and `expiresAt` for a value that expires. */
+export type ListedEntry = readonly [key: string, version: string, value: string | null, expiresAt?: number];
 
 /** Lists every entry a node holds, tombstones included (for a data node: `GET /internal/entries`). */
 export type EntrySource = (nodeId: string) => AsyncIterable<ListedEntry>;
@@ -76,12 +76,12 @@ export class Refiller {
   private async copyFrom(peer: string, target: string, report: RefillReport): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
-    for await (const [key, version, value] of this.options.source(peer)) {
+    for await (const [key, version, value, expiresAt] of this.options.source(peer)) {
       if (failure !== undefined) break;
       report.scanned += 1;
       if (!this.options.ring.preferenceList(key, this.options.replicas).includes(target)) continue;
       report.copied += 1;
-      const write = this.write(target, { key, value, version }).then(
+      const write = this.write(target, expiresAt === undefined ? { key, value, version } : { key, value, version, expiresAt }).then(
         () => {
           inFlight.delete(write);
         },

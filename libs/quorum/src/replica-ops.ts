@@ -16,6 +16,8 @@ export interface HeldEntry {
   /** `null` for a tombstone. */
   readonly value: string | null;
   readonly version: string;
+  /** When the value expires (ms since the epoch), if it does. */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -27,6 +29,11 @@ export interface ReplicaStore {
   getEntry(key: string): HeldEntry | undefined;
   /** Applies writes in order, each only if its version is newer than what is held; resolves once they are durable. */
   apply(ops: readonly StoreOp[]): Promise<WriteResult[]>;
+  /**
+   * Turns the expiring value of `key` at exactly `version` into a tombstone at that version, durably; false when the
+   * key holds anything else (`@kv/wal`'s `Store.expire`).
+   */
+  expire(key: string, version: string): Promise<boolean>;
 }
 
 /**
@@ -61,7 +68,7 @@ export async function applyReplicaOps(
       case 's':
         if (versionMs(op[3]) > versionMsMax) results[i] = internalOpError(tooNew(op[3], versionMsMax));
         else {
-          writes.push({ op: 'set', key: op[1], value: op[2], version: op[3] });
+          writes.push(op.length === 5 ? { op: 'set', key: op[1], value: op[2], version: op[3], expiresAt: op[4] } : { op: 'set', key: op[1], value: op[2], version: op[3] });
           writeIndexes.push(i);
         }
         break;

@@ -13,6 +13,7 @@ import {
 } from '@kv/protocol';
 import type { HashRange } from '@kv/ring';
 import { CoordinatorRegistry, parseCoordinatorClaim } from './coordinator-registry';
+import { EXPIRY_SWEEP_MAX_DEFAULT, ExpirySweeper } from './expiry-sweeper';
 import { KeyIndex } from './key-index';
 import { EMPTY_ACCEPTOR_STATE, MapAcceptor, type AcceptorState } from './map-acceptor';
 import { applyReplicaOps, type ReplicaStore } from './replica-ops';
@@ -37,8 +38,13 @@ export interface ReplicaServiceOptions {
   monotonic: Clock;
   /** Versions further ahead of `wall` are refused (default {@link MAX_CLOCK_SKEW_MS_DEFAULT}). */
   maxClockSkewMs?: number;
-  /** Every key the store holds, tombstones included, to index them at start. */
+  /**
+   * Every key the store holds, tombstones included, to index them at start (and to find the expiring values the
+   * store recovered: they wait for their conversion to tombstones, see {@link ReplicaService.sweepExpired}).
+   */
   keys: Iterable<string>;
+  /** Expired values converted to tombstones per sweep at most (default {@link EXPIRY_SWEEP_MAX_DEFAULT}). */
+  expirySweepMax?: number;
   /** The stored cluster map and Paxos state (default: none yet). */
   mapState?: AcceptorState;
   /** Makes the map and Paxos state durable (before the node answers). */
@@ -69,6 +75,8 @@ export class ReplicaService {
   readonly registry: CoordinatorRegistry;
   readonly acceptor: MapAcceptor;
   readonly index = new KeyIndex();
+  /** The expiring values this node holds, waiting to become tombstones. */
+  readonly expiry: ExpirySweeper;
   private filledNow: boolean;
   private stream: StreamProgress | null;
   private streamWrites: Promise<void> = Promise.resolve();
@@ -77,13 +85,32 @@ export class ReplicaService {
   constructor(private readonly options: ReplicaServiceOptions) {
     this.registry = new CoordinatorRegistry(options.monotonic);
     this.acceptor = new MapAcceptor(options.mapState ?? EMPTY_ACCEPTOR_STATE, options.persistMap);
-    for (const key of options.keys) this.index.add(key);
     this.stream = options.streamProgress ?? null;
     this.filledNow = options.filled;
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS_DEFAULT;
     if (!Number.isInteger(this.maxClockSkewMs) || this.maxClockSkewMs < 1) {
       throw new TypeError(`maxClockSkewMs must be a positive integer, got ${this.maxClockSkewMs}`);
     }
+    this.expiry = new ExpirySweeper(options.store, this.maxClockSkewMs, options.expirySweepMax ?? EXPIRY_SWEEP_MAX_DEFAULT);
+    for (const key of options.keys) {
+      this.index.add(key);
+      const entry = options.store.getEntry(key);
+      if (entry !== undefined && entry.value !== null && entry.expiresAt !== undefined) this.expiry.note(key, entry.version, entry.expiresAt);
+    }
+  }
+
+  /**
+   * Turns the values that expired more than `MAX_CLOCK_SKEW_MS` ago (on this node's clock) into tombstones at their
+   * own version, a bounded number per call (see {@link ExpirySweeper}); the data node calls it every
+   * `EXPIRY_SWEEP_INTERVAL_MS_DEFAULT`. Resolves with the number converted, once durable.
+   */
+  sweepExpired(): Promise<number> {
+    return this.expiry.sweep(this.options.wall.now());
+  }
+
+  /** Values this node holds that expired by its clock and are not tombstones yet (not live: `/health` omits them). */
+  expiredKeys(): number {
+    return this.expiry.expiredBy(this.options.wall.now());
   }
 
   get incarnation(): string {
@@ -143,7 +170,11 @@ export class ReplicaService {
       const op = ops[i];
       if (!isInvalidOp(op) && op[0] !== 'g') {
         const result = results[i];
-        if (Array.isArray(result) && result[0] === 1) this.index.add(op[1]);
+        if (Array.isArray(result) && result[0] === 1) {
+          this.index.add(op[1]);
+          if (op[0] === 's') this.expiry.note(op[1], op[3], op[4]);
+          else this.expiry.note(op[1], op[2], undefined);
+        }
       }
     }
     return results;
@@ -154,7 +185,8 @@ export class ReplicaService {
     for (const range of ranges) {
       for (const key of this.index.keysIn(range)) {
         const entry = this.options.store.getEntry(key);
-        if (entry !== undefined) yield [key, entry.version, entry.value];
+        if (entry === undefined) continue;
+        yield entry.value === null || entry.expiresAt === undefined ? [key, entry.version, entry.value] : [key, entry.version, entry.value, entry.expiresAt];
       }
     }
   }

@@ -1,4 +1,4 @@
-import { compareVersions, ErrorCode, isKvError, NODE_TIMEOUT_MS_DEFAULT, type KvError } from '@kv/protocol';
+import { compareVersions, ErrorCode, isKvError, NODE_TIMEOUT_MS_DEFAULT, versionMs, type KvError } from '@kv/protocol';
 import type { HintStore } from './hint-store';
 import { ringPlacement, type Placement, type PreferenceLists, type WriteSet } from './placement';
 import type { NodeHealth } from './node-health';
@@ -7,7 +7,7 @@ import { ReadTally, type ReadReply } from './read-tally';
 import { WriteTally } from './write-tally';
 import { systemClock } from './system-clock';
 import { RequestEndedError, type RequestScope } from './request-scope';
-import type { Timers } from './time';
+import type { Clock, Timers } from './time';
 import type { ReplicaEntry, Transport, VersionSource, WriteReply, WriteRequest } from './transport';
 
 export type { PreferenceLists } from './placement';
@@ -85,11 +85,25 @@ export interface ReplicatorOptions {
   backgroundRepairDelayMs?: number;
   /** Timers of the delayed background repairs (default: the process's). */
   timers?: Timers;
+  /**
+   * The wall clock that decides whether a value read has expired (default: the process's): the coordinator's own,
+   * never a replica's (docs/ARCHITECTURE.md, Expiring keys).
+   */
+  clock?: Clock;
   events?: ReplicatorEvents;
 }
 
-/** Per-request overrides. */
-export interface WriteOptions {
+/**
+ * When a written value expires: `ttlMs` after the ms of the version the write gets (so the expiry comes from the same
+ * clock as the version), or at `expiresAt` (ms since the epoch). Neither: the value does not expire.
+ */
+export interface Expiry {
+  ttlMs?: number;
+  expiresAt?: number;
+}
+
+/** Per-request overrides; `ttlMs` or `expiresAt` make the value written expire (see {@link Expiry}). */
+export interface WriteOptions extends Expiry {
   /** Acknowledgements this write needs, 1..N (default W). */
   w?: number;
   /** The client request's id, passed on to the replicas for their logs. */
@@ -113,12 +127,22 @@ export interface WriteResult {
   readonly version: string;
   /** Replicas that acknowledged before the answer (at least `w`). */
   readonly acks: number;
+  /** When the value written expires (ms since the epoch), for a write with an expiry. */
+  readonly expiresAt?: number;
 }
 
 /** The newest live entry of a key. */
 export interface ReadResult {
   readonly value: string;
   readonly version: string;
+  /** When the value expires (ms since the epoch), if it does. */
+  readonly expiresAt?: number;
+}
+
+/** A write of {@link Replicator.writeMany}: `value` null writes a tombstone; an expiry makes a value expire. */
+export interface ManyEntry extends Expiry {
+  key: string;
+  value: string | null;
 }
 
 /** Default N, W, R: 2 + 2 > 3, so every read quorum meets every write quorum. */
@@ -173,6 +197,7 @@ export class Replicator {
   /** Replica writes and hint records not settled yet (see {@link Replicator.settled}). */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly events: ReplicatorEvents;
 
   /** @throws TypeError on nonsense settings (W or R outside 1..N, N < 1, timeout <= 0). */
@@ -206,6 +231,7 @@ export class Replicator {
     this.admission = options.admission ?? (() => undefined);
     this.onStaleEpoch = options.staleEpoch ?? (() => undefined);
     this.timers = options.timers ?? systemClock;
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -284,27 +310,27 @@ export class Replicator {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
     this.admit();
     const via: Via = options;
-    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(key, value, w, via);
-    const request: WriteRequest = { key, value, version: this.versions.next() };
+    if (this.supersededWrites === 'refuse' && this.needsTwoPhases(key)) return this.writeInTwoPhases(key, value, w, via, options);
+    const request = writeRequestOf(key, value, this.versions.next(), options);
     const { tally, complete } = await this.writeToPlacement(request, w, via);
     const decision = this.decide(tally, false);
-    if (decision === 'acknowledge') return { version: request.version, acks: tally.acks };
+    if (decision === 'acknowledge') return resultOf(request, tally.acks);
     if (decision === 'fail') throw this.writeFailed(tally);
     if (decision === 'lapsed') throw this.lapsedWrite(tally);
-    return this.afterConflict(tally, complete, key, value, w, via);
+    return this.afterConflict(tally, complete, key, value, w, via, options);
   }
 
   /**
    * Writes many keys at once (a bulk write): each entry with the semantics of {@link Replicator.write} (its own
    * version, W acknowledgements among its own replicas, hints for replicas that miss it), but sent to each node as
    * one group, so the cost per key is a fraction of a single write's. The keys must be distinct: writes of one key
-   * would race.
+   * would race. Each entry may carry its own expiry ({@link Expiry}).
    * @returns one result per entry, in order: a {@link WriteResult}, or the {@link QuorumError} of an entry that
    *   missed its quorum. Resolves once every entry is settled.
    * @throws TypeError on a bad `w` or a key given twice.
    */
   async writeMany(
-    entries: readonly { key: string; value: string | null }[],
+    entries: readonly ManyEntry[],
     options?: WriteOptions,
   ): Promise<(WriteResult | QuorumError)[]> {
     const w = options?.w === undefined ? this.writeQuorum : this.checkQuorum('w', options.w);
@@ -329,8 +355,8 @@ export class Replicator {
         else if (outcome !== undefined && !this.versions.observe(outcome)) results[i] = this.aheadOfClock(outcome, w);
       });
     }
-    const requests: (WriteRequest | undefined)[] = entries.map(({ key, value }, i) =>
-      results[i] === undefined ? { key, value, version: this.versions.next() } : undefined,
+    const requests: (WriteRequest | undefined)[] = entries.map((entry, i) =>
+      results[i] === undefined ? writeRequestOf(entry.key, entry.value, this.versions.next(), entry) : undefined,
     );
     const byNode = new Map<string, number[]>();
     const sending: number[] = [];
@@ -365,12 +391,12 @@ export class Replicator {
       const decided = (i: number): void => {
         const tally = tallies[i] as WriteTally;
         const decision = this.decide(tally, twoPhases);
-        if (decision === 'acknowledge') settle(i, { version: tally.version, acks: tally.acks });
+        if (decision === 'acknowledge') settle(i, resultOf(requests[i] as WriteRequest, tally.acks));
         else if (decision === 'fail') settle(i, this.writeFailed(tally));
         else if (decision === 'lapsed') settle(i, this.lapsedWrite(tally));
         else {
           const { key, value } = entries[i];
-          this.afterConflict(tally, everyReply[i].promise, key, value, w, options).then(
+          this.afterConflict(tally, everyReply[i].promise, key, value, w, options, entries[i]).then(
             (result) => settle(i, result),
             (error: unknown) => settle(i, asQuorumError(error, w)),
           );
@@ -414,7 +440,8 @@ export class Replicator {
 
   /**
    * Reads `key`: asks R replicas (healthy first, primary first among them), failing over to the next replica on an
-   * error or timeout, and returns the newest version; `undefined` when there is none or it is a tombstone.
+   * error or timeout, and returns the newest version; `undefined` when there is none, it is a tombstone, or a value
+   * whose `expiresAt` is at or before this coordinator's clock (the replicas' clocks do not decide).
    * Stale replicas among those asked are repaired before answering (see {@link ReplicatorOptions.readRepair}).
    * @throws QuorumError when fewer than `r` replicas answered, or the newest version could not be brought to W
    *   replicas.
@@ -422,10 +449,17 @@ export class Replicator {
    */
   async get(key: string, options?: ReadOptions): Promise<ReadResult | undefined> {
     const entry = await this.read(key, options);
-    return entry === undefined || entry.value === null ? undefined : { value: entry.value, version: entry.version };
+    if (entry === undefined || entry.value === null) return undefined;
+    const expiresAt = entry.expiresAt;
+    if (expiresAt === undefined) return { value: entry.value, version: entry.version };
+    return expiresAt <= this.clock.now() ? undefined : { value: entry.value, version: entry.version, expiresAt };
   }
 
-  /** Like {@link Replicator.get}, but returns tombstones as entries with `value: null`. */
+  /**
+   * Like {@link Replicator.get}, but returns tombstones as entries with `value: null`, and values as they are, expired
+   * or not (with their `expiresAt`). At an equal version a value wins over a tombstone (which can only be that value's
+   * expiry on a replica): then this coordinator's clock decides, not the replica's.
+   */
   async read(key: string, options?: ReadOptions): Promise<ReplicaEntry | undefined> {
     const r = options?.r === undefined ? this.readQuorum : this.checkQuorum('r', options.r);
     this.admit();
@@ -433,7 +467,13 @@ export class Replicator {
 
     let newest: ReplicaEntry | undefined;
     for (const reply of replies) {
-      if (reply.entry !== undefined && (newest === undefined || compareVersions(reply.entry.version, newest.version) > 0)) newest = reply.entry;
+      const entry = reply.entry;
+      if (entry === undefined) continue;
+      if (newest === undefined) newest = entry;
+      else {
+        const order = compareVersions(entry.version, newest.version);
+        if (order > 0 || (order === 0 && newest.value === null && entry.value !== null)) newest = entry;
+      }
     }
     if (newest === undefined) return undefined;
     if (!this.versions.observe(newest.version)) this.events.versionIgnored?.(newest.version);
@@ -450,7 +490,8 @@ export class Replicator {
     const asked = new Set(replies.map((reply) => reply.nodeId));
     // Stale replicas that answered come first; replicas not asked are used only if those fail.
     const targets = [...stale, ...order.filter((id) => !asked.has(id))];
-    const request: WriteRequest = { key, value: newest.value, version: newest.version };
+    // The same entry, expiry included: a repaired copy of an expiring value expires with it.
+    const request: WriteRequest = { key, value: newest.value, version: newest.version, expiresAt: newest.expiresAt };
     const writeSet = this.currentPlacement.writeSet(key);
     if (writeSet.groups.length > 1 && this.readRepair === 'blocking') {
       // During a membership change the newest version must reach a write quorum of the old owners and one of the new
@@ -500,13 +541,14 @@ export class Replicator {
     value: string | null,
     w: number,
     via: Via,
+    expiry: Expiry | undefined,
   ): Promise<WriteResult> {
     this.noteConflict(key);
     if (tally.newestSeen !== undefined && !this.versions.observe(tally.newestSeen)) this.events.versionIgnored?.(tally.newestSeen);
     await complete;
     if (tally.placedAnywhere === 0 && tally.failedAll === 0) {
       this.events.versionRetried?.(key);
-      return this.writeInTwoPhases(key, value, w, via);
+      return this.writeInTwoPhases(key, value, w, via, expiry);
     }
     this.events.quorumFailed?.('write', tally.placed, w);
     throw new QuorumError(
@@ -523,16 +565,17 @@ export class Replicator {
     value: string | null,
     w: number,
     via: Via,
+    expiry: Expiry | undefined,
   ): Promise<WriteResult> {
     const newest = await this.newestVersion(key, via);
     if (newest !== undefined && !this.versions.observe(newest)) throw this.aheadOfClock(newest, w);
-    const request: WriteRequest = { key, value, version: this.versions.next() };
+    const request = writeRequestOf(key, value, this.versions.next(), expiry);
     if (newest !== undefined && compareVersions(request.version, newest) <= 0) throw this.aheadOfClock(newest, w);
     const { tally } = await this.writeToPlacement(request, w, via);
     const decision = this.decide(tally, true);
     if (decision === 'fail') throw this.writeFailed(tally);
     if (decision === 'lapsed') throw this.lapsedWrite(tally);
-    return { version: request.version, acks: tally.acks };
+    return resultOf(request, tally.acks);
   }
 
   /** A write this coordinator may not acknowledge: it was paused or cut off for longer than half its lease. */
@@ -768,7 +811,8 @@ export class Replicator {
   private recordHint(nodeId: string, request: WriteRequest): void {
     if (this.hints === undefined) return;
     this.events.hinted?.(nodeId);
-    this.track(this.hints.add({ nodeId, key: request.key, value: request.value, version: request.version })).catch((error: unknown) =>
+    const { key, value, version, expiresAt } = request;
+    this.track(this.hints.add(expiresAt === undefined ? { nodeId, key, value, version } : { nodeId, key, value, version, expiresAt })).catch((error: unknown) =>
       this.events.hintFailed?.(nodeId, error),
     );
   }
@@ -794,6 +838,24 @@ export class Replicator {
     void done.then(() => this.inFlight.delete(done));
     return operation;
   }
+}
+
+/**
+ * The write of `value` under `key` at `version`, expiring as `expiry` says: `ttlMs` counts from the version's ms, the
+ * coordinator's clock when it issued the version. Tombstones never expire. Without an expiry, the object has the
+ * same three fields as ever (the hot path of plain writes is unchanged).
+ */
+function writeRequestOf(key: string, value: string | null, version: string, expiry: Expiry | undefined): WriteRequest {
+  if (value === null || expiry === undefined) return { key, value, version };
+  const { ttlMs, expiresAt } = expiry;
+  if (expiresAt !== undefined) return { key, value, version, expiresAt };
+  if (ttlMs !== undefined) return { key, value, version, expiresAt: versionMs(version) + ttlMs };
+  return { key, value, version };
+}
+
+/** The answer of an acknowledged write, with its expiry when it has one. */
+function resultOf(request: WriteRequest, acks: number): WriteResult {
+  return request.expiresAt === undefined ? { version: request.version, acks } : { version: request.version, acks, expiresAt: request.expiresAt };
 }
 
 /** Where a replica request comes from: the client request's id (for the nodes' logs) and its scope. */

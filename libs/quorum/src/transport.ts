@@ -8,14 +8,21 @@ export interface ReplicaEntry {
   /** `null` for a tombstone. */
   readonly value: string | null;
   readonly version: string;
+  /** When the value expires (ms since the epoch), for a value written with a time to live. */
+  readonly expiresAt?: number;
 }
 
-/** A versioned write (set, or tombstone when `value` is `null`) of one key, as sent to a replica. */
+/**
+ * A versioned write (set, or tombstone when `value` is `null`) of one key, as sent to a replica. `expiresAt` is part
+ * of the write: every copy of the version carries it (docs/ARCHITECTURE.md, Expiring keys).
+ */
 export interface WriteRequest {
   readonly key: string;
   /** `null` writes a tombstone. */
   readonly value: string | null;
   readonly version: string;
+  /** When the value expires (ms since the epoch); absent for a value that does not expire. */
+  readonly expiresAt?: number;
 }
 
 /**

@@ -111,7 +111,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   { name: 'get', arity: 2, flags: ['readonly', 'fast'], ...oneKey, group: 'string', since: '1.0.0', summary: 'Reads a key with a read quorum (linearizable with R + W > N); nil when it is missing.', arguments: [key] },
   {
     name: 'set', arity: -3, flags: ['write', 'denyoom'], ...oneKey, group: 'string', since: '1.0.0',
-    summary: 'Writes a key with a write quorum. EX/PX/EXAT/PXAT/KEEPTTL need TTL support, NX/XX/GET compare-and-set: kv has neither yet (an error says so).',
+    summary: 'Writes a key with a write quorum; EX/PX/EXAT/PXAT make it expire. NX/XX/GET and KEEPTTL need compare-and-set, which kv does not have (an error says so).',
     arguments: [
       key,
       { name: 'value', type: 'string' },
@@ -139,11 +139,13 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     arguments: [{ name: 'data', type: 'block', multiple: true, arguments: [key, { name: 'value', type: 'string' }] }],
   },
   { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], ...oneKey, group: 'string', since: '2.2.0', summary: "Returns the length in bytes of a key's value (0 when missing).", arguments: [key] },
-  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], ...oneKey, group: 'generic', since: '1.0.0', summary: 'Seconds until a key expires (-1: never, -2: missing); needs TTL support.', arguments: [key] },
-  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], ...oneKey, group: 'generic', since: '2.6.0', summary: 'Milliseconds until a key expires (-1: never, -2: missing); needs TTL support.', arguments: [key] },
-  { name: 'expire', arity: -3, flags: ['write', 'fast'], ...oneKey, group: 'generic', since: '1.0.0', summary: 'Sets a key to expire in seconds (read, then rewritten: not atomic); needs TTL support.', arguments: [key, { name: 'seconds', type: 'integer' }] },
-  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], ...oneKey, group: 'generic', since: '2.6.0', summary: 'Sets a key to expire in milliseconds (read, then rewritten: not atomic); needs TTL support.', arguments: [key, { name: 'milliseconds', type: 'integer' }] },
-  { name: 'persist', arity: 2, flags: ['write', 'fast'], ...oneKey, group: 'generic', since: '2.2.0', summary: "Removes a key's expiry (read, then rewritten: not atomic); needs TTL support.", arguments: [key] },
+  { name: 'setex', arity: 4, flags: ['write', 'denyoom'], ...oneKey, group: 'string', since: '2.0.0', summary: 'Writes a key that expires in seconds (SET key value EX seconds).', arguments: [key, { name: 'seconds', type: 'integer' }, { name: 'value', type: 'string' }] },
+  { name: 'psetex', arity: 4, flags: ['write', 'denyoom'], ...oneKey, group: 'string', since: '2.6.0', summary: 'Writes a key that expires in milliseconds (SET key value PX milliseconds).', arguments: [key, { name: 'milliseconds', type: 'integer' }, { name: 'value', type: 'string' }] },
+  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], ...oneKey, group: 'generic', since: '1.0.0', summary: 'Seconds until a key expires (-1: never, -2: missing).', arguments: [key] },
+  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], ...oneKey, group: 'generic', since: '2.6.0', summary: 'Milliseconds until a key expires (-1: never, -2: missing).', arguments: [key] },
+  { name: 'expire', arity: -3, flags: ['write', 'fast'], ...oneKey, group: 'generic', since: '1.0.0', summary: 'Sets a key to expire in seconds; needs compare-and-set, which kv does not have (refused: SET the value again with EX).', arguments: [key, { name: 'seconds', type: 'integer' }] },
+  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], ...oneKey, group: 'generic', since: '2.6.0', summary: 'Sets a key to expire in milliseconds; needs compare-and-set, which kv does not have (refused: SET the value again with PX).', arguments: [key, { name: 'milliseconds', type: 'integer' }] },
+  { name: 'persist', arity: 2, flags: ['write', 'fast'], ...oneKey, group: 'generic', since: '2.2.0', summary: "Removes a key's expiry; needs compare-and-set, which kv does not have (refused: SET the value again without expiry).", arguments: [key] },
 ];
 
 const BY_NAME: ReadonlyMap<string, CommandSpec> = new Map(COMMAND_TABLE.map((spec) => [spec.name, spec]));

@@ -96,7 +96,7 @@ describe('errors in Redis shape', () => {
     ['SET with a bad option', ['SET', 'k', 'v', 'FOO'], 'ERR syntax error'],
     ['SET EX without a number', ['SET', 'k', 'v', 'EX'], 'ERR syntax error'],
     ['SET EX 0', ['SET', 'k', 'v', 'EX', '0'], "ERR invalid expire time in 'set' command"],
-    ['SET EX without TTL support', ['SET', 'k', 'v', 'EX', '10'], 'ERR kv: expiry (EX, PX, EXAT, PXAT, KEEPTTL, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this kv cluster does not have yet'],
+    ['SET EX without TTL support', ['SET', 'k', 'v', 'EX', '10'], 'ERR kv: expiry (EX, PX, EXAT, PXAT, KEEPTTL, SETEX, PSETEX, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this backend does not have'],
     ['SET KEEPTTL without TTL support', ['SET', 'k', 'v', 'KEEPTTL'], expect.stringContaining('needs TTL support') as unknown as string],
     ['TTL without TTL support', ['TTL', 'k'], expect.stringContaining('needs TTL support') as unknown as string],
     ['EXPIRE without TTL support', ['EXPIRE', 'k', '10'], expect.stringContaining('needs TTL support') as unknown as string],
@@ -169,8 +169,48 @@ describe('errors in Redis shape', () => {
 describe('with TTL support in the backend', () => {
   const ttl = () => new MemoryBackend({ ttl: true });
 
-  test('SET EX/PX/EXAT/PXAT/KEEPTTL, TTL, PTTL, EXPIRE, PERSIST', async () => {
+  test('SET EX/PX/EXAT/PXAT, SETEX, PSETEX, TTL, PTTL', async () => {
     const backend = ttl();
+    const now = backend.clockMs;
+    const replies = await run(
+      [
+        ['SET', 'a', '1', 'EX', '10'],
+        ['TTL', 'a'],
+        ['PTTL', 'a'],
+        ['SET', 'a', '2'],
+        ['TTL', 'a'],
+        ['SET', 'b', '1', 'PX', '1500'],
+        ['PTTL', 'b'],
+        ['SET', 'c', '1', 'EXAT', String(Math.floor(now / 1000) + 20)],
+        ['SET', 'd', '1', 'PXAT', String(now + 2000)],
+        ['PTTL', 'd'],
+        ['SETEX', 'e', '30', 'x'],
+        ['TTL', 'e'],
+        ['PSETEX', 'f', '250', 'y'],
+        ['PTTL', 'f'],
+        ['GET', 'f'],
+        ['SETEX', 'g', '0', 'x'],
+        ['TTL', 'missing'],
+      ],
+      { backend },
+    );
+    expect(replies).toEqual([
+      'OK', 10, 10000, 'OK', -1, 'OK', 1500, 'OK', 'OK', 2000, 'OK', 30, 'OK', 250, 'y',
+      { error: "ERR invalid expire time in 'setex' command" }, -2,
+    ]);
+  });
+
+  test('KEEPTTL, EXPIRE, PEXPIRE and PERSIST need compare-and-set: refused, naming why', async () => {
+    const replies = await run([['SET', 'a', '1', 'KEEPTTL'], ['EXPIRE', 'a', '10'], ['PEXPIRE', 'a', '10'], ['PERSIST', 'a']], { backend: ttl() });
+    for (const r of replies) expect(r).toEqual({ error: expect.stringContaining('needs compare-and-set (a SET in between would be lost)') as unknown as string });
+  });
+
+  test('SETEX and PSETEX without TTL support are refused', async () => {
+    expect(await run([['SETEX', 'a', '10', 'v']])).toEqual([{ error: expect.stringContaining('needs TTL support') as unknown as string }]);
+  });
+
+  test('with compare-and-set too: KEEPTTL, EXPIRE, PERSIST rewrite the value', async () => {
+    const backend = new MemoryBackend({ ttl: true, compareAndSet: true });
     const now = backend.clockMs;
     const replies = await run(
       [

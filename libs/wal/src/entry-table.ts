@@ -1,5 +1,5 @@
-import { supersedes, type Entry } from './entry';
-import { FRAME_HEADER_BYTES, PAYLOAD_PREFIX_BYTES, VALUE_LENGTH_BYTES } from './format';
+import { isExpiryOf, makeEntry, supersedes, type Entry } from './entry';
+import { EXPIRES_AT_BYTES, FRAME_HEADER_BYTES, PAYLOAD_PREFIX_BYTES, VALUE_LENGTH_BYTES } from './format';
 
 const FIXED_BYTES = FRAME_HEADER_BYTES + PAYLOAD_PREFIX_BYTES;
 const VALUE_FIXED_BYTES = VALUE_LENGTH_BYTES;
@@ -10,7 +10,11 @@ const VALUE_FIXED_BYTES = VALUE_LENGTH_BYTES;
  */
 export function entryFrameBytes(entry: Entry): number {
   return (
-    FIXED_BYTES + entry.key.length + entry.version.length + (entry.value === null ? 0 : VALUE_FIXED_BYTES + entry.value.length)
+    FIXED_BYTES +
+    entry.key.length +
+    entry.version.length +
+    (entry.value === null ? 0 : VALUE_FIXED_BYTES + entry.value.length) +
+    (entry.expiresAt === undefined ? 0 : EXPIRES_AT_BYTES)
   );
 }
 
@@ -53,6 +57,20 @@ export class EntryTable {
     this.map.set(entry.key, entry);
     if (entry.value !== null) this.liveCount++;
     this.bytes += entryFrameBytes(entry);
+    return true;
+  }
+
+  /**
+   * Replaces the expiring value of `key` at exactly `version` with a tombstone at that version (see `Store.expire`).
+   * Returns whether it did.
+   */
+  expire(key: string, version: string): boolean {
+    const old = this.map.get(key);
+    if (!isExpiryOf(version, old)) return false;
+    const entry = makeEntry(key, null, version);
+    this.liveCount--;
+    this.bytes += entryFrameBytes(entry) - entryFrameBytes(old as Entry);
+    this.map.set(key, entry);
     return true;
   }
 

@@ -9,12 +9,19 @@ export interface Entry {
   readonly version: string;
   /** True for a tombstone (then `value` is null). */
   readonly tombstone: boolean;
+  /**
+   * When the value expires, in ms since the epoch, or undefined for a value that does not expire (and for every
+   * tombstone). The store only keeps it: what expiry means is the caller's business (see `Store.expire`).
+   */
+  readonly expiresAt: number | undefined;
 }
 
 /** A live (not deleted) value and its version. */
 export interface StoredValue {
   readonly value: string;
   readonly version: string;
+  /** When the value expires (ms since the epoch), if it does. */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -27,14 +34,25 @@ export interface WriteResult {
   readonly version: string;
 }
 
-/** One write of {@link Store.apply}. Without `version` the store assigns one (see `docs/formats/wal.md`). */
+/**
+ * One write of {@link Store.apply}. Without `version` the store assigns one (see `docs/formats/wal.md`). A set with
+ * `expiresAt` (ms since the epoch) is logged as a `SET_EXPIRING` record.
+ */
 export type StoreOp =
-  | { readonly op: 'set'; readonly key: string; readonly value: string; readonly version?: string }
+  | { readonly op: 'set'; readonly key: string; readonly value: string; readonly version?: string; readonly expiresAt?: number }
   | { readonly op: 'delete'; readonly key: string; readonly version?: string };
 
-/** Creates an entry; `value` null makes a tombstone. */
-export function makeEntry(key: string, value: string | null, version: string): Entry {
-  return { key, value, version, tombstone: value === null };
+/** Creates an entry; `value` null makes a tombstone (whose `expiresAt` is always undefined). */
+export function makeEntry(key: string, value: string | null, version: string, expiresAt?: number): Entry {
+  return { key, value, version, tombstone: value === null, expiresAt: value === null ? undefined : expiresAt };
+}
+
+/**
+ * Whether a tombstone at `version` may replace `held` although the versions are equal: only as the conversion of an
+ * expiring value into a tombstone at its own version (`Store.expire`, and the replay of its `DELETE` record).
+ */
+export function isExpiryOf(version: string, held: Entry | undefined): boolean {
+  return held !== undefined && held.value !== null && held.expiresAt !== undefined && held.version === version;
 }
 
 /**

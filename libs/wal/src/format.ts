@@ -37,6 +37,8 @@ export const OP_PURGE = 3;
 export const OP_SNAPSHOT_META = 4;
 /** Operation byte (snapshots only, last record): the count of entry records. */
 export const OP_SNAPSHOT_END = 5;
+/** Operation byte: write a value that expires (a `SET` followed by its expiry time). */
+export const OP_SET_EXPIRING = 6;
 
 /** Largest key in UTF-8 bytes: 4x the API's 1024-byte key limit, leaving room for consumers that prefix keys. */
 export const RECORD_KEY_BYTES_MAX = 4096;
@@ -49,12 +51,17 @@ export const VALUE_BYTES_MAX = 16 * 1024 * 1024;
 export const PAYLOAD_PREFIX_BYTES = 1 + 2 + 1;
 /** Bytes of the u32 value length of a `SET`. */
 export const VALUE_LENGTH_BYTES = 4;
+/** Bytes of the expiry time of a `SET_EXPIRING`: u64 ms since the epoch, little-endian. */
+export const EXPIRES_AT_BYTES = 8;
+/** Largest expiry time a record holds: the largest integer a JavaScript number represents exactly. */
+export const EXPIRES_AT_MAX = Number.MAX_SAFE_INTEGER;
 /** Bytes of a `SNAPSHOT_END` payload: op byte and u32 count. */
 export const SNAPSHOT_END_BYTES = 1 + 4;
 /** Smallest valid payload: a `SNAPSHOT_META` with an empty version floor. A zero-filled frame is below it. */
 export const PAYLOAD_BYTES_MIN = PAYLOAD_PREFIX_BYTES;
-/** Largest valid payload: a `SET` with the largest key, version and value. */
-export const RECORD_BYTES_MAX = PAYLOAD_PREFIX_BYTES + RECORD_KEY_BYTES_MAX + VERSION_BYTES_MAX + VALUE_LENGTH_BYTES + VALUE_BYTES_MAX;
+/** Largest valid payload: a `SET_EXPIRING` with the largest key, version and value. */
+export const RECORD_BYTES_MAX =
+  PAYLOAD_PREFIX_BYTES + RECORD_KEY_BYTES_MAX + VERSION_BYTES_MAX + VALUE_LENGTH_BYTES + VALUE_BYTES_MAX + EXPIRES_AT_BYTES;
 
 /** Digits of the zero-padded sequence number in file names, so lexical order is numeric order. */
 export const SEQUENCE_DIGITS = 20;

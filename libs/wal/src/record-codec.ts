@@ -5,6 +5,7 @@ import {
   OP_DELETE,
   OP_PURGE,
   OP_SET,
+  OP_SET_EXPIRING,
   OP_SNAPSHOT_END,
   OP_SNAPSHOT_META,
   PAYLOAD_PREFIX_BYTES,
@@ -13,14 +14,16 @@ import {
   VALUE_BYTES_MAX,
   VALUE_LENGTH_BYTES,
   VERSION_BYTES_MAX,
+  EXPIRES_AT_BYTES,
+  EXPIRES_AT_MAX,
 } from './format';
 
 /**
- * One record of the log. `set` writes a value, `delete` a tombstone, `purge` forgets the key's entry entirely if its
- * version is <= `version` (see `docs/formats/wal.md`).
+ * One record of the log. `set` writes a value (a `SET_EXPIRING` record with `expiresAt`), `delete` a tombstone,
+ * `purge` forgets the key's entry entirely if its version is <= `version` (see `docs/formats/wal.md`).
  */
 export type WalRecord =
-  | { readonly op: 'set'; readonly key: string; readonly version: string; readonly value: string }
+  | { readonly op: 'set'; readonly key: string; readonly version: string; readonly value: string; readonly expiresAt?: number }
   | { readonly op: 'delete'; readonly key: string; readonly version: string }
   | { readonly op: 'purge'; readonly key: string; readonly version: string };
 
@@ -30,6 +33,9 @@ export type WalRecordOp = WalRecord['op'];
 // Module-local copies of the format constants used per record: some module loaders (tsx, esbuild's CommonJS output)
 // turn imported bindings into getter calls, which cost a measurable share of a replay or of a burst of writes.
 const SET = OP_SET;
+const SET_EXPIRING = OP_SET_EXPIRING;
+const EXPIRES_BYTES = EXPIRES_AT_BYTES;
+const TWO_32 = 2 ** 32;
 const DELETE = OP_DELETE;
 const PURGE = OP_PURGE;
 const META = OP_SNAPSHOT_META;
@@ -100,16 +106,30 @@ export function valueBytes(value: string): number {
   return bytes;
 }
 
-/** Bytes of the frame of an entry record (`valueLength` -1 for a record without a value). */
-export function frameBytes(keyLength: number, versionLength: number, valueLength: number): number {
+/**
+ * Checks an expiry time: an integer number of ms since the epoch, 0 to {@link EXPIRES_AT_MAX}.
+ * @throws TypeError otherwise.
+ */
+export function checkExpiresAt(expiresAt: unknown): asserts expiresAt is number {
+  if (typeof expiresAt !== 'number' || !Number.isInteger(expiresAt) || expiresAt < 0 || expiresAt > EXPIRES_AT_MAX) {
+    throw new TypeError(`expiresAt must be an integer from 0 to ${EXPIRES_AT_MAX} (ms since the epoch), got ${String(expiresAt)}`);
+  }
+}
+
+/**
+ * Bytes of the frame of an entry record (`valueLength` -1 for a record without a value; `expiring` for a
+ * `SET_EXPIRING`).
+ */
+export function frameBytes(keyLength: number, versionLength: number, valueLength: number, expiring = false): number {
   const payload =
-    PREFIX_BYTES + keyLength + versionLength + (valueLength < 0 ? 0 : VALUE_LENGTH + valueLength);
+    PREFIX_BYTES + keyLength + versionLength + (valueLength < 0 ? 0 : VALUE_LENGTH + valueLength) + (expiring ? EXPIRES_BYTES : 0);
   return HEADER_BYTES + payload;
 }
 
 /**
- * Writes one framed entry record (`SET` when `value` is a string, else `op`) at `offset`; the sizes must be the UTF-8
- * sizes of the strings (from {@link keyBytes} and friends). Returns the offset after the frame.
+ * Writes one framed entry record (`SET` when `value` is a string, `SET_EXPIRING` when it is and `expiresAt` is not
+ * undefined, else `op`) at `offset`; the sizes must be the UTF-8 sizes of the strings (from {@link keyBytes} and
+ * friends). Returns the offset after the frame.
  */
 export function writeFrame(
   target: Buffer,
@@ -121,10 +141,12 @@ export function writeFrame(
   versionLength: number,
   value: string | null,
   valueLength: number,
+  expiresAt?: number,
 ): number {
   const payloadStart = offset + HEADER_BYTES;
   let at = payloadStart;
-  target[at++] = op;
+  const expiring = value !== null && expiresAt !== undefined;
+  target[at++] = expiring ? SET_EXPIRING : op;
   target.writeUInt16LE(keyLength, at);
   at += 2;
   at += writeUtf8(target, key, at, keyLength);
@@ -134,10 +156,15 @@ export function writeFrame(
     target.writeUInt32LE(valueLength, at);
     at += VALUE_LENGTH;
     at += writeUtf8(target, value, at, valueLength);
+    if (expiring) {
+      target.writeUInt32LE(expiresAt % TWO_32, at);
+      target.writeUInt32LE(Math.floor(expiresAt / TWO_32), at + 4);
+      at += EXPIRES_BYTES;
+    }
   }
   const payloadLength = at - payloadStart;
   // Checked when written, as when read: a mismatch here would be a bug in the size computation.
-  if (payloadLength !== frameBytes(keyLength, versionLength, value === null ? -1 : valueLength) - HEADER_BYTES) {
+  if (payloadLength !== frameBytes(keyLength, versionLength, value === null ? -1 : valueLength, expiring) - HEADER_BYTES) {
     throw new Error(`record encoding mismatch for payload of ${payloadLength} bytes`);
   }
   target.writeUInt32LE(payloadLength, offset);
@@ -158,17 +185,20 @@ export function encodeRecords(records: readonly WalRecord[]): Buffer {
     const k = keyBytes(record.key);
     const v = versionBytes(record.version);
     const value = record.op === 'set' ? valueBytes(record.value) : -1;
+    const expiresAt = record.op === 'set' ? record.expiresAt : undefined;
+    if (expiresAt !== undefined) checkExpiresAt(expiresAt);
     sizes[i * 3] = k;
     sizes[i * 3 + 1] = v;
     sizes[i * 3 + 2] = value;
-    total += frameBytes(k, v, value);
+    total += frameBytes(k, v, value, expiresAt !== undefined);
   }
   const target = Buffer.allocUnsafe(total);
   let offset = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     const value = record.op === 'set' ? record.value : null;
-    offset = writeFrame(target, offset, opCode(record.op), record.key, sizes[i * 3], record.version, sizes[i * 3 + 1], value, sizes[i * 3 + 2]);
+    const expiresAt = record.op === 'set' ? record.expiresAt : undefined;
+    offset = writeFrame(target, offset, opCode(record.op), record.key, sizes[i * 3], record.version, sizes[i * 3 + 1], value, sizes[i * 3 + 2], expiresAt);
   }
   return target;
 }
@@ -193,19 +223,21 @@ export function encodeSnapshotEnd(count: number): Buffer {
 
 /**
  * A decoded payload, reused from record to record so that decoding allocates only the strings.
- * `value` is null for records without a value; `count` is set for `SNAPSHOT_END` only.
+ * `value` is null for records without a value; `expiresAt` is set for `SET_EXPIRING` only (undefined otherwise);
+ * `count` is set for `SNAPSHOT_END` only.
  */
 export interface DecodedPayload {
   op: number;
   key: string;
   version: string;
   value: string | null;
+  expiresAt: number | undefined;
   count: number;
 }
 
 /** A fresh {@link DecodedPayload} to pass to {@link decodePayload}. */
 export function newDecodedPayload(): DecodedPayload {
-  return { op: 0, key: '', version: '', value: null, count: 0 };
+  return { op: 0, key: '', version: '', value: null, expiresAt: undefined, count: 0 };
 }
 
 /**
@@ -225,7 +257,7 @@ export function decodePayload(source: Buffer, start: number, end: number, out: D
     out.count = source.readUInt32LE(start + 1);
     return true;
   }
-  if (op < SET || op > META || length < PREFIX_BYTES) return false;
+  if (op < SET || (op > META && op !== SET_EXPIRING) || length < PREFIX_BYTES) return false;
   let at = start + 1;
   const keyLength = source.readUInt16LE(at);
   at += 2;
@@ -243,9 +275,20 @@ export function decodePayload(source: Buffer, start: number, end: number, out: D
     at += VALUE_LENGTH;
     if (valueLength > VALUE_MAX || at + valueLength !== end) return false;
     out.value = utf8(source, at, end);
+    out.expiresAt = undefined;
+  } else if (op === SET_EXPIRING) {
+    if (at + VALUE_LENGTH > end) return false;
+    const valueLength = source.readUInt32LE(at);
+    at += VALUE_LENGTH;
+    if (valueLength > VALUE_MAX || at + valueLength + EXPIRES_BYTES !== end) return false;
+    const expiresAt = source.readUInt32LE(end - EXPIRES_BYTES) + source.readUInt32LE(end - 4) * TWO_32;
+    if (expiresAt > EXPIRES_AT_MAX) return false;
+    out.value = utf8(source, at, end - EXPIRES_BYTES);
+    out.expiresAt = expiresAt;
   } else {
     if (at !== end) return false;
     out.value = null;
+    out.expiresAt = undefined;
   }
   out.key = keyLength === 0 ? '' : utf8(source, keyStart, keyStart + keyLength);
   out.version = utf8(source, versionStart, versionStart + versionLength);

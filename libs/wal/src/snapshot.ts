@@ -3,7 +3,7 @@ import { makeEntry, type Entry } from './entry';
 import type { FileHandle, FileSystem } from './file-system';
 import { checkFileHeader, encodeFileHeader } from './file-header';
 import { snapshotFileName, snapshotTempFileName } from './file-names';
-import { FILE_HEADER_BYTES, OP_DELETE, OP_SET, OP_SNAPSHOT_END, OP_SNAPSHOT_META, SNAPSHOT_MAGIC } from './format';
+import { FILE_HEADER_BYTES, OP_DELETE, OP_SET, OP_SET_EXPIRING, OP_SNAPSHOT_END, OP_SNAPSHOT_META, SNAPSHOT_MAGIC } from './format';
 import { scanFrames } from './frame-scanner';
 import {
   decodePayload,
@@ -76,7 +76,7 @@ export async function writeSnapshot(
         const v = versionBytes(entry.version);
         const value = entry.value === null ? -1 : valueBytes(entry.value);
         sizes.push(k, v, value);
-        total += frameBytes(k, v, value);
+        total += frameBytes(k, v, value, entry.value !== null && entry.expiresAt !== undefined);
         end++;
       }
       const chunk = Buffer.allocUnsafe(total);
@@ -85,7 +85,7 @@ export async function writeSnapshot(
         const entry = entries[i];
         const s = (i - index) * 3;
         const op = entry.value === null ? OP_DELETE : OP_SET;
-        at = writeFrame(chunk, at, op, entry.key, sizes[s], entry.version, sizes[s + 1], entry.value, sizes[s + 2]);
+        at = writeFrame(chunk, at, op, entry.key, sizes[s], entry.version, sizes[s + 1], entry.value, sizes[s + 2], entry.expiresAt);
       }
       await handle.write(chunk, position);
       position += total;
@@ -160,8 +160,8 @@ export async function readSnapshot(
         versionFloor = decoded.version;
         state = 'entries';
       } else if (state === 'entries') {
-        if (decoded.op === OP_SET || decoded.op === OP_DELETE) {
-          onEntry(makeEntry(decoded.key, decoded.value, decoded.version));
+        if (decoded.op === OP_SET || decoded.op === OP_DELETE || decoded.op === OP_SET_EXPIRING) {
+          onEntry(makeEntry(decoded.key, decoded.value, decoded.version, decoded.expiresAt));
           count++;
         } else if (decoded.op === OP_SNAPSHOT_END) {
           if (decoded.count !== count) return fail(`SNAPSHOT_END counts ${decoded.count} entries, ${count} were read`);

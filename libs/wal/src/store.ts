@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { makeEntry, supersedes, type Entry, type StoreOp, type StoredValue, type WriteResult } from './entry';
+import { isExpiryOf, makeEntry, supersedes, type Entry, type StoreOp, type StoredValue, type WriteResult } from './entry';
 import { EntryTable } from './entry-table';
 import type { FileSystem } from './file-system';
 import { isSnapshotTempFileName, parseSegmentFileName, parseSnapshotFileName, snapshotFileName } from './file-names';
 import { OP_DELETE, OP_PURGE, OP_SET } from './format';
-import { frameBytes, keyBytes, valueBytes, versionBytes, writeFrame } from './record-codec';
+import { checkExpiresAt, frameBytes, keyBytes, valueBytes, versionBytes, writeFrame } from './record-codec';
 import type { RecoveryReport } from './recovery-report';
 import { readSnapshot, SnapshotStopped, writeSnapshot } from './snapshot';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options';
@@ -47,20 +47,25 @@ export interface StoreStats {
   readonly compacting: boolean;
 }
 
-type OpKind = 'set' | 'delete' | 'purge';
+type OpKind = 'set' | 'delete' | 'purge' | 'expire';
 
 interface InternalOp {
   readonly kind: OpKind;
   readonly key: string;
   readonly value: string | null;
   readonly version: string | undefined;
+  readonly expiresAt: number | undefined;
 }
 
-/** A write accepted for the log and not yet durable; `entry` null for a purge. */
+/**
+ * A write accepted for the log and not yet durable; `entry` null for a purge. `expire` for the conversion of an
+ * expiring value into a tombstone at its own version (applied although the version is equal).
+ */
 interface PendingWrite {
   readonly key: string;
   readonly entry: Entry | null;
   readonly version: string;
+  readonly expire: boolean;
   done: Promise<void>;
 }
 
@@ -176,10 +181,11 @@ export class Store {
       fs,
       logger,
       firstSequence,
-      onRecord: (op, key, version, value) => {
+      onRecord: (op, key, version, value, expiresAt) => {
         clock.observe(version);
         if (op === 'purge') table.purge(key, version);
-        else table.put(makeEntry(key, value, version));
+        // A DELETE at the version of the expiring value held is that value's expiry (see Store.expire).
+        else if (!table.put(makeEntry(key, value, version, expiresAt)) && op === 'delete') table.expire(key, version);
       },
     });
 
@@ -227,16 +233,18 @@ export class Store {
   }
 
   /**
-   * Writes `value` under `key`, at `version` or a store-assigned one. Resolves once durable (per the sync policy);
-   * ignored (`applied: false`, not logged) if the store holds a version >= `version`. An ignored write resolves once
-   * the write that beat it is durable.
+   * Writes `value` under `key`, at `version` or a store-assigned one, expiring at `expiresAt` (ms since the epoch) if
+   * given: the store keeps the expiry with the value and logs it, and never acts on it by itself (see
+   * {@link Store.expire}). Resolves once durable (per the sync policy); ignored (`applied: false`, not logged) if the
+   * store holds a version >= `version`. An ignored write resolves once the write that beat it is durable.
    *
-   * @throws TypeError for a non-string or over-long key, value or version, an empty version, or a lone surrogate.
+   * @throws TypeError for a non-string or over-long key, value or version, an empty version, a lone surrogate, or an
+   *   `expiresAt` that is not an integer from 0 to 2^53 - 1.
    * @throws WalError `WAL_CLOSED`, `WAL_OVERLOADED`, `WAL_VERSION_SPACE`, a fatal error, or `WAL_FAILED` after one.
    */
-  async set(key: string, value: string, version?: string): Promise<WriteResult> {
+  async set(key: string, value: string, version?: string, expiresAt?: number): Promise<WriteResult> {
     if (typeof value !== 'string') throw new TypeError(`value must be a string, got ${typeof value}`);
-    const { results, done } = this.submit([{ kind: 'set', key, value, version }]);
+    const { results, done } = this.submit([{ kind: 'set', key, value, version, expiresAt }]);
     if (done !== undefined) await done;
     return results[0];
   }
@@ -246,9 +254,26 @@ export class Store {
    * Same rules and errors as {@link Store.set}.
    */
   async delete(key: string, version?: string): Promise<WriteResult> {
-    const { results, done } = this.submit([{ kind: 'delete', key, value: null, version }]);
+    const { results, done } = this.submit([{ kind: 'delete', key, value: null, version, expiresAt: undefined }]);
     if (done !== undefined) await done;
     return results[0];
+  }
+
+  /**
+   * Turns the expiring value of `key` at exactly `version` into a tombstone at that same version, logged durably as a
+   * `DELETE` at that version. The one way an entry is replaced at an equal version: the apply rule of writes ignores
+   * equal versions, and a replay applies a `DELETE` at the version of an expiring value held in the same way. The
+   * caller decides when a value has expired; the store only checks that the entry is the expiring value meant.
+   *
+   * @returns true if converted; false (nothing logged) when the key holds something else: no entry, a tombstone,
+   *   another version, or a value without expiry.
+   * @throws TypeError for an invalid key or version. Same errors as {@link Store.set} otherwise.
+   */
+  async expire(key: string, version: string): Promise<boolean> {
+    checkVersion(version);
+    const { results, done } = this.submit([{ kind: 'expire', key, value: null, version, expiresAt: undefined }]);
+    if (done !== undefined) await done;
+    return results[0].applied;
   }
 
   /**
@@ -263,12 +288,12 @@ export class Store {
     for (let i = 0; i < ops.length; i++) {
       const op: unknown = ops[i];
       if (typeof op !== 'object' || op === null) throw new TypeError(`ops[${i}] must be an object`);
-      const { op: kind, key, value, version } = op as { op?: unknown; key?: unknown; value?: unknown; version?: unknown };
+      const { op: kind, key, value, version, expiresAt } = op as { op?: unknown; key?: unknown; value?: unknown; version?: unknown; expiresAt?: unknown };
       if (kind === 'set') {
         if (typeof value !== 'string') throw new TypeError(`ops[${i}].value must be a string`);
-        internal[i] = { kind, key: key as string, value, version: version as string | undefined };
+        internal[i] = { kind, key: key as string, value, version: version as string | undefined, expiresAt: expiresAt as number | undefined };
       } else if (kind === 'delete') {
-        internal[i] = { kind, key: key as string, value: null, version: version as string | undefined };
+        internal[i] = { kind, key: key as string, value: null, version: version as string | undefined, expiresAt: undefined };
       } else {
         throw new TypeError(`ops[${i}].op must be 'set' or 'delete'`);
       }
@@ -288,20 +313,21 @@ export class Store {
    */
   async purge(key: string, version: string): Promise<boolean> {
     checkVersion(version);
-    const { results, done } = this.submit([{ kind: 'purge', key, value: null, version }]);
+    const { results, done } = this.submit([{ kind: 'purge', key, value: null, version, expiresAt: undefined }]);
     if (done !== undefined) await done;
     return results[0].applied;
   }
 
   /**
-   * The live value of `key` and its version (a new `{ value, version }` object), or undefined if absent or deleted.
+   * The live value of `key`, its version and expiry (a new `{ value, version, expiresAt }` object), or undefined if
+   * absent or deleted. Expired values are returned as any other: expiry is the caller's decision.
    * Synchronous, from memory; sees durable writes only.
    *
    * @throws TypeError if `key` is not a string. @throws WalError `WAL_CLOSED` after close.
    */
   get(key: string): StoredValue | undefined {
     const entry = this.getEntry(key);
-    return entry === undefined || entry.value === null ? undefined : { value: entry.value, version: entry.version };
+    return entry === undefined || entry.value === null ? undefined : { value: entry.value, version: entry.version, expiresAt: entry.expiresAt };
   }
 
   /**
@@ -326,7 +352,7 @@ export class Store {
   *entries(): IterableIterator<[string, StoredValue]> {
     this.checkReadable();
     for (const [key, entry] of this.table.map) {
-      if (entry.value !== null) yield [key, { value: entry.value, version: entry.version }];
+      if (entry.value !== null) yield [key, { value: entry.value, version: entry.version, expiresAt: entry.expiresAt }];
     }
   }
 
@@ -424,6 +450,7 @@ export class Store {
         checkVersion(op.version);
         versionBytes(op.version);
       }
+      if (op.expiresAt !== undefined) checkExpiresAt(op.expiresAt);
     }
     const results: WriteResult[] = new Array<WriteResult>(ops.length);
     const accepted: PendingWrite[] = [];
@@ -440,12 +467,16 @@ export class Store {
       let write: PendingWrite | undefined;
       if (op.kind === 'purge') {
         const version = op.version as string;
-        if (current != null && current.version <= version) write = { key: op.key, entry: null, version, done: RESOLVED };
+        if (current != null && current.version <= version) write = { key: op.key, entry: null, version, expire: false, done: RESOLVED };
+        else results[i] = { applied: false, version: current?.version ?? '' };
+      } else if (op.kind === 'expire') {
+        const version = op.version as string;
+        if (isExpiryOf(version, current ?? undefined)) write = { key: op.key, entry: makeEntry(op.key, null, version), version, expire: true, done: RESOLVED };
         else results[i] = { applied: false, version: current?.version ?? '' };
       } else {
         const version = op.version ?? this.clock.next();
         if (supersedes(version, current?.version ?? undefined)) {
-          write = { key: op.key, entry: makeEntry(op.key, op.value, version), version, done: RESOLVED };
+          write = { key: op.key, entry: makeEntry(op.key, op.value, version, op.expiresAt), version, expire: false, done: RESOLVED };
           this.clock.observe(version);
         } else {
           results[i] = { applied: false, version: (current as Entry).version };
@@ -478,6 +509,7 @@ export class Store {
   private applyDurable(writes: readonly PendingWrite[]): void {
     for (const write of writes) {
       if (write.entry === null) this.table.purge(write.key, write.version);
+      else if (write.expire) this.table.expire(write.key, write.version);
       else this.table.put(write.entry);
       if (this.pending.get(write.key) === write) this.pending.delete(write.key);
     }
@@ -561,7 +593,9 @@ function encodePending(writes: readonly PendingWrite[], opIndexes: readonly numb
     const write = writes[i];
     const op = opIndexes[i];
     versionSizes[i] = versionBytes(write.version);
-    total += frameBytes(sizes[op * 2], versionSizes[i], write.entry === null ? -1 : sizes[op * 2 + 1]);
+    const value = write.entry === null ? null : write.entry.value;
+    const expiring = value !== null && (write.entry as Entry).expiresAt !== undefined;
+    total += frameBytes(sizes[op * 2], versionSizes[i], value === null ? -1 : sizes[op * 2 + 1], expiring);
   }
   const target = Buffer.allocUnsafe(total);
   let at = 0;
@@ -570,7 +604,8 @@ function encodePending(writes: readonly PendingWrite[], opIndexes: readonly numb
     const op = opIndexes[i];
     const value = write.entry === null ? null : write.entry.value;
     const code = write.entry === null ? OP_PURGE : value === null ? OP_DELETE : OP_SET;
-    at = writeFrame(target, at, code, write.key, sizes[op * 2], write.version, versionSizes[i], value, value === null ? -1 : sizes[op * 2 + 1]);
+    const expiresAt = write.entry === null ? undefined : write.entry.expiresAt;
+    at = writeFrame(target, at, code, write.key, sizes[op * 2], write.version, versionSizes[i], value, value === null ? -1 : sizes[op * 2 + 1], expiresAt);
   }
   return target;
 }

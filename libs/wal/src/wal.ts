@@ -3,17 +3,18 @@ import { performance } from 'node:perf_hooks';
 import type { FileHandle, FileSystem } from './file-system';
 import { checkFileHeader, encodeFileHeader } from './file-header';
 import { parseSegmentFileName, segmentFileName } from './file-names';
-import { FILE_HEADER_BYTES, OP_DELETE, OP_PURGE, OP_SET, SEGMENT_MAGIC } from './format';
+import { FILE_HEADER_BYTES, OP_DELETE, OP_PURGE, OP_SET, OP_SET_EXPIRING, SEGMENT_MAGIC } from './format';
 import { findValidFrame, scanFrames } from './frame-scanner';
 import { decodePayload, encodeRecords, newDecodedPayload, type WalRecord, type WalRecordOp } from './record-codec';
 import { WalError, WalErrorCode } from './wal-error';
 import { resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './wal-options';
 
 /**
- * Receives the records of the log in order. `value` is null for `delete` and `purge`. Positional arguments, not an
- * object, so that replaying a large log allocates nothing per record but its strings.
+ * Receives the records of the log in order. `value` is null for `delete` and `purge`; `expiresAt` is the expiry of a
+ * `set` logged as `SET_EXPIRING`, undefined otherwise. Positional arguments, not an object, so that replaying a large
+ * log allocates nothing per record but its strings.
  */
-export type RecordVisitor = (op: WalRecordOp, key: string, version: string, value: string | null) => void;
+export type RecordVisitor = (op: WalRecordOp, key: string, version: string, value: string | null, expiresAt: number | undefined) => void;
 
 /** A torn tail cut off while opening: a write interrupted by a crash at the end of the last segment. */
 export interface TornTail {
@@ -104,6 +105,7 @@ interface ActiveSegment {
 /** The operation of each op byte that may appear in a segment (a local table: it is looked up once per record). */
 const SEGMENT_OPS: ReadonlyMap<number, WalRecordOp> = new Map<number, WalRecordOp>([
   [OP_SET, 'set'],
+  [OP_SET_EXPIRING, 'set'],
   [OP_DELETE, 'delete'],
   [OP_PURGE, 'purge'],
 ]);
@@ -734,7 +736,7 @@ async function replaySegment(
     if (!decodePayload(buffer, payloadStart, payloadEnd, decoded)) return false;
     const op = SEGMENT_OPS.get(decoded.op);
     if (op === undefined) return false;
-    visit?.(op, decoded.key, decoded.version, decoded.value);
+    visit?.(op, decoded.key, decoded.version, decoded.value, decoded.expiresAt);
     return true;
   });
   const bad = outcome.bad;

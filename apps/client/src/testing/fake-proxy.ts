@@ -13,12 +13,17 @@ import {
   parseJsonBody,
   parsePublicBatch,
   parsePutBody,
+  parsePutTtl,
   parseQuorumParam,
   singleBodyBytesMax,
 } from '@kv/protocol';
 import type { FakeMembership } from './fake-membership';
 
 /** A request as the fake proxy received it. */
+
+/** The time a fake proxy counts `ttl` from, for stable answers: 2030-01-01T00:00:00Z. */
+export const FAKE_EXPIRY_BASE_MS = Date.UTC(2030, 0, 1);
+
 export interface RecordedRequest {
   method: string;
   /** The raw request target, still percent-encoded. */
@@ -79,7 +84,7 @@ const CHANGE_BODY_BYTES_MAX = 64 * 1024;
  * persistence: for testing clients.
  */
 export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<FakeProxy> {
-  const store = new Map<string, { value: string; version: string }>();
+  const store = new Map<string, { value: string; version: string; expiresAt?: number }>();
   const requests: RecordedRequest[] = [];
   const quorumFailures = new Set<string>();
   const internalFailures = new Set<string>();
@@ -97,11 +102,17 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
     if (quorumFailures.has(key)) throw KvError.quorumFailed(kind, { acks: 1, required });
     if (internalFailures.has(key)) throw new Error('a bug in the fake proxy');
   };
-  const set = (key: string, value: string, w: number): { key: string; version: string; acks: number } => {
+  /** A write; with `ttl`, it expires `ttl` s after {@link FAKE_EXPIRY_BASE_MS} (a fixed time, so answers are stable). */
+  const set = (key: string, value: string, w: number, ttl?: number): { key: string; version: string; acks: number; expiresAt?: number } => {
     checkFaults(key, 'write', w);
     const version = clock.next();
-    store.set(key, { value, version });
-    return { key, version, acks: w };
+    if (ttl === undefined) {
+      store.set(key, { value, version });
+      return { key, version, acks: w };
+    }
+    const expiresAt = FAKE_EXPIRY_BASE_MS + ttl * 1000;
+    store.set(key, { value, version, expiresAt });
+    return { key, version, acks: w, expiresAt };
   };
   const get = (key: string, r: number): { key: string; value: string; version: string } => {
     checkFaults(key, 'read', r);
@@ -158,7 +169,7 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
       const results: BatchResult[] = ops.map((op) => {
         try {
           if (isInvalidOp(op)) throw op.error;
-          if (op.op === 'set') return { status: 200, ...set(op.key, op.value, w) };
+          if (op.op === 'set') return { status: 200, ...set(op.key, op.value, w, op.ttl) };
           if (op.op === 'get') return { status: 200, ...get(op.key, r) };
           return { status: 200, ...del(op.key, w) };
         } catch (err) {
@@ -170,8 +181,9 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
     }
     const key = decodeKey(path.slice('/kv/'.length));
     if (req.method === 'PUT') {
-      const value = parsePutBody(parseJsonBody(req.body, singleBodyBytesMax(valueBytesMax)), valueBytesMax);
-      return { status: 200, body: set(key, value, w) };
+      const parsed = parseJsonBody(req.body, singleBodyBytesMax(valueBytesMax));
+      const value = parsePutBody(parsed, valueBytesMax);
+      return { status: 200, body: set(key, value, w, parsePutTtl(parsed)) };
     }
     if (req.method === 'GET') return { status: 200, body: get(key, r) };
     if (req.method === 'DELETE') return { status: 200, body: del(key, w) };

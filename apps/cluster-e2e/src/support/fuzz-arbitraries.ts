@@ -359,6 +359,12 @@ const junkBodyArb: fc.Arbitrary<BodyCase> = fc.oneof(
   fc.constantFrom(...NOT_UTF8).map((bytes) => ({ body: Buffer.concat([Buffer.from('{"value":"a'), Buffer.from(bytes), Buffer.from('b"}')]) })),
 );
 
+/** A `ttl`: valid ones (1 s to 10 years) and the ones around the bounds or of the wrong type. */
+const ttlArb: fc.Arbitrary<unknown> = fc.oneof(
+  weighted(3, fc.integer({ min: 1, max: 315_360_000 })),
+  weighted(2, fc.constantFrom(0, -1, 1.5, 315_360_001, Number.MAX_SAFE_INTEGER, '30', null, true, [30], { s: 1 })),
+);
+
 /** Bodies of `PUT /kv/{key}`: valid, wrong shapes, values at and over the limit, bodies over the body limit. */
 function putBodyArb(target: FuzzTarget): fc.Arbitrary<BodyCase> {
   const value = validValueArb(target.maxValueBytes);
@@ -367,6 +373,7 @@ function putBodyArb(target: FuzzTarget): fc.Arbitrary<BodyCase> {
     .filter((body) => typeof (body as { value?: unknown } | null)?.value !== 'string');
   return fc.oneof(
     weighted(6, value.map((v) => json({ value: v }))),
+    weighted(2, fc.tuple(value, ttlArb).map(([v, ttl]) => json({ value: v, ttl }))),
     weighted(1, fc.tuple(value, fc.jsonValue({ maxDepth: 2 })).map(([v, extra]) => json({ extra, value: v, more: extra }))),
     weighted(2, invalidValueArb(target.maxValueBytes).map((v) => json({ value: v }))),
     weighted(2, notAStringValue.map(json)),
@@ -389,12 +396,13 @@ function batchOpArb(target: FuzzTarget): fc.Arbitrary<unknown> {
   const valid = fc
     .tuple(fc.constantFrom('set', 'get', 'del'), validKeyArb, validValueArb(Math.min(target.maxValueBytes, 64)))
     .map(([op, key, value]) => (op === 'set' ? { op, key, value } : { op, key }));
+  const expiring = fc.tuple(validKeyArb, validValueArb(Math.min(target.maxValueBytes, 64)), ttlArb).map(([key, value, ttl]) => ({ op: 'set', key, value, ttl }));
   const invalid = fc.oneof(
     fc.constantFrom(...INVALID_BATCH_OPS),
     invalidValueArb(target.maxValueBytes).map((value) => ({ op: 'set', key: 'k', value })),
     fc.jsonValue({ maxDepth: 2 }),
   );
-  return fc.oneof(weighted(6, valid), weighted(3, invalid));
+  return fc.oneof(weighted(6, valid), weighted(2, expiring), weighted(3, invalid));
 }
 
 /**
@@ -419,6 +427,12 @@ function batchBodyArb(target: FuzzTarget): fc.Arbitrary<BodyCase> {
   );
 }
 
+/** The expiry of an internal set: valid ms since the epoch, and ones of the wrong sign, kind or size. */
+const expiresAtArb: fc.Arbitrary<unknown> = fc.oneof(
+  weighted(3, fc.integer({ min: 0, max: 4_000_000_000_000 })),
+  weighted(1, fc.constantFrom(-1, 1.5, 2 ** 53, '1700000000000', null)),
+);
+
 const INVALID_INTERNAL_OPS: unknown[] = [
   ['s', 'k', 'v'], ['s', 'k', 'v', '0192f1a2b3c4-0000-proxy', 'extra'], ['d', 'k'], ['g'], ['g', 'k', 'x'], ['x', 'k'], [], 's',
   null, { op: 's' }, ['S', 'k'], [['g', 'k']], 0,
@@ -437,6 +451,7 @@ function internalOpArb(target: FuzzTarget): fc.Arbitrary<unknown> {
   );
   return fc.oneof(
     weighted(3, fc.tuple(key, value, versionArb).map(([k, v, version]) => ['s', k, v, version])),
+    weighted(1, fc.tuple(key, value, versionArb, expiresAtArb).map(([k, v, version, at]) => ['s', k, v, version, at])),
     weighted(2, fc.tuple(key, versionArb).map(([k, version]) => ['d', k, version])),
     weighted(3, key.map((k) => ['g', k])),
     weighted(2, fc.oneof(fc.constantFrom(...INVALID_INTERNAL_OPS), fc.jsonValue({ maxDepth: 2 }))),

@@ -42,6 +42,25 @@ export function modelKey(key: unknown): Verdict<string> {
   return ok(key);
 }
 
+/** The `ttl` of a write: absent, or a whole number of seconds from 1 to 10 years. */
+export function modelTtl(ttl: unknown): Verdict<number | undefined> {
+  if (ttl === undefined) return ok(undefined);
+  return typeof ttl === 'number' && Number.isInteger(ttl) && ttl >= 1 && ttl <= 315_360_000 ? ok(ttl) : refuse('KV_BAD_REQUEST');
+}
+
+/** The expiry of an internal set: an integer number of ms since the epoch, 0 to 2^53 - 1. */
+function isExpiresAt(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A `PUT /kv/{key}` body's value and `ttl`, checked in the server's order (the value first). */
+function modelPutBody(body: Json, maxValueBytes: number): Verdict<string> {
+  const value = modelValue(body.value, maxValueBytes);
+  if (!value.ok) return value;
+  const ttl = modelTtl(body.ttl);
+  return ttl.ok ? value : refuse(ttl.code);
+}
+
 /** A value: a string of at most `maxValueBytes` bytes of UTF-8 (else too large) without lone surrogates. */
 export function modelValue(value: unknown, maxValueBytes: number): Verdict<string> {
   if (typeof value !== 'string') return refuse('KV_BAD_REQUEST');
@@ -90,12 +109,14 @@ function onlyParams(names: Iterable<string>, allowed: readonly string[]): boolea
 /** A public batch operation: the status of its result when valid, or the code of its error. */
 function modelPublicOp(op: Json, maxValueBytes: number): Verdict<'set' | 'get' | 'del'> {
   if (!isObject(op) || !['set', 'get', 'del'].includes(op.op)) return refuse('KV_BAD_REQUEST');
-  if (!onlyFields(op, op.op === 'set' ? ['op', 'key', 'value'] : ['op', 'key'])) return refuse('KV_BAD_REQUEST');
+  if (!onlyFields(op, op.op === 'set' ? ['op', 'key', 'value', 'ttl'] : ['op', 'key'])) return refuse('KV_BAD_REQUEST');
   const key = modelKey(op.key);
   if (!key.ok) return refuse(key.code);
   if (op.op === 'set') {
     const value = modelValue(op.value, maxValueBytes);
     if (!value.ok) return refuse(value.code);
+    const ttl = modelTtl(op.ttl);
+    if (!ttl.ok) return refuse(ttl.code);
   }
   return ok(op.op);
 }
@@ -103,7 +124,9 @@ function modelPublicOp(op: Json, maxValueBytes: number): Verdict<'set' | 'get' |
 /** An internal batch operation: its kind when valid, or the code of its error. */
 function modelInternalOp(op: Json, maxValueBytes: number): Verdict<'write' | 'read'> {
   if (!Array.isArray(op) || !['s', 'd', 'g'].includes(op[0])) return refuse('KV_BAD_REQUEST');
-  if (op.length !== { s: 4, d: 3, g: 2 }[op[0] as 's' | 'd' | 'g']) return refuse('KV_BAD_REQUEST');
+  // A set has 4 elements, or 5 with the expiry of a value that expires.
+  const lengthOk = op[0] === 's' ? op.length === 4 || op.length === 5 : op.length === { d: 3, g: 2 }[op[0] as 'd' | 'g'];
+  if (!lengthOk) return refuse('KV_BAD_REQUEST');
   const key = modelKey(op[1]);
   if (!key.ok) return refuse(key.code);
   if (op[0] === 'g') return ok('read');
@@ -111,9 +134,15 @@ function modelInternalOp(op: Json, maxValueBytes: number): Verdict<'write' | 're
     const value = modelValue(op[2], maxValueBytes);
     if (!value.ok) return refuse(value.code);
   }
-  const version = op[op.length - 1];
+  const version = versionOfInternalOp(op);
   if (!isVersion(version)) return refuse('KV_BAD_REQUEST');
+  if (op[0] === 's' && op.length === 5 && !isExpiresAt(op[4])) return refuse('KV_BAD_REQUEST');
   return versionFromTheFuture(version) === 'yes' ? refuse('KV_VERSION_TOO_NEW') : ok('write');
+}
+
+/** The version an internal write sends: `["s", key, value, version, expiresAt?]`, `["d", key, version]`. */
+function versionOfInternalOp(op: Json[]): string {
+  return op[0] === 's' ? op[3] : op[2];
 }
 
 /**
@@ -187,8 +216,8 @@ function checkPublicKv(
     const parsed = modelJson(requestBody);
     value = !parsed.ok
       ? refuse(parsed.code)
-      : isObject(parsed.value) && onlyFields(parsed.value, ['value'])
-        ? modelValue(parsed.value.value, target.maxValueBytes)
+      : isObject(parsed.value) && onlyFields(parsed.value, ['value', 'ttl'])
+        ? modelPutBody(parsed.value, target.maxValueBytes)
         : refuse('KV_BAD_REQUEST');
   }
   const valid = key.ok && quorum && (value === undefined || value.ok);
@@ -239,12 +268,12 @@ function checkInternalBatch(target: FuzzTarget, requestBody: Buffer | undefined,
     const shown = (): string => `operation ${i} ${JSON.stringify(op)?.slice(0, 120)}: got ${JSON.stringify(result)?.slice(0, 200)}`;
     if (!verdict.ok) {
       if (result?.error?.code !== verdict.code) problems.push(`${shown()}, expected ${verdict.code}`);
-    } else if (verdict.value === 'write' && result?.error?.code === 'KV_VERSION_TOO_NEW' && versionFromTheFuture(op[op.length - 1]) === 'maybe') {
+    } else if (verdict.value === 'write' && result?.error?.code === 'KV_VERSION_TOO_NEW' && versionFromTheFuture(versionOfInternalOp(op)) === 'maybe') {
       // At the bound: either answer is right.
     } else if (verdict.value === 'read') {
       if (!(result === null || (Array.isArray(result) && isVersion(result[0])))) problems.push(`${shown()}, expected an entry or null`);
     } else {
-      const sent = op[op.length - 1];
+      const sent = versionOfInternalOp(op);
       const applied = Array.isArray(result) && result[0] === 1 && result[1] === sent;
       const ignored = Array.isArray(result) && result[0] === 0 && typeof result[1] === 'string' && result[1] >= sent;
       if (!applied && !ignored) problems.push(`${shown()}, expected [1, the version sent] or [0, a version at least as new]`);

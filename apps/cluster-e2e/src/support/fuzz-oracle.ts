@@ -99,13 +99,15 @@ export function checkResponse(res: FuzzResponse, ctx: OracleContext): string[] {
       return problems;
     }
     if (ctx.api === 'internal' && contentType.startsWith('application/x-ndjson')) {
-      // GET /internal/entries streams one [key, version, value or null] per line.
+      // GET /internal/entries streams one [key, version, value or null] per line, and [key, version, value, expiresAt]
+      // for a value that expires.
       if (route !== undefined && route !== 'internal-other') problems.push(`entries streamed on ${route}`);
       const lines = text.split('\n').filter((line) => line.length > 0);
       const wrong = lines.find((line) => {
         const entry = parse(line);
-        const isEntry = Array.isArray(entry) && entry.length === 3 && typeof entry[0] === 'string' && isVersion(entry[1]);
-        return !(isEntry && (entry[2] === null || typeof entry[2] === 'string'));
+        if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isVersion(entry[1])) return true;
+        if (entry.length === 4) return !(typeof entry[2] === 'string' && isExpiresAt(entry[3]));
+        return !(entry.length === 3 && (entry[2] === null || typeof entry[2] === 'string'));
       });
       if (wrong !== undefined) problems.push(`an entry line of no entry shape: ${snippet(wrong)}`);
       return problems;
@@ -200,7 +202,8 @@ function checkShape(route: FuzzRoute, ctx: OracleContext, body: Json): string | 
     case 'internal-kv':
       if (ctx.method === 'GET' || ctx.method === undefined) {
         const isEntry = isObject(body) && typeof body.key === 'string' && isVersion(body.version) && typeof body.tombstone === 'boolean';
-        if (isEntry && (body.tombstone ? body.value === null : typeof body.value === 'string')) return undefined;
+        const expiry = !isEntry || body.expiresAt === undefined || (!body.tombstone && isExpiresAt(body.expiresAt));
+        if (isEntry && expiry && (body.tombstone ? body.value === null : typeof body.value === 'string')) return undefined;
         if (ctx.method === 'GET') return bad('no entry shape');
       }
       if (isObject(body) && typeof body.key === 'string' && typeof body.applied === 'boolean' && isVersion(body.version)) return undefined;
@@ -221,8 +224,15 @@ function checkShape(route: FuzzRoute, ctx: OracleContext, body: Json): string | 
   }
 }
 
+/** An expiry time: whole ms since the epoch. */
+function isExpiresAt(value: Json): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 function isKvSuccess(body: Json, replicas: number, method: string | undefined): boolean {
   if (!isObject(body) || typeof body.key !== 'string' || !isVersion(body.version)) return false;
+  // Writes with a ttl, and reads of keys that expire, carry expiresAt.
+  if (body.expiresAt !== undefined && !isExpiresAt(body.expiresAt)) return false;
   const read = typeof body.value === 'string' && body.acks === undefined;
   const write = body.value === undefined && Number.isInteger(body.acks) && body.acks >= 1 && body.acks <= replicas;
   if (method === 'GET') return read;
@@ -243,6 +253,8 @@ function isBatchResult(result: Json, replicas: number): boolean {
 function isInternalResult(result: Json): boolean {
   if (result === null) return true;
   if (Array.isArray(result)) {
+    // A read of a value that expires: [version, value, expiresAt].
+    if (result.length === 3) return isVersion(result[0]) && typeof result[1] === 'string' && isExpiresAt(result[2]);
     if (result.length !== 2) return false;
     const [first, second] = result;
     if (first === 0 || first === 1) return isVersion(second);

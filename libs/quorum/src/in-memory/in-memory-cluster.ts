@@ -55,6 +55,8 @@ export interface InMemoryClusterOptions {
   clock?: Clock & Timers;
   /** The nodes' `MAX_CLOCK_SKEW_MS` (default the data node's). */
   maxClockSkewMs?: number;
+  /** How far each node's wall clock is ahead of `clock` (negative: behind), in ms; default 0 for every node. */
+  nodeClockOffsetsMs?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -75,7 +77,21 @@ export class InMemoryCluster {
   constructor(nodeIds: readonly string[], options: InMemoryClusterOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxClockSkewMs = options.maxClockSkewMs;
-    for (const id of nodeIds) this.nodes.set(id, new InMemoryNode(id, this.clock, options.maxClockSkewMs));
+    for (const id of nodeIds) {
+      const offsetMs = options.nodeClockOffsetsMs?.[id] ?? 0;
+      const clock = offsetMs === 0 ? this.clock : { now: () => this.clock.now() + offsetMs };
+      this.nodes.set(id, new InMemoryNode(id, clock, options.maxClockSkewMs));
+    }
+  }
+
+  /**
+   * Runs every node's sweep of expired values once (as a data node does every second): each converts what expired
+   * more than its `MAX_CLOCK_SKEW_MS` ago on its own clock. Resolves with the values converted, per node.
+   */
+  async sweepExpired(): Promise<Map<string, number>> {
+    const converted = new Map<string, number>();
+    for (const [id, node] of this.nodes) converted.set(id, await node.service.sweepExpired());
+    return converted;
   }
 
   /** The node `id`. @throws TypeError if there is none. */
@@ -201,9 +217,11 @@ export class InMemoryCluster {
    * Lists every entry a node holds, tombstones included, as `GET /internal/entries` streams them (an `EntrySource`);
    * fails at once when the node is down or failing.
    */
-  async *entries(nodeId: string): AsyncGenerator<[key: string, version: string, value: string | null]> {
+  async *entries(nodeId: string): AsyncGenerator<InternalEntryLine> {
     const listed = await this.call(nodeId, 'read', 1000, async (node) => [...node.dump()]);
-    for (const [key, entry] of listed) yield [key, entry.version, entry.value];
+    for (const [key, entry] of listed) {
+      yield entry.value === null || entry.expiresAt === undefined ? [key, entry.version, entry.value] : [key, entry.version, entry.value, entry.expiresAt];
+    }
   }
 
   private exchange(nodeId: string, kind: 'read' | 'write', timeoutMs: number, ops: InternalOp[], who: InMemoryCaller): Promise<InternalOpResult[]> {

@@ -68,7 +68,7 @@ export class InMemoryNode {
 
   /** Applies one write directly (for test set-up: a replica made stale or ahead on purpose). */
   apply(request: WriteRequest): WriteReply {
-    return this.store.applyOne(request.key, request.value, request.version);
+    return this.store.applyOne(request.key, request.value, request.version, request.expiresAt);
   }
 
   get(key: string): ReplicaEntry | undefined {

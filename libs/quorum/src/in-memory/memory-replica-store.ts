@@ -15,16 +15,24 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
 
   /** Applies one write (a tombstone when `value` is null) and returns the outcome, synchronously. */
-  applyOne(key: string, value: string | null, version: string): WriteResult {
+  applyOne(key: string, value: string | null, version: string, expiresAt?: number): WriteResult {
     const held = this.entries.get(key);
     if (!supersedes(version, held?.version)) return { applied: false, version: (held as HeldEntry).version };
-    this.entries.set(key, { value, version });
+    this.entries.set(key, value === null || expiresAt === undefined ? { value, version } : { value, version, expiresAt });
     this.applied += 1;
     return { applied: true, version };
   }
 
   async apply(ops: readonly StoreOp[]): Promise<WriteResult[]> {
-    return ops.map((op) => this.applyOne(op.key, op.op === 'set' ? op.value : null, op.version as string));
+    return ops.map((op) => this.applyOne(op.key, op.op === 'set' ? op.value : null, op.version as string, op.op === 'set' ? op.expiresAt : undefined));
+  }
+
+  /** As a data node's store: the expiring value at exactly `version` becomes a tombstone at that version. */
+  async expire(key: string, version: string): Promise<boolean> {
+    const held = this.entries.get(key);
+    if (held === undefined || held.value === null || held.expiresAt === undefined || held.version !== version) return false;
+    this.entries.set(key, { value: null, version });
+    return true;
   }
 
   /** Every entry, tombstones included. */

@@ -60,6 +60,7 @@ export function harness(nodeIds: string[] = ['a', 'b', 'c'], options: Partial<Re
     hints,
     timeoutMs: 100,
     timers: clock,
+    clock,
     ...options,
   });
   return { clock, cluster, health, hints, versions, replicator, ring };

@@ -15,9 +15,16 @@ import {
 } from './command-context';
 
 const NO_TTL = kvError(
-  'expiry (EX, PX, EXAT, PXAT, KEEPTTL, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this kv cluster does not have yet',
+  'expiry (EX, PX, EXAT, PXAT, KEEPTTL, SETEX, PSETEX, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST) needs TTL support, which this backend does not have',
 );
 const NO_CAS = kvError('SET NX, XX and GET need compare-and-set, which this kv cluster does not support');
+/**
+ * KEEPTTL, EXPIRE, PEXPIRE and PERSIST change the expiry of the value held: a read, then a write of that value. Without
+ * compare-and-set a SET of the key between the two would be undone, so a backend without it refuses them.
+ */
+const NO_RMW = kvError(
+  'KEEPTTL, EXPIRE, PEXPIRE and PERSIST rewrite the value held with another expiry, which needs compare-and-set (a SET in between would be lost); this kv cluster does not support it: SET the value again with EX or PX instead',
+);
 const NO_CAS_EXPIRE = kvError('EXPIRE options NX, XX, GT and LT need compare-and-set, which this kv cluster does not support');
 
 /** The keys of a multi-key command, checked: at most {@link RESP_KEYS_MAX}, each a valid kv key. */
@@ -94,6 +101,7 @@ const set: CommandHandler = async (ctx, args) => {
   const options = setOptions(ctx, args);
   if (options.conditional) return NO_CAS;
   if ((options.expiresAtMs !== undefined || options.keepTtl) && !ctx.backend.capabilities.ttl) return NO_TTL;
+  if (options.keepTtl && !ctx.backend.capabilities.compareAndSet) return NO_RMW;
   const key = keyArg(args[1]);
   const value = valueArg(args[2], ctx.limits.valueBytesMax);
   const setOpts: { w?: number; expiresAtMs?: number; keepTtl?: boolean } = { ...writeOptions(ctx) };
@@ -189,8 +197,9 @@ function ttlCommand(unitMs: 1 | 1000): CommandHandler {
 }
 
 /**
- * EXPIRE (seconds) and PEXPIRE (ms): reads the key and writes it back with the expiry (not atomic: a write of the key
- * between the two is overwritten). A time <= 0 deletes the key, as in Redis.
+ * EXPIRE (seconds) and PEXPIRE (ms): reads the key and writes it back with the expiry. Refused unless the backend has
+ * compare-and-set; even then the write back is unconditional (a write of the key between the two is overwritten), to
+ * be made conditional once a backend offers it. A time <= 0 deletes the key, as in Redis.
  */
 function expireCommand(unitMs: 1 | 1000): CommandHandler {
   return async (ctx, args) => {
@@ -201,6 +210,7 @@ function expireCommand(unitMs: 1 | 1000): CommandHandler {
       return syntaxError;
     }
     if (!ctx.backend.capabilities.ttl) return NO_TTL;
+    if (!ctx.backend.capabilities.compareAndSet) return NO_RMW;
     const key = keyArg(args[1]);
     const entry = await ctx.backend.get(key, readOptions(ctx));
     if (entry === undefined) return reply.integer(0);
@@ -213,15 +223,30 @@ function expireCommand(unitMs: 1 | 1000): CommandHandler {
   };
 }
 
-/** PERSIST: reads the key and writes it back without expiry (not atomic, like EXPIRE). */
+/** PERSIST: reads the key and writes it back without expiry (refused without compare-and-set, like EXPIRE). */
 const persist: CommandHandler = async (ctx, args) => {
   if (!ctx.backend.capabilities.ttl) return NO_TTL;
+  if (!ctx.backend.capabilities.compareAndSet) return NO_RMW;
   const key = keyArg(args[1]);
   const entry = await ctx.backend.get(key, readOptions(ctx));
   if (entry === undefined || entry.expiresAtMs === undefined) return reply.integer(0);
   await ctx.backend.set(key, entry.value, writeOptions(ctx));
   return reply.integer(1);
 };
+
+/** SETEX (seconds) and PSETEX (ms): `SET key value EX|PX n`, value after the time as in Redis. */
+function setexCommand(unitMs: 1 | 1000): CommandHandler {
+  const name = unitMs === 1000 ? 'setex' : 'psetex';
+  return async (ctx, args) => {
+    const n = integerArg(args[2]);
+    if (n <= 0) return reply.error(`ERR invalid expire time in '${name}' command`);
+    if (!ctx.backend.capabilities.ttl) return NO_TTL;
+    const key = keyArg(args[1]);
+    const value = valueArg(args[3], ctx.limits.valueBytesMax);
+    await ctx.backend.set(key, value, { ...writeOptions(ctx), expiresAtMs: ctx.backend.now() + n * unitMs });
+    return reply.ok;
+  };
+}
 
 /** The key commands. */
 export const KEY_COMMANDS: Readonly<Record<string, CommandHandler>> = {
@@ -233,6 +258,8 @@ export const KEY_COMMANDS: Readonly<Record<string, CommandHandler>> = {
   mget,
   mset,
   strlen,
+  setex: setexCommand(1000),
+  psetex: setexCommand(1),
   ttl: ttlCommand(1000),
   pttl: ttlCommand(1),
   expire: expireCommand(1000),
