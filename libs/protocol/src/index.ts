@@ -104,8 +104,26 @@ export type {
   PutResponse,
   ReadyResponse,
 } from './public-messages';
-export { COORDINATOR_HEADER, DEADLINE_HEADER, EPOCH_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export {
+  COORDINATOR_HEADER,
+  DEADLINE_HEADER,
+  EPOCH_HEADER,
+  INCARNATION_HEADER,
+  InternalOpTag,
+  InternalQuery,
+  InternalRoutes,
+  PURGES_PER_REQUEST_MAX,
+  REQUEST_ID_HEADER,
+  VERSIONS_PER_REQUEST_MAX,
+} from './internal-messages';
 export type {
+  DigestsRequest,
+  DigestsResponse,
+  PurgeRequest,
+  PurgeResponse,
+  VersionsRequest,
+  VersionsResponse,
+  WireRangeDigest,
   InternalBatchRequest,
   InternalBatchResponse,
   InternalDeleteOp,

@@ -27,6 +27,11 @@ export interface ReplicaStore {
   getEntry(key: string): HeldEntry | undefined;
   /** Applies writes in order, each only if its version is newer than what is held; resolves once they are durable. */
   apply(ops: readonly StoreOp[]): Promise<WriteResult[]>;
+  /**
+   * Forgets `key` entirely (no tombstone left) if the version held is <= `version`; resolves once durable, with whether
+   * it was purged.
+   */
+  purge(key: string, version: string): Promise<boolean>;
 }
 
 /**

@@ -27,6 +27,13 @@ export class MemoryReplicaStore implements ReplicaStore {
     return ops.map((op) => this.applyOne(op.key, op.op === 'set' ? op.value : null, op.version as string));
   }
 
+  async purge(key: string, version: string): Promise<boolean> {
+    const held = this.entries.get(key);
+    if (held === undefined || held.version > version) return false;
+    this.entries.delete(key);
+    return true;
+  }
+
   /** Every entry, tombstones included. */
   dump(): Map<string, HeldEntry> {
     return new Map(this.entries);
