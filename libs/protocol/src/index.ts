@@ -78,7 +78,7 @@ export {
 export type { DecodedEntry, DecodedWriteResult, InternalBatchLimits, InternalWrite, ParsedInternalOp } from './internal-codec';
 
 // Messages
-export { BatchOpName, isBatchErrorResult, PublicQuery, PublicRoutes } from './public-messages';
+export { BatchOpName, isBatchErrorResult, parseKeyRange, PublicQuery, PublicRoutes } from './public-messages';
 export type {
   BatchDelOp,
   BatchDelResult,
@@ -93,6 +93,9 @@ export type {
   BatchSetResult,
   ClusterNode,
   ClusterResponse,
+  RepairRequest,
+  RepairStarted,
+  RepairStatus,
   ClusterChange,
   ClusterChangePlan,
   ClusterChangeRequest,
