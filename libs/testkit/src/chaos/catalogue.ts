@@ -4,6 +4,15 @@ import type { ScenarioOptions } from './scenario';
 export type ScenarioTemplate = Omit<ScenarioOptions, 'seed' | 'durationMs' | 'log'>;
 
 /**
+ * Settings of the delete scenarios: tombstones are collected after the shortest grace the proxy accepts (2 x the clock
+ * skew + 10 x the request deadline), and the driver runs a round every 2 s, so that collection happens within a run.
+ */
+export const DELETE_SETTINGS = {
+  proxyEnv: { ANTI_ENTROPY_INTERVAL_MS: '2000', ANTI_ENTROPY_PAUSE_MS: '0', TOMBSTONE_GRACE_MS: '12000', MAX_CLOCK_SKEW_MS: '1000', REQUEST_TIMEOUT_MS: '1000' },
+  nodeEnv: { MAX_CLOCK_SKEW_MS: '1000' },
+} as const;
+
+/**
  * The scenarios that the chaos runs cycle through: each workload against each family of faults, with the default
  * settings (W=2, R=2, blocking read repair, durable clock floor), where every check must pass.
  */
@@ -43,6 +52,8 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
     proxies: 2,
     nemeses: ['change-membership', 'change-membership', 'kill-node', 'cut-link', 'kill-proxy', 'restart-proxy'],
   },
+  // Deletes under faults, with tombstones collected after a short grace: no deleted value may come back.
+  { name: 'delete/kill-and-partition', workload: 'delete', nemeses: ['kill-node', 'cut-link', 'pause-node', 'wipe-node'], ...DELETE_SETTINGS },
   {
     name: 'register/everything',
     workload: 'register',
@@ -61,4 +72,5 @@ export const CI_SCENARIOS: readonly string[] = [
   'register/membership',
   'set/membership',
   'register/everything',
+  'delete/kill-and-partition',
 ];
