@@ -91,4 +91,11 @@ test('POST /cluster/repair takes a key range and wait; bad bodies are 400s', asy
   }
   const cli = await kv(['--server', c.proxyUrl, 'repair', '--key-range', 'x:y']);
   expect(cli.code).toBe(2);
+  // Each node's keys and tombstones, as its latest probe reported them, in GET /cluster.
+  expect((await request(c.proxyUrl, 'PUT', '/kv/a', { value: 'x' })).status).toBe(200);
+  expect((await request(c.proxyUrl, 'DELETE', '/kv/a')).status).toBe(200);
+  await eventually(async () => {
+    const nodes = (await request(c.proxyUrl, 'GET', '/cluster')).body.nodes as { keys?: number; tombstones?: number }[];
+    return nodes.every((node) => node.keys === 0 && node.tombstones === 1);
+  }, 5000);
 });

@@ -460,6 +460,7 @@ async function runCoordinator(
         state: coordinator.stateOf(member.id),
         member: member.state,
         ...syncModeOf(member.id),
+        ...coordinator.holdingsOf(member.id),
       })),
       replicas: map.replicas,
       writeQuorum: map.writeQuorum,

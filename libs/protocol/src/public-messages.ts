@@ -96,6 +96,9 @@ export interface ClusterNode {
   state?: 'ready' | 'refilling';
   /** Its part in the cluster map: `active`, or `joining` / `leaving` during a membership change. */
   member?: 'active' | 'joining' | 'leaving';
+  /** Live keys and tombstones it held at its latest probe (absent until a probe answered). */
+  keys?: number;
+  tombstones?: number;
   /** Its `WAL_SYNC` as it last reported it (absent until a probe answered): see `NodeHealthResponse.walSync`. */
   walSync?: 'always' | 'interval' | 'none';
 }

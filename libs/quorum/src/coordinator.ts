@@ -217,6 +217,8 @@ export class Coordinator {
   private readonly skewReported = new Map<string, number>();
   /** Each node's `WAL_SYNC` as its latest probe answer reported it. */
   private readonly syncModes = new Map<string, 'always' | 'interval' | 'none'>();
+  /** Each node's live keys and tombstones as its latest probe answer reported them. */
+  private readonly holdings = new Map<string, { keys: number; tombstones?: number }>();
   private readonly mapOptions: ClusterMapOptions | undefined;
 
   private constructor(
@@ -290,6 +292,7 @@ export class Coordinator {
           this.presence.observe(nodeId, sentMs, answer.coordinators);
           this.compareSkewSetting(nodeId, answer.maxClockSkewMs);
           this.noteSyncMode(nodeId, answer.walSync);
+          if (answer.keys !== undefined) this.holdings.set(nodeId, { keys: answer.keys, tombstones: answer.tombstones });
           return answer;
         } catch (error) {
           this.noteRefusal(nodeId, error);
@@ -516,6 +519,11 @@ export class Coordinator {
    */
   syncModeOf(nodeId: string): 'always' | 'interval' | 'none' | undefined {
     return this.syncModes.get(nodeId);
+  }
+
+  /** A data node's live keys and tombstones as it last reported them (undefined before it answered a probe). */
+  holdingsOf(nodeId: string): { keys: number; tombstones?: number } | undefined {
+    return this.holdings.get(nodeId);
   }
 
   /** Records a node's `WAL_SYNC`, and reports a weak one when it first appears or changes. */
