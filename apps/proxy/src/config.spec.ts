@@ -25,7 +25,7 @@ describe('proxy configuration', () => {
       hintsMaxBytes: 268435456,
       antiEntropyIntervalMs: 600000,
       antiEntropyBytesPerS: 4194304,
-      antiEntropyPauseMs: 20,
+      antiEntropyPauseMs: 50,
       tombstoneGraceMs: 86400000,
       nodes: [
         { id: 'node1', url: 'http://127.0.0.1:8001' },

@@ -11,7 +11,7 @@ export const ANTI_ENTROPY_INTERVAL_MS_DEFAULT = 600_000;
 /** Default rate of anti-entropy repairs: 4 MiB/s (docs/benchmarks.md, Anti-entropy). */
 export const ANTI_ENTROPY_BYTES_PER_S_DEFAULT = 4 * 1024 * 1024;
 /** Default pause between two ranges of a round. */
-export const ANTI_ENTROPY_PAUSE_MS_DEFAULT = 20;
+export const ANTI_ENTROPY_PAUSE_MS_DEFAULT = 50;
 /** Default grace before a confirmed tombstone is purged: one day. */
 export const TOMBSTONE_GRACE_MS_DEFAULT = 86_400_000;
 
