@@ -165,6 +165,41 @@ describe('tombstone collection', () => {
     await expect(clock.run(cluster.purge('a', 2, [['k', 'v']]))).rejects.toMatchObject({ code: 'KV_STALE_EPOCH' });
   });
 
+  test('a member that is not a replica of the key must answer too, and loses its older copy with the purge', async () => {
+    const clock = new VirtualClock();
+    const ids = [...NODES, 'd'];
+    const map4: ClusterMap = { ...MAP, members: ids.map((id) => ({ id, url: `http://${id}:1`, state: 'active' as const })) };
+    const cluster = new InMemoryCluster(ids, { clock });
+    for (const id of ids) await clock.run(cluster.commitMap(id, map4));
+    const ring = new HashRing(ids, { vnodes: map4.vnodes });
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => !ring.preferenceList(k, 3).includes('d')) as string;
+    const [old, deleted] = [encodeVersion({ ms: clock.now(), counter: 0, clockId: 'c' }), encodeVersion({ ms: clock.now(), counter: 1, clockId: 'c' })];
+    // d kept a copy from when it owned the key; the replicas hold the tombstone.
+    cluster.node('d').apply({ key, value: 'stale', version: old });
+    for (const id of ring.preferenceList(key, 3)) cluster.node(id).apply({ key, value: null, version: deleted });
+    const antiEntropy = new AntiEntropy({
+      peers: {
+        digests: (id, ranges, buckets) => cluster.digests(id, ranges, buckets),
+        versions: (id, ranges, before) => cluster.versions(id, ranges, before),
+        purge: (id, epoch, entries) => cluster.purge(id, epoch, entries),
+      },
+      transport: cluster.transport(),
+      clock,
+      timers: clock,
+      timeoutMs: 100,
+      bytesPerS: 10_000_000,
+      pauseMs: 0,
+      tombstoneGraceMs: GRACE_MS,
+    });
+    await clock.advance(GRACE_MS + 1);
+    cluster.setFault('d', { down: true });
+    expect((await clock.run(antiEntropy.round(map4, () => 1))).purged).toBe(0);
+    cluster.setFault('d', undefined);
+    const second = await clock.run(antiEntropy.round(map4, () => 1));
+    expect(second).toMatchObject({ purged: 1, rangesFailed: 0 });
+    for (const id of ids) expect(cluster.node(id).get(key)).toBeUndefined();
+  });
+
   /** The zombie case: a node down past the grace period, holding a value deleted meanwhile, comes back. */
   async function zombie(unsafe: boolean): Promise<{ read: string | null | undefined; expired: number }> {
     const { clock, cluster, health, hints, replicator, round } = setUp({ unsafe });

@@ -360,13 +360,18 @@ export class AntiEntropy {
 
   /**
    * Purges the tombstones of `range` older than the grace period that every replica lists at the same version: the
-   * listing is the confirmation that each of them holds it, made after this round's repair of the range.
+   * listing is the confirmation that each of them holds it, made after this round's repair of the range. Members that
+   * are not replicas of the range may still hold an older copy of such a key (a range they owned before a membership
+   * change): they are asked too, every one must answer, a key one of them holds at a newer version is left alone, and
+   * the purge goes to them as well (a non-owner forgets any entry of the key up to that version), so that no copy older
+   * than the tombstone survives anywhere to come back if the range returns to them.
    */
   private async collect(map: ClusterMap, range: HashRange, replicas: readonly string[]): Promise<number> {
     const { peers } = this.options;
     const beforeMs = this.options.clock.now() - this.options.tombstoneGraceMs;
     const lists = await Promise.all(replicas.map((id) => peers.versions(id, [range], beforeMs)));
     let confirmed: [string, string][];
+    let targets: readonly string[] = replicas;
     if (this.options.unsafePurgeWithoutConfirmation === true) {
       const union = new Map<string, string>();
       for (const lines of lists) for (const [key, version] of lines) union.set(key, version);
@@ -377,12 +382,18 @@ export class AntiEntropy {
         const here = new Map<string, string>(lines.map(([key, version]) => [key, version]));
         for (const [key, version] of common) if (here.get(key) !== version) common.delete(key);
       }
+      const others = map.members.map((member) => member.id).filter((id) => !replicas.includes(id));
+      if (common.size > 0 && others.length > 0) {
+        const held = await Promise.all(others.map((id) => peers.versions(id, [range])));
+        for (const lines of held) for (const [key, version] of lines) if (version > (common.get(key) ?? version)) common.delete(key);
+        targets = [...replicas, ...others];
+      }
       confirmed = [...common];
     }
     if (confirmed.length === 0) return 0;
     for (let i = 0; i < confirmed.length; i += PURGES_PER_REQUEST) {
       const slice = confirmed.slice(i, i + PURGES_PER_REQUEST);
-      await Promise.all(replicas.map((id) => peers.purge(id, map.epoch, slice)));
+      await Promise.all(targets.map((id) => peers.purge(id, map.epoch, slice)));
     }
     return confirmed.length;
   }

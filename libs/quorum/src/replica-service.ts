@@ -2,6 +2,7 @@ import {
   ErrorCode,
   KvError,
   isInvalidOp,
+  oldRingMembers,
   versionMs,
   type Ballot,
   type ClusterMap,
@@ -12,7 +13,7 @@ import {
   type ParsedInternalOp,
   type StreamProgress,
 } from '@kv/protocol';
-import type { HashRange } from '@kv/ring';
+import { HashRing, type HashRange } from '@kv/ring';
 import { CoordinatorRegistry, parseCoordinatorClaim } from './coordinator-registry';
 import { KeyIndex, type BucketDigest, type PartDigest } from './key-index';
 import { EMPTY_ACCEPTOR_STATE, MapAcceptor, type AcceptorState } from './map-acceptor';
@@ -82,6 +83,8 @@ export class ReplicaService {
   private stream: StreamProgress | null;
   private streamWrites: Promise<void> = Promise.resolve();
   readonly maxClockSkewMs: number;
+  /** The ring of the stored map, for purges (which keys this node is a replica of). */
+  private ring: { epoch: number; ring: HashRing } | undefined;
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.registry = new CoordinatorRegistry(options.monotonic);
@@ -188,7 +191,8 @@ export class ReplicaService {
 
   /**
    * Purges tombstones that a coordinator confirmed on every replica of their range (`POST /internal/purge`): each
-   * `[key, version]` is forgotten if what this node holds is a tombstone at most that version. Refused unless this node
+   * `[key, version]` is forgotten if what this node holds is a tombstone at most that version or, on a node that is not
+   * a replica of the key under its map, any entry at most that version (a copy kept from a range it owned before). Refused unless this node
    * holds the cluster map of `epoch` with no membership change in progress, so that "every replica" means the replicas
    * the coordinator compared.
    * @returns how many were purged.
@@ -197,16 +201,27 @@ export class ReplicaService {
   async purge(epoch: number, entries: readonly (readonly [key: string, version: string])[]): Promise<number> {
     this.checkPurgeEpoch(epoch);
     const store = this.options.store;
+    const owners = this.ownersOf(this.acceptor.map as ClusterMap);
     let purged = 0;
     await Promise.all(
       entries.map(async ([key, version]) => {
         const held = store.getEntry(key);
-        if (held === undefined || held.value !== null || held.version > version) return;
+        // A replica of the key forgets only its tombstone; a node that is not one forgets any older copy it kept.
+        if (held === undefined || held.version > version || (held.value !== null && owners(key).includes(this.options.nodeId))) return;
         if (await store.purge(key, version)) purged += 1;
         this.index.record(key, store.getEntry(key)?.version);
       }),
     );
     return purged;
+  }
+
+  /** The replicas of a key under `map` (its ring is built once per epoch). */
+  private ownersOf(map: ClusterMap): (key: string) => string[] {
+    if (this.ring === undefined || this.ring.epoch !== map.epoch) {
+      this.ring = { epoch: map.epoch, ring: new HashRing(oldRingMembers(map), { vnodes: map.vnodes }) };
+    }
+    const { ring } = this.ring;
+    return (key) => ring.preferenceList(key, map.replicas);
   }
 
   private checkPurgeEpoch(epoch: number): void {
