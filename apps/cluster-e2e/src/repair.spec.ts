@@ -32,7 +32,7 @@ async function nodeStatus(c: TestCluster): Promise<Record<string, string>> {
 test('a replica that missed writes whose hints were lost is brought up to date by kv repair, as its own copy shows', async () => {
   const c = (cluster = await TestCluster.start({
     nodeEnv: { CLUSTER_TOKEN: 't' },
-    proxyEnv: { CLUSTER_TOKEN: 't', ANTI_ENTROPY_INTERVAL_MS: '0' },
+    proxyEnv: { CLUSTER_TOKEN: 't', ANTI_ENTROPY_INTERVAL_MS: '0', ANTI_ENTROPY_PAUSE_MS: '0' },
   }));
   await c.killNode('node3');
   await eventually(async () => (await nodeStatus(c)).node3 === 'down', 5000);
@@ -83,7 +83,7 @@ test('a replica that missed writes whose hints were lost is brought up to date b
 });
 
 test('POST /cluster/repair takes a key range and wait; bad bodies are 400s', async () => {
-  const c = (cluster = await TestCluster.start({ proxyEnv: { ANTI_ENTROPY_INTERVAL_MS: '0' } }));
+  const c = (cluster = await TestCluster.start({ proxyEnv: { ANTI_ENTROPY_INTERVAL_MS: '0', ANTI_ENTROPY_PAUSE_MS: '0' } }));
   const waited = await request(c.proxyUrl, 'POST', '/cluster/repair', { keyRange: '0:2147483648', wait: true });
   expect(waited).toMatchObject({ status: 200, body: { state: 'done', keyRange: '0:2147483648', started: true } });
   for (const body of [{ keyRange: '1-2' }, { wait: 'yes' }, { other: 1 }]) {
