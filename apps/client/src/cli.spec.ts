@@ -154,7 +154,7 @@ describe('kv (in-process, against a fake proxy)', () => {
       await proxy.close();
       proxy = await startFakeProxy({
         nodes: [
-          { id: 'node1', url: 'http://127.0.0.1:8001', status: 'up', walSync: 'always' },
+          { id: 'node1', url: 'http://127.0.0.1:8001', status: 'up', walSync: 'always', keys: 12, tombstones: 3 },
           { id: 'node-two', url: 'http://10.0.0.2:8002', status: 'down' },
         ],
       });
@@ -166,9 +166,9 @@ describe('kv (in-process, against a fake proxy)', () => {
           'nodes   1 of 2 up',
           'quorum  N=3 W=2 R=2 (128 vnodes per node)',
           '',
-          'node      url                    status  sync',
-          'node1     http://127.0.0.1:8001  up      always',
-          'node-two  http://10.0.0.2:8002   down    -',
+          'node      url                    status  sync    keys  tombstones',
+          'node1     http://127.0.0.1:8001  up      always  12    3',
+          'node-two  http://10.0.0.2:8002   down    -       -     -',
           '',
         ].join('\n'),
       );
@@ -190,9 +190,9 @@ describe('kv (in-process, against a fake proxy)', () => {
           'quorum      N=3 W=2 R=2 (128 vnodes per node)',
           'durability  node1 (WAL_SYNC=interval) acknowledges writes before they are on disk',
           '',
-          'node   url                    status  sync',
-          'node1  http://127.0.0.1:8001  up      interval',
-          'node2  http://127.0.0.1:8002  up      always',
+          'node   url                    status  sync      keys  tombstones',
+          'node1  http://127.0.0.1:8001  up      interval  -     -',
+          'node2  http://127.0.0.1:8002  up      always    -     -',
           '',
         ].join('\n'),
       );
@@ -203,7 +203,7 @@ describe('kv (in-process, against a fake proxy)', () => {
       proxy = await startFakeProxy({ nodes: [{ id: 'node1', status: 'up' }] });
       const run = await runCli(['--server', proxy.url, 'status']);
       expect(run.code).toBe(0);
-      expect(run.stdout).toContain('node1  (hidden)  up      -\n');
+      expect(run.stdout).toContain('node1  (hidden)  up      -     -     -\n');
     });
   });
 

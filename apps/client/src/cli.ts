@@ -5,6 +5,7 @@ import type { CliCommand, CommandContext } from './command';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
 import { clusterCommand } from './commands/cluster';
+import { repairCommand } from './commands/repair';
 import { delCommand } from './commands/del';
 import { getCommand } from './commands/get';
 import { setCommand } from './commands/set';
@@ -114,6 +115,7 @@ function buildParser(
   y = register(y, benchCommand, io, prepared, select);
   y = register(y, batchCommand, io, prepared, select);
   y = register(y, clusterCommand, io, prepared, select);
+  y = register(y, repairCommand, io, prepared, select);
   return y;
 }
 

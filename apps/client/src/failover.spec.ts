@@ -162,9 +162,9 @@ describe('kv with several proxies', () => {
             [second.url, 'up', ''],
           ]),
           '',
-          'node   url                    status  sync',
-          'node1  http://127.0.0.1:8001  up      -',
-          'node2  http://127.0.0.1:8002  down    -',
+          'node   url                    status  sync  keys  tombstones',
+          'node1  http://127.0.0.1:8001  up      -     -     -',
+          'node2  http://127.0.0.1:8002  down    -     -     -',
           '',
         ].join('\n'),
       );

@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { HashRing } from '@kv/ring';
-import { HistoryRecorder, TestCluster, checkRegister, diskFaultFile, eventually, formatReport, keepClusterFiles, request } from '@kv/testkit';
+import { encodeKey } from '@kv/protocol';
+import { DELETE_SETTINGS, HistoryRecorder, TestCluster, checkDeletes, checkRegister, diskFaultFile, eventually, formatDeletes, formatReport, keepClusterFiles, request, type DeletedKey } from '@kv/testkit';
 
 // The harness must be able to fail: each scripted scenario below runs twice, once against a deliberately weakened
 // setting, where the history checker must report a violation, and once with the defaults, where it must not.
@@ -119,7 +120,54 @@ async function disksFailUnderTwoReplicas(ignoreErrors: boolean): Promise<ReturnT
   return checkRegister(recorder.history);
 }
 
+/**
+ * Keys deleted while one replica is down, past the grace period; tombstones collected by anti-entropy rounds asked for
+ * before and after the replica comes back; then every key read from every replica. Returns the delete checker's verdict.
+ */
+async function deletedWhileNodeDown(weaken: boolean): Promise<ReturnType<typeof checkDeletes>> {
+  const c = (cluster = await TestCluster.start({
+    proxyEnv: { ...DELETE_SETTINGS.proxyEnv, ANTI_ENTROPY_INTERVAL_MS: '0', ...(weaken ? { TEST_WEAKEN: 'purge-without-confirmation' } : {}) },
+    nodeEnv: DELETE_SETTINGS.nodeEnv,
+  }));
+  const keys: DeletedKey[] = [];
+  for (let i = 0; i < 20; i++) {
+    const key = `zombie-${i}`;
+    expect((await request(c.proxyUrl, 'PUT', `/kv/${encodeKey(key)}`, { value: `v${i}` })).status).toBe(200);
+    keys.push({ key, value: `v${i}`, write: 'ok', delete: 'fail' });
+  }
+  await c.killNode('node3');
+  await eventually(async () => (await nodeStatus(c, 'node3')) === 'down', 5000, 50);
+  for (const key of keys) {
+    expect((await request(c.proxyUrl, 'DELETE', `/kv/${encodeKey(key.key)}`)).status).toBe(200);
+    key.delete = 'ok';
+  }
+  // Past the grace: the tombstones may be collected, and node3's hints are too old to deliver.
+  await new Promise((resolve) => setTimeout(resolve, Number(DELETE_SETTINGS.proxyEnv.TOMBSTONE_GRACE_MS) + 1500));
+  await request(c.proxyUrl, 'POST', '/cluster/repair', { wait: true }, {}, 60_000);
+  await c.restartNode('node3');
+  await eventually(async () => (await nodeStatus(c, 'node3')) === 'up', 10_000, 50);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  for (let i = 0; i < 2; i++) await request(c.proxyUrl, 'POST', '/cluster/repair', { wait: true }, {}, 60_000);
+  const res = await request(c.proxyUrl, 'POST', '/batch?r=3', { ops: keys.map((key) => ({ op: 'get', key: key.key })) });
+  expect(res.status).toBe(200);
+  const present = new Map<string, string | undefined>(keys.map((key, i) => [key.key, res.body.results[i].status === 200 ? res.body.results[i].value : undefined]));
+  let tombstones = 0;
+  for (const node of c.nodes) tombstones += (await request(node.url, 'GET', '/health')).body.tombstones;
+  return checkDeletes(keys, [], present, tombstones);
+}
+
 describe('the checker catches weakened settings', () => {
+  test('tombstones purged without every replica confirming let deleted values come back', async () => {
+    const result = await deletedWhileNodeDown(true);
+    expect(formatDeletes(result)).toMatch(/^deletes: INVALID /);
+    expect(result.resurrected.length).toBeGreaterThan(0);
+  });
+
+  test('the same with confirmation by every replica keeps them deleted', async () => {
+    const result = await deletedWhileNodeDown(false);
+    expect(formatDeletes(result)).toBe('deletes: VALID — 20 keys, 20 deletes acknowledged, 0 came back, 0 tombstones left');
+  });
+
   test('reads with r=1 under a partition return a stale value', async () => {
     const result = await readsWithOneReplicaUnderPartition(1);
     expect(formatReport(result)).toMatch(/^register: INVALID /);

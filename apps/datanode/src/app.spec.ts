@@ -169,10 +169,11 @@ describe('cluster token', () => {
   });
 
   test('health and metrics need no token', async () => {
-    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, incarnation: INCARNATION, filled: true, walSync: 'none' } }));
+    expect(await call('GET', '/health', undefined, {})).toEqual(expect.objectContaining({ status: 200, body: { status: 'ok', nodeId: 'node1', keys: 0, bytes: 0, tombstones: 0, incarnation: INCARNATION, filled: true, walSync: 'none' } }));
     const metrics = await call('GET', '/metrics', undefined, {});
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kv_keys');
+    expect(metrics.body).toContain('kv_tombstones');
   });
 });
 
@@ -367,6 +368,61 @@ describe('the cluster map, epochs and streaming', () => {
     expect((await listed(`0-${half},${half}-0`)).sort()).toEqual([...keys].sort());
     expect(await listed('5-5')).toHaveLength(500);
     expect((await fetch(`${base}/internal/entries?ranges=1-x`, { headers: auth })).status).toBe(400);
+  });
+});
+
+describe('anti-entropy routes', () => {
+  const members = ['node1', 'node2', 'node3'].map((id, i) => ({ id, url: `http://127.0.0.1:${7001 + i}`, state: 'active' }));
+  const map1 = { epoch: 1, members, vnodes: 8, replicas: 3, writeQuorum: 2, readQuorum: 2, transition: null };
+  const OLD = '000000000001-0000-proxy';
+
+  test('digests change with a version and are equal for equal contents; versions list keys and old tombstones; purge forgets confirmed tombstones', async () => {
+    await call('POST', '/internal/batch', { ops: [['s', 'a', 'one', V1], ['s', 'b', 'two', V1], ['d', 'gone', OLD]] });
+    const whole = { ranges: '0-0', buckets: true };
+    const first = await call('POST', '/internal/digests', whole);
+    expect(first.status).toBe(200);
+    expect(first.body.ranges).toHaveLength(1);
+    expect(first.body.ranges[0]).toMatchObject({ keys: 3 });
+    expect(first.body.ranges[0].digest).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.body.ranges[0].buckets.map((bucket: [number, string, number]) => bucket[2]).reduce((x: number, y: number) => x + y, 0)).toBe(3);
+    await call('POST', '/internal/batch', { ops: [['s', 'a', 'uno', V2]] });
+    const second = await call('POST', '/internal/digests', { ranges: '0-0' });
+    expect(second.body.ranges[0].digest).not.toBe(first.body.ranges[0].digest);
+    expect(second.body.ranges[0].buckets).toBeUndefined();
+
+    const listed = await call('POST', '/internal/versions', { ranges: '0-0' });
+    expect(listed.body.truncated).toBe(false);
+    expect(listed.body.keys.sort()).toEqual([['a', V2, 0], ['b', V1, 0], ['gone', OLD, 1]]);
+    const h = hashKey('a');
+    const narrow = await call('POST', '/internal/versions', { ranges: `${(h + 2 ** 32 - 1) % 2 ** 32}-${h}` });
+    expect(narrow.body.keys).toEqual([['a', V2, 0]]);
+    const old = await call('POST', '/internal/versions', { ranges: '0-0', tombstonesBeforeMs: 1000 });
+    expect(old.body.keys).toEqual([['gone', OLD, 1]]);
+
+    // Purging needs the settled map of the epoch named.
+    const refused = await call('POST', '/internal/purge', { epoch: 1, entries: [['gone', OLD]] });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'KV_STALE_EPOCH']);
+    await call('POST', '/internal/map/commit', { map: map1 });
+    // Values are never purged; a tombstone is.
+    const purged = await call('POST', '/internal/purge', { epoch: 1, entries: [['gone', OLD], ['b', V1]] });
+    expect(purged.body).toEqual({ purged: 1 });
+    expect((await call('GET', '/internal/kv/gone')).status).toBe(404);
+    expect((await call('GET', '/internal/kv/b')).body.value).toBe('two');
+    expect((await call('POST', '/internal/digests', { ranges: '0-0' })).body.ranges[0].keys).toBe(2);
+    expect((await call('GET', '/health')).body).toMatchObject({ keys: 2, tombstones: 0 });
+  });
+
+  test('bad bodies are 400s', async () => {
+    for (const [route, body] of [
+      ['/internal/digests', { ranges: 'x' }],
+      ['/internal/digests', { ranges: '0-0', extra: 1 }],
+      ['/internal/versions', { ranges: '0-0', tombstonesBeforeMs: -1 }],
+      ['/internal/purge', { epoch: 0, entries: [] }],
+      ['/internal/purge', { epoch: 1, entries: [['k']] }],
+    ] as const) {
+      const answer = await call('POST', route, body);
+      expect([route, answer.status, answer.body.error.code]).toEqual([route, 400, 'KV_BAD_REQUEST']);
+    }
   });
 });
 

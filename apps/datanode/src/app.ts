@@ -42,6 +42,12 @@ import {
   type NodeHealthResponse,
   type NodeStatusResponse,
   type WalSyncMode,
+  type DigestsResponse,
+  type PurgeResponse,
+  type VersionsResponse,
+  type WireRangeDigest,
+  PURGES_PER_REQUEST_MAX,
+  VERSIONS_PER_REQUEST_MAX,
 } from '@kv/protocol';
 import type { ReplicaService } from '@kv/quorum';
 import {
@@ -96,6 +102,10 @@ export interface DatanodeApp {
 
 /** Largest body of the map routes: a map of the most members, with room to spare. */
 const MAP_BODY_BYTES_MAX = 256 * 1024;
+/** Largest body of `POST /internal/digests` and `POST /internal/versions`: 1024 ranges of two 10-digit numbers. */
+const RANGES_BODY_BYTES_MAX = 64 * 1024;
+/** Largest body of `POST /internal/purge`: its most pairs of the longest keys, escaped, and versions. */
+const PURGE_BODY_BYTES_MAX = PURGES_PER_REQUEST_MAX * (6 * 1024 + 64) + 1024;
 /** Most range indexes one `POST /internal/stream` records. */
 const STREAM_RANGES_MAX = 1024;
 /** Largest body of `POST /internal/stream`: a change id and {@link STREAM_RANGES_MAX} indexes. */
@@ -134,6 +144,14 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     registers: [deps.registry],
     collect() {
       this.set(replica.expiry.size);
+    },
+  });
+  new Gauge({
+    name: 'kv_tombstones',
+    help: 'Tombstones held by this node (deleted keys not yet collected by anti-entropy)',
+    registers: [deps.registry],
+    collect() {
+      this.set(store.stats().tombstones);
     },
   });
   const batchBodyBytesMax = internalBatchBodyBytesMax(deps.maxValueBytes);
@@ -222,6 +240,7 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     incarnation: replica.incarnation,
     filled: replica.filled,
     bytes: store.stats().liveBytes,
+    tombstones: store.stats().tombstones,
     walSync: deps.walSync,
   });
   /**
@@ -332,6 +351,67 @@ export function createApp(deps: DatanodeDeps): DatanodeApp {
     };
     const progress: StreamProgress = await replica.recordStream(body.change, ranges as number[], count('keys'), count('bytes'));
     sendJson(res, 200, JSON.stringify(progress));
+  });
+
+  // Anti-entropy: digests of ranges and buckets, the keys and versions of ranges, and purging confirmed tombstones.
+  const jsonObject = async (req: Request, bytesMax: number, fields: readonly string[]): Promise<Record<string, unknown>> => {
+    const body = parseJsonBody(await readBody(req, bytesMax), bytesMax) as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KvError(ErrorCode.BadRequest, 'body must be a JSON object');
+    assertKnownFields(body, fields, 'the request body');
+    return body as Record<string, unknown>;
+  };
+  const rangesOf = (value: unknown): ReturnType<typeof parseRanges> => {
+    if (typeof value !== 'string') throw new KvError(ErrorCode.BadRequest, 'ranges must be a string of <start>-<end>,...');
+    return parseRanges(value);
+  };
+  app.post(InternalRoutes.digests, async (req: Request, res: Response) => {
+    onlyParams(req);
+    const body = await jsonObject(req, RANGES_BODY_BYTES_MAX, ['ranges', 'buckets']);
+    if (body.buckets !== undefined && typeof body.buckets !== 'boolean') throw new KvError(ErrorCode.BadRequest, 'buckets must be a boolean');
+    const ranges = replica.digests(rangesOf(body.ranges), body.buckets === true).map(
+      (range): WireRangeDigest => ({
+        digest: range.digest,
+        keys: range.keys,
+        ...(range.buckets === undefined ? {} : { buckets: range.buckets.map((bucket) => [bucket.bucket, bucket.digest, bucket.keys] as [number, string, number]) }),
+      }),
+    );
+    const answer: DigestsResponse = { ranges };
+    sendJson(res, 200, JSON.stringify(answer));
+  });
+  app.post(InternalRoutes.versions, async (req: Request, res: Response) => {
+    onlyParams(req);
+    const body = await jsonObject(req, RANGES_BODY_BYTES_MAX, ['ranges', 'tombstonesBeforeMs']);
+    const before = body.tombstonesBeforeMs;
+    if (before !== undefined && (typeof before !== 'number' || !Number.isSafeInteger(before) || before < 0)) {
+      throw new KvError(ErrorCode.BadRequest, 'tombstonesBeforeMs must be a non-negative integer');
+    }
+    const keys = replica.versions(rangesOf(body.ranges), VERSIONS_PER_REQUEST_MAX, before as number | undefined);
+    const answer: VersionsResponse = { keys, truncated: keys.length >= VERSIONS_PER_REQUEST_MAX };
+    sendJson(res, 200, JSON.stringify(answer));
+  });
+  app.post(InternalRoutes.purge, async (req: Request, res: Response) => {
+    onlyParams(req);
+    const body = await jsonObject(req, PURGE_BODY_BYTES_MAX, ['epoch', 'entries']);
+    const epoch = body.epoch;
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) throw new KvError(ErrorCode.BadRequest, 'epoch must be a positive integer');
+    const entries = body.entries;
+    if (
+      !Array.isArray(entries) ||
+      entries.length > PURGES_PER_REQUEST_MAX ||
+      !entries.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string')
+    ) {
+      throw new KvError(ErrorCode.BadRequest, `entries must be at most ${PURGES_PER_REQUEST_MAX} [key, version] pairs`);
+    }
+    const pairs = (entries as [string, string][]).map(([key, version]): [string, string] => [key, validateVersion(version)]);
+    let purged: number;
+    try {
+      purged = await replica.purge(epoch, pairs);
+    } catch (error) {
+      throw storeError(error);
+    }
+    if (purged > 0) logger.info('tombstones purged', { purged, epoch });
+    const answer: PurgeResponse = { purged };
+    sendJson(res, 200, JSON.stringify(answer));
   });
 
   // A coordinator completed this node's refill: from now on it counts toward quorums.
@@ -496,6 +576,9 @@ function routeOf(url: string): string {
     InternalRoutes.mapAccept,
     InternalRoutes.mapCommit,
     InternalRoutes.stream,
+    InternalRoutes.digests,
+    InternalRoutes.versions,
+    InternalRoutes.purge,
   ];
   return known.includes(path) ? path : 'unmatched';
 }

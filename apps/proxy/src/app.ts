@@ -13,6 +13,9 @@ import {
   type ClusterChangeRequest,
   type ClusterChangeStarted,
   type ClusterResponse,
+  type RepairStarted,
+  type RepairStatus,
+  parseKeyRange,
   type HealthResponse,
   type ReadyResponse,
 } from '@kv/protocol';
@@ -43,6 +46,10 @@ export interface ProxyAppDeps {
   cluster: () => ClusterResponse;
   /** Plans or starts a membership change (`POST /cluster/changes`), from a checked request. */
   changeCluster?: (request: { add: { id: string; url: string }[]; remove: string[]; dryRun: boolean }) => Promise<ClusterChangePlan | ClusterChangeStarted>;
+  /** Starts (or joins) an anti-entropy round (`POST /cluster/repair`); with `wait`, resolves once it is over. */
+  repair?: (request: { keyRange?: { start: number; end: number }; keyRangeText?: string; wait: boolean }) => Promise<RepairStarted>;
+  /** The round running or the last one (`GET /cluster/repair`). */
+  repairStatus?: () => RepairStatus;
   /** Whether this proxy can serve (joined, at least W data nodes reachable), for `GET /health/ready`. */
   ready: () => ReadyResponse & { ready: boolean };
   /** The text of `GET /metrics` (default: `registry`'s; a worker serves every worker's, aggregated). */
@@ -75,6 +82,8 @@ export interface ProxyApp {
 
 /** Largest body of `POST /cluster/changes`. */
 const CHANGE_BODY_BYTES_MAX = 64 * 1024;
+/** Largest body of `POST /cluster/repair`. */
+const REPAIR_BODY_BYTES_MAX = 1024;
 /** Most nodes one change may add or remove. */
 const CHANGE_NODES_MAX = 64;
 
@@ -212,6 +221,28 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     const answer = await change(request);
     sendJson(res, answer.dryRun ? 200 : 202, JSON.stringify(answer));
   });
+  app.post(PublicRoutes.clusterRepair, async (req: Request, res: Response) => {
+    token.require(req);
+    noParams(req);
+    const repair = deps.repair;
+    if (repair === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this proxy runs without anti-entropy');
+    const raw = await readBody(req, REPAIR_BODY_BYTES_MAX);
+    const body = raw.length === 0 ? {} : (parseJsonBody(raw, REPAIR_BODY_BYTES_MAX) as unknown);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KvError(ErrorCode.BadRequest, 'body must be {"keyRange": "<start>:<end>", "wait": bool}');
+    assertKnownFields(body, ['keyRange', 'wait'], 'the request body');
+    const { keyRange, wait } = body as { keyRange?: unknown; wait?: unknown };
+    if (keyRange !== undefined && typeof keyRange !== 'string') throw new KvError(ErrorCode.BadRequest, 'keyRange must be a string "<start>:<end>"');
+    if (wait !== undefined && typeof wait !== 'boolean') throw new KvError(ErrorCode.BadRequest, 'wait must be true or false');
+    const answer = await repair({ ...(keyRange === undefined ? {} : { keyRange: parseKeyRange(keyRange), keyRangeText: keyRange }), wait: wait === true });
+    sendJson(res, wait === true ? 200 : 202, JSON.stringify(answer));
+  });
+  app.get(PublicRoutes.clusterRepair, (req: Request, res: Response) => {
+    token.require(req);
+    noParams(req);
+    const status = deps.repairStatus;
+    if (status === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this proxy runs without anti-entropy');
+    sendJson(res, 200, JSON.stringify(status()));
+  });
   const metricsText = deps.metricsText;
   const registryMetrics = metricsText === undefined ? metricsHandler(deps.registry) : undefined;
   app.get(PublicRoutes.metrics, (req: Request, res: Response, next: (error?: unknown) => void) => {
@@ -242,6 +273,6 @@ const notFoundListener: http.RequestListener = (_req, res) => {
 /** The route pattern of a path, for metrics labels. */
 function routeOf(url: string): string {
   const path = url.split('?', 1)[0];
-  const known: readonly string[] = [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.cluster, PublicRoutes.clusterChanges, PublicRoutes.metrics];
+  const known: readonly string[] = [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.cluster, PublicRoutes.clusterChanges, PublicRoutes.clusterRepair, PublicRoutes.metrics];
   return known.includes(path) ? path : 'unmatched';
 }

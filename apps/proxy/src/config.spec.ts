@@ -23,6 +23,10 @@ describe('proxy configuration', () => {
       respIdleTimeoutMs: 300000,
       hintsMax: 100000,
       hintsMaxBytes: 268435456,
+      antiEntropyIntervalMs: 600000,
+      antiEntropyBytesPerS: 4194304,
+      antiEntropyPauseMs: 50,
+      tombstoneGraceMs: 86400000,
       nodes: [
         { id: 'node1', url: 'http://127.0.0.1:8001' },
         { id: 'node2', url: 'http://127.0.0.1:8002' },
@@ -36,6 +40,16 @@ describe('proxy configuration', () => {
     expect(() => readProxyConfig({ NODES, HINTS_MAX_BYTES: '10' }, [])).toThrow(ConfigError);
     expect(() => readProxyConfig({ NODES, TEST_DISK_FAULT_FILE: '/tmp/fault' }, [])).toThrow(/TEST_DISK_FAULT_FILE.*refused unless TEST_FAULTS=true/);
     expect(readProxyConfig({ NODES, TEST_DISK_FAULT_FILE: '/tmp/fault', TEST_FAULTS: 'true' }, []).testDiskFaultFile).toBe('/tmp/fault');
+  });
+
+  test('TOMBSTONE_GRACE_MS must be far above the clock skew and the request deadline, or 0', () => {
+    expect(readProxyConfig({ NODES, TOMBSTONE_GRACE_MS: '220000' }, []).tombstoneGraceMs).toBe(220000);
+    expect(readProxyConfig({ NODES, TOMBSTONE_GRACE_MS: '0' }, []).tombstoneGraceMs).toBe(0);
+    expect(() => readProxyConfig({ NODES, TOMBSTONE_GRACE_MS: '219999' }, [])).toThrow(
+      /TOMBSTONE_GRACE_MS=219999 is too short: it must be at least 2 x MAX_CLOCK_SKEW_MS \+ 10 x REQUEST_TIMEOUT_MS \(here 220000 ms\)/,
+    );
+    expect(() => readProxyConfig({ NODES, TOMBSTONE_GRACE_MS: '400000', REQUEST_TIMEOUT_MS: '60000' }, [])).toThrow(/too short/);
+    expect(readProxyConfig({ NODES, TEST_WEAKEN: 'purge-without-confirmation' }, []).testWeaken).toBe('purge-without-confirmation');
   });
 
   test('flags win over the environment', () => {

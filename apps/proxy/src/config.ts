@@ -6,6 +6,15 @@ import { REQUEST_TIMEOUT_MS_DEFAULT } from './request-deadline';
 /** Default bound on the values one `POST /batch` answer carries: 16 MiB, 16 values of the default largest size. */
 export const BATCH_RESPONSE_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
 
+/** Default interval of anti-entropy rounds: 10 minutes. */
+export const ANTI_ENTROPY_INTERVAL_MS_DEFAULT = 600_000;
+/** Default rate of anti-entropy repairs: 4 MiB/s (docs/benchmarks.md, Anti-entropy). */
+export const ANTI_ENTROPY_BYTES_PER_S_DEFAULT = 4 * 1024 * 1024;
+/** Default pause between two ranges of a round. */
+export const ANTI_ENTROPY_PAUSE_MS_DEFAULT = 50;
+/** Default grace before a confirmed tombstone is purged: one day. */
+export const TOMBSTONE_GRACE_MS_DEFAULT = 86_400_000;
+
 /** Default streaming rate of membership changes: 8 MiB/s, which keeps foreground p99 within 2x of idle (docs/benchmarks.md, Membership change). */
 export const STREAM_BYTES_PER_S_DEFAULT = 8 * 1024 * 1024;
 import { ConfigError, IN_FLIGHT_SETTINGS, LOG_LEVELS, isLoopbackHost, parse, parseTokens, readConfig, sampleTokenWarning, type ConfigOf, type Setting } from '@kv/service';
@@ -86,6 +95,31 @@ export const PROXY_SETTINGS = {
     parse: parse.integer(1024, 10 * 1024 * 1024 * 1024),
     default: STREAM_BYTES_PER_S_DEFAULT,
     describe: 'how fast a membership change copies data to the nodes gaining ranges, in bytes per second',
+  }),
+  antiEntropyIntervalMs: setting({
+    env: 'ANTI_ENTROPY_INTERVAL_MS',
+    parse: parse.integer(0, 7 * 86_400_000),
+    default: ANTI_ENTROPY_INTERVAL_MS_DEFAULT,
+    describe: "how often the driving proxy compares every range's replicas and repairs them, in ms; 0: only on demand (kv repair)",
+  }),
+  antiEntropyBytesPerS: setting({
+    env: 'ANTI_ENTROPY_BYTES_PER_S',
+    parse: parse.integer(1024, 10 * 1024 * 1024 * 1024),
+    default: ANTI_ENTROPY_BYTES_PER_S_DEFAULT,
+    describe: 'how fast anti-entropy writes repairs to stale replicas, in bytes per second',
+  }),
+  antiEntropyPauseMs: setting({
+    env: 'ANTI_ENTROPY_PAUSE_MS',
+    parse: parse.integer(0, 60_000),
+    default: ANTI_ENTROPY_PAUSE_MS_DEFAULT,
+    describe: 'pause of anti-entropy between two ranges of the ring, in ms (spreads the digests over time)',
+  }),
+  tombstoneGraceMs: setting({
+    env: 'TOMBSTONE_GRACE_MS',
+    parse: parse.integer(0, 10 * 365 * 86_400_000),
+    default: TOMBSTONE_GRACE_MS_DEFAULT,
+    describe:
+      'tombstones older than this, confirmed on every replica by anti-entropy, are purged; hints older than this minus MAX_CLOCK_SKEW_MS are dropped; 0: tombstones are kept',
   }),
   dataDir: setting({ env: 'DATA_DIR', parse: parse.text, default: './data/proxy', describe: "the proxy's durable state (clock floor, hints)" }),
   clusterToken: setting<readonly string[] | undefined>({
@@ -239,6 +273,12 @@ export const PROXY_SETTINGS = {
     hidden: true,
     describe: 'test only (needs TEST_FAULTS=true): while this file exists, writes of the hint log fail with the code it holds (ENOSPC or EIO)',
   }),
+  testWeaken: setting<'purge-without-confirmation' | undefined>({
+    env: 'TEST_WEAKEN',
+    parse: parse.oneOf(['purge-without-confirmation'] as const),
+    hidden: true,
+    describe: 'test only: purge-without-confirmation purges old tombstones one replica lists, without the others confirming (zombies)',
+  }),
   testReadRepairDelayMs: setting({
     env: 'TEST_READ_REPAIR_DELAY_MS',
     parse: parse.integer(0, 600_000),
@@ -275,6 +315,18 @@ export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: read
     throw new ConfigError(
       `PROXY_ID=${config.proxyId} must be at most ${WORKER_ID_PREFIX_LENGTH_MAX} characters with PROXY_WORKERS: each worker's id is PROXY_ID-<n>`,
     );
+  }
+  if (config.tombstoneGraceMs > 0) {
+    // A purged tombstone must outlive every write that could still arrive with an older version: client writes
+    // (REQUEST_TIMEOUT_MS, node deadlines) and versions up to MAX_CLOCK_SKEW_MS apart; hints are dropped at the grace
+    // minus the skew, which must leave them room.
+    const floorMs = 2 * config.maxClockSkewMs + 10 * Math.max(config.requestTimeoutMs, config.nodeTimeoutMs);
+    if (config.tombstoneGraceMs < floorMs) {
+      throw new ConfigError(
+        `TOMBSTONE_GRACE_MS=${config.tombstoneGraceMs} is too short: it must be at least 2 x MAX_CLOCK_SKEW_MS + 10 x REQUEST_TIMEOUT_MS (here ${floorMs} ms), ` +
+          'or a write or hint older than a purged tombstone could bring the deleted value back; or 0 to keep tombstones',
+      );
+    }
   }
   if (config.testDiskFaultFile !== undefined && !config.testFaults) {
     throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');

@@ -14,6 +14,8 @@ import {
   type ClusterMap,
   type ClusterResponse,
   type ReadyResponse,
+  type RepairStarted,
+  type RepairStatus,
 } from '@kv/protocol';
 import {
   BatchingTransport,
@@ -28,6 +30,7 @@ import {
   resolveClockId,
   systemClock,
   type Clock,
+  type RepairProgress,
 } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import { FaultFileSystem, NodeFileSystem, triggerFileFault } from '@kv/wal';
@@ -310,6 +313,23 @@ async function runCoordinator(
         recordStreamed: (nodeId, change, indexes, keys, bytes) => client(nodeId).recordStream(change, indexes, { keys, bytes }, { timeoutMs: config.nodeTimeoutMs }),
       },
     },
+    antiEntropy: {
+      intervalMs: config.antiEntropyIntervalMs,
+      bytesPerS: config.antiEntropyBytesPerS,
+      pauseMs: config.antiEntropyPauseMs,
+      tombstoneGraceMs: config.tombstoneGraceMs,
+      peers: {
+        digests: async (nodeId, ranges, buckets) =>
+          (await client(nodeId).digests(ranges, buckets, { timeoutMs: config.nodeTimeoutMs })).map((range) => ({
+            digest: range.digest,
+            keys: range.keys,
+            ...(range.buckets === undefined ? {} : { buckets: range.buckets.map(([bucket, digest, keys]) => ({ bucket, digest, keys })) }),
+          })),
+        versions: async (nodeId, ranges, tombstonesBeforeMs) =>
+          (await client(nodeId).versions(ranges, tombstonesBeforeMs, { timeoutMs: Math.max(config.nodeTimeoutMs, REFILL_IDLE_MS_MIN) })).keys,
+        purge: (nodeId, epoch, entries) => client(nodeId).purge(epoch, entries, { timeoutMs: config.nodeTimeoutMs }),
+      },
+    },
     stable,
     hints,
     clock,
@@ -327,6 +347,7 @@ async function runCoordinator(
       readRepair: config.testReadRepair,
       backgroundRepairDelayMs: config.testReadRepairDelayMs,
       assumeAlone: config.testLoneCoordinator,
+      purgeWithoutConfirmation: config.testWeaken === 'purge-without-confirmation',
     },
     events: {
       ...metrics.coordinatorEvents,
@@ -390,6 +411,28 @@ async function runCoordinator(
           done: `${progress.rangesDone}/${progress.rangesTotal}`,
         });
       },
+      roundStarted: (progress) => logger.info('anti-entropy round started', { ranges: progress.rangesTotal, keyRange: progress.keyRange ?? null }),
+      rangeCompared: (progress, found) => metrics.coordinatorEvents.rangeCompared?.(progress, found),
+      roundFinished: (progress) => {
+        metrics.coordinatorEvents.roundFinished?.(progress);
+        const summary = {
+          state: progress.state,
+          ranges: progress.rangesDone,
+          rangesFailed: progress.rangesFailed,
+          differences: progress.differences,
+          repaired: progress.repaired,
+          purged: progress.purged,
+          bytes: progress.bytes,
+          ms: (progress.finishedAt ?? 0) - (progress.startedAt ?? 0),
+          ...(progress.error === undefined ? {} : { error: progress.error }),
+        };
+        if (progress.state === 'done') logger.info('anti-entropy round done', summary);
+        else logger.warn('anti-entropy round incomplete: ranges not compared are tried again next round, and no tombstone of theirs is purged', summary);
+      },
+      hintExpired: (hint) => {
+        metrics.coordinatorEvents.hintExpired?.(hint);
+        logger.info('hint dropped: older than TOMBSTONE_GRACE_MS minus MAX_CLOCK_SKEW_MS (anti-entropy repairs its replica)', { node: hint.nodeId, version: hint.version });
+      },
       clockIdTaken: (error) => {
         // Another process serves with this clock id now: equal versions for different values must never be issued.
         process.stderr.write(`proxy: ${error.message}\n`);
@@ -417,6 +460,7 @@ async function runCoordinator(
         state: coordinator.stateOf(member.id),
         member: member.state,
         ...syncModeOf(member.id),
+        ...coordinator.holdingsOf(member.id),
       })),
       replicas: map.replicas,
       writeQuorum: map.writeQuorum,
@@ -455,6 +499,27 @@ async function runCoordinator(
       share: plan.share,
     };
   };
+  const repairView = (progress: RepairProgress | undefined, keyRangeText?: string): RepairStatus => ({
+    state: progress?.state ?? 'idle',
+    rangesDone: progress?.rangesDone ?? 0,
+    rangesTotal: progress?.rangesTotal ?? 0,
+    rangesFailed: progress?.rangesFailed ?? 0,
+    differences: progress?.differences ?? 0,
+    repaired: progress?.repaired ?? 0,
+    purged: progress?.purged ?? 0,
+    bytes: progress?.bytes ?? 0,
+    keyRange: progress?.keyRange === undefined ? null : (keyRangeText ?? `${progress.keyRange.start}:${progress.keyRange.end}`),
+    startedAt: progress?.startedAt ?? null,
+    finishedAt: progress?.finishedAt ?? null,
+    ...(progress?.error === undefined ? {} : { error: progress.error }),
+  });
+  const repair = async (request: { keyRange?: { start: number; end: number }; keyRangeText?: string; wait: boolean }): Promise<RepairStarted> => {
+    const { started, done } = coordinator.repair(request.keyRange);
+    done.catch(() => undefined);
+    if (started) logger.info('repair requested', { keyRange: request.keyRangeText ?? null, wait: request.wait });
+    const progress = request.wait ? await done : coordinator.repairProgress;
+    return { ...repairView(progress, request.keyRangeText), started };
+  };
   const ready = (): ReadyResponse & { ready: boolean } => {
     const memberIds = (coordinator.map ?? seed).members.map((member) => member.id);
     const nodesUp = memberIds.filter((id) => coordinator.health.isUp(id) && coordinator.health.isCounted(id)).length;
@@ -484,6 +549,8 @@ async function runCoordinator(
     deadlines,
     cluster: clusterView,
     changeCluster,
+    repair,
+    repairStatus: () => repairView(coordinator.repairProgress),
     ready,
     authToken: config.authToken,
     clusterToken: config.clusterToken,

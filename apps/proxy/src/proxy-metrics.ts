@@ -142,7 +142,40 @@ export class ProxyMetrics {
       help: 'Refills of data nodes that lost their data (or are new) completed by this proxy',
       registers: [registry],
     });
+    const aeRanges = new Counter({ name: 'kv_anti_entropy_ranges_total', help: 'Ranges of the ring whose replicas anti-entropy compared, by this proxy', registers: [registry] });
+    const aeDifferences = new Counter({
+      name: 'kv_anti_entropy_differences_total',
+      help: 'Keys anti-entropy found with different versions on the replicas of their range',
+      registers: [registry],
+    });
+    const aeRepaired = new Counter({ name: 'kv_anti_entropy_repaired_total', help: 'Keys anti-entropy wrote to every replica that lacked their newest version', registers: [registry] });
+    const aeRounds = new Counter({ name: 'kv_anti_entropy_rounds_total', help: 'Anti-entropy rounds completed by this proxy, by outcome', labelNames: ['state'], registers: [registry] });
+    const aeLastRound = new Gauge({ name: 'kv_anti_entropy_last_round_seconds', help: 'Duration of the last anti-entropy round of this proxy', registers: [registry] });
+    const aeLastEnd = new Gauge({
+      name: 'kv_anti_entropy_last_round_timestamp_seconds',
+      help: 'When the last anti-entropy round of this proxy ended (Unix time)',
+      aggregator: 'max',
+      registers: [registry],
+    });
+    const purged = new Counter({ name: 'kv_tombstones_purged_total', help: 'Tombstones purged once confirmed on every replica of their range', registers: [registry] });
+    const hintsExpired = new Counter({
+      name: 'kv_hints_expired_total',
+      help: 'Hints dropped at replay as older than TOMBSTONE_GRACE_MS minus MAX_CLOCK_SKEW_MS (anti-entropy repairs their replica)',
+      registers: [registry],
+    });
     this.coordinatorEvents = {
+      rangeCompared: (_progress, found) => {
+        aeRanges.inc();
+        aeDifferences.inc(found.differences);
+        aeRepaired.inc(found.repaired);
+        purged.inc(found.purged);
+      },
+      roundFinished: (progress) => {
+        aeRounds.inc({ state: progress.state });
+        if (progress.startedAt !== undefined && progress.finishedAt !== undefined) aeLastRound.set((progress.finishedAt - progress.startedAt) / 1000);
+        if (progress.finishedAt !== undefined) aeLastEnd.set(progress.finishedAt / 1000);
+      },
+      hintExpired: () => hintsExpired.inc(),
       quorumFailed: (kind) => (kind === 'write' ? writeFailures : readFailures).inc(),
       readRepaired: (replicas) => readRepairs.inc(replicas),
       hinted: () => hintsRecorded.inc(),

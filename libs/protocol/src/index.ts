@@ -79,7 +79,7 @@ export {
 export type { DecodedEntry, DecodedWriteResult, InternalBatchLimits, InternalWrite, ParsedInternalOp } from './internal-codec';
 
 // Messages
-export { BatchOpName, isBatchErrorResult, PublicQuery, PublicRoutes } from './public-messages';
+export { BatchOpName, isBatchErrorResult, parseKeyRange, PublicQuery, PublicRoutes } from './public-messages';
 export type {
   BatchDelOp,
   BatchDelResult,
@@ -94,6 +94,9 @@ export type {
   BatchSetResult,
   ClusterNode,
   ClusterResponse,
+  RepairRequest,
+  RepairStarted,
+  RepairStatus,
   ClusterChange,
   ClusterChangePlan,
   ClusterChangeRequest,
@@ -105,8 +108,26 @@ export type {
   PutResponse,
   ReadyResponse,
 } from './public-messages';
-export { COORDINATOR_HEADER, DEADLINE_HEADER, EPOCH_HEADER, INCARNATION_HEADER, InternalOpTag, InternalQuery, InternalRoutes, REQUEST_ID_HEADER } from './internal-messages';
+export {
+  COORDINATOR_HEADER,
+  DEADLINE_HEADER,
+  EPOCH_HEADER,
+  INCARNATION_HEADER,
+  InternalOpTag,
+  InternalQuery,
+  InternalRoutes,
+  PURGES_PER_REQUEST_MAX,
+  REQUEST_ID_HEADER,
+  VERSIONS_PER_REQUEST_MAX,
+} from './internal-messages';
 export type {
+  DigestsRequest,
+  DigestsResponse,
+  PurgeRequest,
+  PurgeResponse,
+  VersionsRequest,
+  VersionsResponse,
+  WireRangeDigest,
   InternalBatchRequest,
   InternalBatchResponse,
   InternalDeleteOp,

@@ -93,6 +93,8 @@ export interface NodeHealthResponse {
   filled: boolean;
   /** Bytes of the live keys and values it holds (UTF-8), for the estimates of a membership change. */
   bytes?: number;
+  /** Tombstones it holds (deleted keys not yet collected). */
+  tombstones?: number;
   /**
    * When the node's log is fsynced (`WAL_SYNC`): `always` before a write is acknowledged (acknowledged means durable on
    * this node); `interval` and `none` acknowledge writes a power loss of this node can take back.
@@ -162,6 +164,12 @@ export const InternalRoutes = {
   mapCommit: '/internal/map/commit',
   /** Which ranges of a change this node has received in full (`StreamProgress`), and recording one (POST). */
   stream: '/internal/stream',
+  /** Digests of hash ranges and of their buckets, for anti-entropy ({@link DigestsRequest} → {@link DigestsResponse}). */
+  digests: '/internal/digests',
+  /** The keys of hash ranges with their versions ({@link VersionsRequest} → {@link VersionsResponse}). */
+  versions: '/internal/versions',
+  /** Purges tombstones confirmed on every replica ({@link PurgeRequest} → {@link PurgeResponse}). */
+  purge: '/internal/purge',
 } as const;
 
 /** Query parameters of the internal API. */
@@ -212,3 +220,53 @@ export interface StreamProgress {
   keys: number;
   bytes: number;
 }
+
+/** `POST /internal/digests` request body. */
+export interface DigestsRequest {
+  /** Hash ranges as `formatRanges` writes them (`<start>-<end>,...`). */
+  ranges: string;
+  /** Whether each range's buckets' digests are wanted too. */
+  buckets?: boolean;
+}
+
+/** One range's digest: the XOR of the MD5 of its (key, version) pairs, 32 hex digits, and how many pairs. */
+export interface WireRangeDigest {
+  digest: string;
+  keys: number;
+  /** `[bucket, digest, keys]` of each bucket holding keys of the range, when asked. */
+  buckets?: [bucket: number, digest: string, keys: number][];
+}
+
+/** `POST /internal/digests` answer: one digest per range asked, in order. */
+export interface DigestsResponse {
+  ranges: WireRangeDigest[];
+}
+
+/** `POST /internal/versions` request body. */
+export interface VersionsRequest {
+  ranges: string;
+  /** Only the tombstones whose version's ms is below this. */
+  tombstonesBeforeMs?: number;
+}
+
+/** `POST /internal/versions` answer: `[key, version, 1 for a tombstone else 0]`; `truncated` when the limit cut it. */
+export interface VersionsResponse {
+  keys: [key: string, version: string, tombstone: 0 | 1][];
+  truncated: boolean;
+}
+
+/** `POST /internal/purge` request body: tombstones to forget, under the settled map of `epoch`. */
+export interface PurgeRequest {
+  epoch: number;
+  entries: [key: string, version: string][];
+}
+
+/** `POST /internal/purge` answer. */
+export interface PurgeResponse {
+  purged: number;
+}
+
+/** Most keys one `POST /internal/versions` answers. */
+export const VERSIONS_PER_REQUEST_MAX = 100_000;
+/** Most tombstones one `POST /internal/purge` names. */
+export const PURGES_PER_REQUEST_MAX = 1000;

@@ -14,6 +14,9 @@ import {
   ClusterChangeRequest,
   ClusterChangeStarted,
   ClusterResponse,
+  RepairRequest,
+  RepairStarted,
+  RepairStatus,
   DeleteResponse,
   GetResponse,
   HealthResponse,
@@ -240,6 +243,27 @@ export class KvClient {
    */
   async cluster(options: RequestOptions = {}): Promise<ClusterResponse> {
     return (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: PublicRoutes.cluster })) as ClusterResponse;
+  }
+
+  /**
+   * Starts an anti-entropy round now (`POST /cluster/repair`), over the whole ring or `keyRange`; with `wait`, answers
+   * once it is over. Needs the token when the proxy has `AUTH_TOKEN`. Fails over like a read: a round sent twice joins
+   * the one running, and repairs are versioned writes.
+   * @returns the round's status, and whether this request started it.
+   * @throws KvError `KV_CHANGE_IN_PROGRESS` (a membership change runs), `KV_NOT_READY`, `KV_BAD_REQUEST`, and the
+   *   other codes as the server answers them; `KV_UNAVAILABLE`.
+   */
+  async repair(request: RepairRequest = {}, options: RequestOptions = {}): Promise<RepairStarted> {
+    const body = JSON.stringify(request);
+    return (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: PublicRoutes.clusterRepair, body, kind: 'read' })) as RepairStarted;
+  }
+
+  /**
+   * The anti-entropy round running on the proxy, or its last one (`GET /cluster/repair`).
+   * @throws KvError as the server answers; `KV_UNAVAILABLE`.
+   */
+  async repairStatus(options: RequestOptions = {}): Promise<RepairStatus> {
+    return (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path: PublicRoutes.clusterRepair })) as RepairStatus;
   }
 
   /**

@@ -17,6 +17,12 @@ import {
   InternalWriteResponse,
   NodeHealthResponse,
   NodeStatusResponse,
+  type DigestsRequest,
+  type DigestsResponse,
+  type PurgeResponse,
+  type VersionsRequest,
+  type VersionsResponse,
+  type WireRangeDigest,
 } from './internal-messages';
 import { encodeKey, validateKey } from './key';
 import { isErrorBody } from './error-body';
@@ -258,6 +264,32 @@ export class NodeClient {
     const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'GET', path })) as Partial<StreamProgress>;
     if (!Array.isArray(answer?.ranges)) throw this.endpoint.malformed('a stream answer without "ranges"');
     return { change, ranges: answer.ranges, keys: typeof answer.keys === 'number' ? answer.keys : 0, bytes: typeof answer.bytes === 'number' ? answer.bytes : 0 };
+  }
+
+  /** The digests of hash ranges, with their buckets' when `buckets` (`POST /internal/digests`), one per range. */
+  async digests(ranges: readonly WireRange[], buckets: boolean, options: RequestOptions = {}): Promise<WireRangeDigest[]> {
+    const body: DigestsRequest = { ranges: formatRanges(ranges), buckets };
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.digests, body: JSON.stringify(body) })) as Partial<DigestsResponse>;
+    if (!Array.isArray(answer?.ranges) || answer.ranges.length !== ranges.length) throw this.endpoint.malformed('a digests answer without one digest per range');
+    return answer.ranges;
+  }
+
+  /**
+   * The keys the node holds in hash ranges with their versions (`POST /internal/versions`); with
+   * `tombstonesBeforeMs`, only the tombstones older than it.
+   */
+  async versions(ranges: readonly WireRange[], tombstonesBeforeMs?: number, options: RequestOptions = {}): Promise<VersionsResponse> {
+    const body: VersionsRequest = { ranges: formatRanges(ranges), ...(tombstonesBeforeMs === undefined ? {} : { tombstonesBeforeMs }) };
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.versions, body: JSON.stringify(body) })) as Partial<VersionsResponse>;
+    if (!Array.isArray(answer?.keys)) throw this.endpoint.malformed('a versions answer without "keys"');
+    return { keys: answer.keys, truncated: answer.truncated === true };
+  }
+
+  /** Purges tombstones confirmed on every replica, under the settled map of `epoch` (`POST /internal/purge`). */
+  async purge(epoch: number, entries: readonly (readonly [string, string])[], options: RequestOptions = {}): Promise<number> {
+    const body = JSON.stringify({ epoch, entries });
+    const answer = (await this.endpoint.call({ ...requestOptions(options), method: 'POST', path: InternalRoutes.purge, body })) as Partial<PurgeResponse>;
+    return typeof answer?.purged === 'number' ? answer.purged : 0;
   }
 
   /**

@@ -3,6 +3,8 @@
  * bodies are plain strings, keys in paths are percent-encoded (`encodeKey`).
  */
 import type { ErrorBody } from './error-body';
+import { ErrorCode } from './errors';
+import { KvError } from './kv-error';
 
 /** `PUT /kv/{key}` request body. */
 export interface PutRequest {
@@ -102,6 +104,9 @@ export interface ClusterNode {
   state?: 'ready' | 'refilling';
   /** Its part in the cluster map: `active`, or `joining` / `leaving` during a membership change. */
   member?: 'active' | 'joining' | 'leaving';
+  /** Live keys and tombstones it held at its latest probe (absent until a probe answered). */
+  keys?: number;
+  tombstones?: number;
   /** Its `WAL_SYNC` as it last reported it (absent until a probe answered): see `NodeHealthResponse.walSync`. */
   walSync?: 'always' | 'interval' | 'none';
 }
@@ -205,6 +210,8 @@ export const PublicRoutes = {
   cluster: '/cluster',
   /** Membership changes (`ClusterChangeRequest`). */
   clusterChanges: '/cluster/changes',
+  /** Anti-entropy on demand (`RepairRequest` → `RepairStatus`), and its progress (GET). */
+  clusterRepair: '/cluster/repair',
   metrics: '/metrics',
 } as const;
 
@@ -219,4 +226,60 @@ export const PublicQuery = {
 /** True when a batch entry reports a failure. */
 export function isBatchErrorResult(result: BatchResult): result is BatchErrorResult {
   return 'error' in result;
+}
+
+/** `POST /cluster/repair` request body (every field optional). */
+export interface RepairRequest {
+  /**
+   * Only the keys whose hash lies in this part of the ring: `"<start>:<end>"`, hashes `start < h <= end` (0 to
+   * 4294967295; wrapping when start > end; start = end is the whole ring). Default: the whole ring.
+   */
+  keyRange?: string;
+  /** Answer once the round is over (200) rather than when it starts (202). */
+  wait?: boolean;
+}
+
+/** An anti-entropy round as `GET /cluster/repair` shows it: the one running, or the last one of this proxy. */
+export interface RepairStatus {
+  /** `idle` (none yet on this proxy), `running`, `done` (every range compared), `failed` (some range could not be). */
+  state: 'idle' | 'running' | 'done' | 'failed';
+  /** Ranges of the ring compared, and in all (with `keyRange`, the parts of ranges within it). */
+  rangesDone: number;
+  rangesTotal: number;
+  /** Ranges not fully compared (a replica did not answer, or a repair write failed): nothing is purged there. */
+  rangesFailed: number;
+  /** Keys whose replicas held different versions. */
+  differences: number;
+  /** Keys written to every replica that lacked their newest version. */
+  repaired: number;
+  /** Tombstones purged, confirmed on every replica of their range. */
+  purged: number;
+  /** Bytes written to stale replicas (keys, values and versions). */
+  bytes: number;
+  /** The part of the ring compared, as asked (`"<start>:<end>"`), or null for the whole ring. */
+  keyRange: string | null;
+  /** Wall-clock ms of the round's start and end (null before). */
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Why the round stopped early (a membership change, the proxy stopping), when it did. */
+  error?: string;
+}
+
+/** `POST /cluster/repair` answer: the round's status, and whether this request started it (false: one was running). */
+export interface RepairStarted extends RepairStatus {
+  started: boolean;
+}
+
+/**
+ * Parses a `keyRange` (`"<start>:<end>"`, each 0 to 4294967295).
+ * @throws KvError `KV_BAD_REQUEST` naming the problem.
+ */
+export function parseKeyRange(text: string): { start: number; end: number } {
+  const match = /^(\d{1,10}):(\d{1,10})$/.exec(text);
+  const start = match === null ? Number.NaN : Number(match[1]);
+  const end = match === null ? Number.NaN : Number(match[2]);
+  if (!(start <= 0xffffffff) || !(end <= 0xffffffff)) {
+    throw new KvError(ErrorCode.BadRequest, `keyRange must be <start>:<end>, hashes from 0 to 4294967295, got ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  return { start, end };
 }

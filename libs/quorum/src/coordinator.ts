@@ -1,4 +1,6 @@
 import { ErrorCode, isKvError, KvError, NODE_TIMEOUT_MS_DEFAULT, type ClusterMap } from '@kv/protocol';
+import type { HashRange } from '@kv/ring';
+import { AntiEntropy, RepairRefusedError, type AntiEntropyEvents, type AntiEntropyPeers, type RepairProgress } from './anti-entropy';
 import { ChangeDriver, type ChangeProgress, type StreamPeers } from './change-driver';
 import { planChange, startChange, type ChangePlan, type ChangeRequest } from './cluster-change';
 import { ClusterMapKeeper } from './cluster-map-keeper';
@@ -36,7 +38,9 @@ export function coordinatorLeaseMs(healthIntervalMs: number): number {
 }
 
 /** What a coordinator reports, for logs and metrics. Each must be cheap and must not throw. */
-export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvents {
+export interface CoordinatorEvents extends ReplicatorEvents, NodeMembershipEvents, AntiEntropyEvents {
+  /** A hint older than the tombstone grace (minus the clock skew) was dropped, not delivered. */
+  hintExpired?(hint: Hint): void;
   /** A node went down or came back (health probes). */
   nodeStatusChanged?(status: NodeStatus): void;
   /**
@@ -131,7 +135,11 @@ export interface CoordinatorOptions {
     assumeAlone?: boolean;
     /** Membership changes move through their phases without streaming. */
     skipStreaming?: boolean;
+    /** Anti-entropy purges old tombstones without confirming them on every replica. */
+    purgeWithoutConfirmation?: boolean;
   };
+  /** Anti-entropy and tombstone collection (needs `clusterMap`): without it, neither runs. */
+  antiEntropy?: AntiEntropySettings;
   /**
    * The cluster map (docs/ARCHITECTURE.md, The cluster map and membership changes). When given, the members and
    * where keys live come from the map the data nodes hold, `nodeIds` and `ring` only seed a brand-new cluster, and
@@ -160,6 +168,23 @@ export interface ClusterMapOptions {
   random?: () => number;
 }
 
+/** How a coordinator runs anti-entropy (docs/ARCHITECTURE.md, "Anti-entropy and tombstone collection"). */
+export interface AntiEntropySettings {
+  /** The digest, listing and purge endpoints of the data nodes. */
+  peers: AntiEntropyPeers;
+  /** A round every this many ms while this coordinator is the driver (`ANTI_ENTROPY_INTERVAL_MS`); 0: only on demand. */
+  intervalMs: number;
+  /** Bytes per second written to stale replicas (`ANTI_ENTROPY_BYTES_PER_S`). */
+  bytesPerS: number;
+  /** Pause between two ranges, in ms (`ANTI_ENTROPY_PAUSE_MS`). */
+  pauseMs: number;
+  /**
+   * Tombstones older than this and confirmed on every replica are purged, and hints older than this minus
+   * `maxClockSkewMs` are dropped (`TOMBSTONE_GRACE_MS`); 0: tombstones are kept and hints never expire.
+   */
+  tombstoneGraceMs: number;
+}
+
 /** What a change request came to: a dry run's plan, or the epoch the change started at. */
 export type ChangeAnswer = { readonly dryRun: true; readonly plan: ChangePlan } | { readonly dryRun: false; readonly epoch: number; readonly change: string };
 
@@ -186,10 +211,14 @@ export class Coordinator {
   private readonly driver: ChangeDriver | undefined;
   private readonly changeTask: PeriodicTask | undefined;
   private driving: Promise<unknown> | undefined;
+  private readonly antiEntropy: AntiEntropy | undefined;
+  private readonly antiEntropyTask: PeriodicTask | undefined;
   /** The `MAX_CLOCK_SKEW_MS` of each node already reported as differing from this coordinator's. */
   private readonly skewReported = new Map<string, number>();
   /** Each node's `WAL_SYNC` as its latest probe answer reported it. */
   private readonly syncModes = new Map<string, 'always' | 'interval' | 'none'>();
+  /** Each node's live keys and tombstones as its latest probe answer reported them. */
+  private readonly holdings = new Map<string, { keys: number; tombstones?: number }>();
   private readonly mapOptions: ClusterMapOptions | undefined;
 
   private constructor(
@@ -264,6 +293,7 @@ export class Coordinator {
           this.presence.observe(nodeId, sentMs, answer.coordinators);
           this.compareSkewSetting(nodeId, answer.maxClockSkewMs);
           this.noteSyncMode(nodeId, answer.walSync);
+          if (answer.keys !== undefined) this.holdings.set(nodeId, { keys: answer.keys, tombstones: answer.tombstones });
           return answer;
         } catch (error) {
           this.noteRefusal(nodeId, error);
@@ -287,6 +317,13 @@ export class Coordinator {
       onDelivered: (hint) => events.hintDelivered?.(hint),
       isMember: (nodeId) => this.keeper?.map?.members.some((member) => member.id === nodeId) ?? true,
       onDiscarded: (nodeId, hints) => events.hintsDiscarded?.(nodeId, hints),
+      ...(options.antiEntropy !== undefined && options.antiEntropy.tombstoneGraceMs > 0
+        ? {
+            maxAgeMs: options.antiEntropy.tombstoneGraceMs - (options.maxClockSkewMs ?? 0),
+            clock: options.clock,
+            onExpired: (hint: Hint) => events.hintExpired?.(hint),
+          }
+        : {}),
     });
     // Versions beyond the floor on disk wait for it (CoordinatorVersions.ready), so a failing disk stops writes, not
     // safety.
@@ -332,6 +369,23 @@ export class Coordinator {
         },
       });
       this.changeTask = new PeriodicTask(options.timers, options.healthIntervalMs ?? HEALTH_INTERVAL_MS_DEFAULT, async () => this.driveChange());
+      const settings = options.antiEntropy;
+      if (settings !== undefined) {
+        this.antiEntropy = new AntiEntropy({
+          peers: settings.peers,
+          transport: options.transport,
+          clock: options.clock,
+          monotonic,
+          timers: options.timers,
+          timeoutMs,
+          bytesPerS: settings.bytesPerS,
+          pauseMs: settings.pauseMs,
+          tombstoneGraceMs: settings.tombstoneGraceMs,
+          unsafePurgeWithoutConfirmation: options.unsafe?.purgeWithoutConfirmation,
+          events: { roundStarted: events.roundStarted, rangeCompared: events.rangeCompared, roundFinished: events.roundFinished },
+        });
+        if (settings.intervalMs > 0) this.antiEntropyTask = new PeriodicTask(options.timers, settings.intervalMs, async () => this.scheduledRepair());
+      }
     }
   }
 
@@ -408,6 +462,39 @@ export class Coordinator {
     return { dryRun: false, epoch: outcome.map.epoch, change: changeId };
   }
 
+  /** The progress of the anti-entropy round running, or of the last one (undefined without anti-entropy). */
+  get repairProgress(): RepairProgress | undefined {
+    return this.antiEntropy?.progress;
+  }
+
+  /**
+   * Starts an anti-entropy round now over the whole ring or `scope` (any coordinator may, driver or not: repairs are
+   * versioned writes), or joins the round running. Resolves once it has started, with `done`, its end.
+   * @throws KvError `KV_CHANGE_REFUSED` without anti-entropy, `KV_NOT_READY` before the map is loaded,
+   *   `KV_CHANGE_IN_PROGRESS` while a membership change runs.
+   */
+  repair(scope?: HashRange): { started: boolean; done: Promise<RepairProgress> } {
+    const antiEntropy = this.antiEntropy;
+    if (antiEntropy === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this coordinator runs without anti-entropy (no cluster map)');
+    const map = this.keeper?.map;
+    if (map === undefined || !this.presence.joined) throw notJoined();
+    const started = !antiEntropy.busy;
+    try {
+      return { started, done: antiEntropy.round(map, () => this.keeper?.map?.epoch ?? 0, scope) };
+    } catch (error) {
+      if (error instanceof RepairRefusedError) throw new KvError(ErrorCode.ChangeInProgress, error.message);
+      throw error;
+    }
+  }
+
+  /** The scheduled round: only by the driver, and not while a membership change runs (the next turn comes anyway). */
+  private async scheduledRepair(): Promise<void> {
+    const map = this.keeper?.map;
+    const antiEntropy = this.antiEntropy;
+    if (antiEntropy === undefined || map === undefined || map.transition !== null || !this.presence.joined || !this.isDriver() || antiEntropy.busy) return;
+    await antiEntropy.round(map, () => this.keeper?.map?.epoch ?? 0);
+  }
+
   /** Switches to a newer map: its members are probed and registered with, and keys are placed by it. */
   private useMap(map: ClusterMap): void {
     this.mapOptions?.membersChanged(map);
@@ -433,6 +520,11 @@ export class Coordinator {
    */
   syncModeOf(nodeId: string): 'always' | 'interval' | 'none' | undefined {
     return this.syncModes.get(nodeId);
+  }
+
+  /** A data node's live keys and tombstones as it last reported them (undefined before it answered a probe). */
+  holdingsOf(nodeId: string): { keys: number; tombstones?: number } | undefined {
+    return this.holdings.get(nodeId);
   }
 
   /** Records a node's `WAL_SYNC`, and reports a weak one when it first appears or changes. */
@@ -509,6 +601,7 @@ export class Coordinator {
     this.replayer.start();
     this.floorTask.start();
     this.changeTask?.start();
+    this.antiEntropyTask?.start();
   }
 
   /**
@@ -549,6 +642,9 @@ export class Coordinator {
     this.presence.stop();
     this.keeper?.stop();
     this.driver?.stop();
+    this.antiEntropy?.stop();
+    await this.antiEntropyTask?.stop();
+    await this.antiEntropy?.idle();
     await this.changeTask?.stop();
     await this.driving;
     await this.prober.stop();

@@ -17,6 +17,9 @@ export interface ProbeAnswer {
   readonly maxClockSkewMs?: number;
   /** The node's `WAL_SYNC`, when it says. */
   readonly walSync?: 'always' | 'interval' | 'none';
+  /** Live keys and tombstones the node holds, when it says. */
+  readonly keys?: number;
+  readonly tombstones?: number;
 }
 
 /** Probes one node; resolves with its answer when it is healthy, rejects otherwise (within about the probe deadline). */

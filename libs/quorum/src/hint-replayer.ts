@@ -1,8 +1,8 @@
-import { NODE_TIMEOUT_MS_DEFAULT } from '@kv/protocol';
+import { NODE_TIMEOUT_MS_DEFAULT, versionMs } from '@kv/protocol';
 import type { Hint, HintStore } from './hint-store';
 import type { NodeHealth } from './node-health';
 import { systemClock } from './system-clock';
-import type { Timers } from './time';
+import type { Clock, Timers } from './time';
 import type { Transport } from './transport';
 
 /** Options of {@link HintReplayer}. */
@@ -29,6 +29,15 @@ export interface HintReplayerOptions {
   isMember?(nodeId: string): boolean;
   /** Hints for a node that left the cluster map were discarded. */
   onDiscarded?(nodeId: string, hints: number): void;
+  /**
+   * Hints whose version is older than this (by its ms, on `clock`) are dropped, not delivered: a tombstone they could
+   * overwrite may have been purged (TOMBSTONE_GRACE_MS minus MAX_CLOCK_SKEW_MS). Default: none is too old.
+   */
+  maxAgeMs?: number;
+  /** The wall clock the age of hints is measured on (needed with `maxAgeMs`). */
+  clock?: Clock;
+  /** A hint too old to deliver was dropped. */
+  onExpired?(hint: Hint): void;
 }
 
 /** Hints sent to one node at once: one batch of the batching transport. */
@@ -40,6 +49,8 @@ export const HINT_REPLAY_INTERVAL_MS_DEFAULT = 500;
 export interface ReplayRound {
   delivered: number;
   failed: number;
+  /** Hints dropped as too old to deliver (see `maxAgeMs`). */
+  expired?: number;
 }
 
 /**
@@ -59,6 +70,9 @@ export class HintReplayer {
   private readonly onDelivered: ((hint: Hint) => void) | undefined;
   private readonly isMember: (nodeId: string) => boolean;
   private readonly onDiscarded: ((nodeId: string, hints: number) => void) | undefined;
+  private readonly maxAgeMs: number | undefined;
+  private readonly clock: Clock | undefined;
+  private readonly onExpired: ((hint: Hint) => void) | undefined;
   private timer: unknown;
   private running: Promise<ReplayRound> | undefined;
   private stopped = true;
@@ -75,6 +89,10 @@ export class HintReplayer {
     this.onDelivered = options.onDelivered;
     this.isMember = options.isMember ?? (() => true);
     this.onDiscarded = options.onDiscarded;
+    this.maxAgeMs = options.maxAgeMs;
+    this.clock = options.clock;
+    this.onExpired = options.onExpired;
+    if (this.maxAgeMs !== undefined && this.clock === undefined) throw new TypeError('maxAgeMs needs a clock');
     for (const [name, value] of [
       ['timeoutMs', this.timeoutMs],
       ['batchMax', this.batchMax],
@@ -139,8 +157,19 @@ export class HintReplayer {
 
   private async deliverTo(nodeId: string, result: ReplayRound): Promise<void> {
     for (let batch = 0; batch < this.batchesPerRoundMax; batch++) {
-      const pending = this.hints.pending(nodeId, this.batchMax);
+      let pending = this.hints.pending(nodeId, this.batchMax);
       if (pending.length === 0) return;
+      if (this.maxAgeMs !== undefined && this.clock !== undefined) {
+        const oldestMs = this.clock.now() - this.maxAgeMs;
+        const expired = pending.filter((hint) => versionMs(hint.version) < oldestMs);
+        if (expired.length > 0) {
+          await Promise.all(expired.map((hint) => this.hints.remove(hint)));
+          for (const hint of expired) this.onExpired?.(hint);
+          result.expired = (result.expired ?? 0) + expired.length;
+          pending = pending.filter((hint) => !expired.includes(hint));
+          if (pending.length === 0) continue;
+        }
+      }
       const outcomes = await Promise.allSettled(
         pending.map((hint) =>
           this.transport.write(nodeId, { key: hint.key, value: hint.value, version: hint.version, expiresAt: hint.expiresAt }, this.timeoutMs),

@@ -1,5 +1,5 @@
 import { isKvError, ErrorCode, type ClusterMap } from '@kv/protocol';
-import { HashRing } from '@kv/ring';
+import { HashRing, type HashRange } from '@kv/ring';
 import { startChange, streamTasks } from './cluster-change';
 import { Coordinator, coordinatorLeaseMs } from './coordinator';
 import { formatCoordinatorClaim } from './coordinator-registry';
@@ -150,6 +150,8 @@ async function startProxy(
     maxClockSkewMs?: number;
     /** The `WAL_SYNC` each node's probe answers report, read at every probe (none by default, as an older node). */
     walSync?: Map<string, 'always' | 'interval' | 'none'>;
+    /** Runs anti-entropy with this interval (none by default). */
+    antiEntropyIntervalMs?: number;
   } = {},
 ): Promise<Proxy> {
   const claim = { clockId, incarnation: '0123456789abcdef', leaseMs: coordinatorLeaseMs(HEALTH_INTERVAL_MS) };
@@ -175,6 +177,21 @@ async function startProxy(
       timeoutMs: 50,
       healthIntervalMs: HEALTH_INTERVAL_MS,
       unsafe: { skipStreaming: options.skipStreaming },
+      ...(options.antiEntropyIntervalMs === undefined
+        ? {}
+        : {
+            antiEntropy: {
+              intervalMs: options.antiEntropyIntervalMs,
+              bytesPerS: 1_000_000,
+              pauseMs: 0,
+              tombstoneGraceMs: 0,
+              peers: {
+                digests: (nodeId: string, ranges: readonly HashRange[], buckets: boolean) => cluster.digests(nodeId, ranges, buckets, 50),
+                versions: (nodeId: string, ranges: readonly HashRange[], before?: number) => cluster.versions(nodeId, ranges, before, 50),
+                purge: (nodeId: string, epoch: number, entries: readonly (readonly [string, string])[]) => cluster.purge(nodeId, epoch, entries, 50),
+              },
+            },
+          }),
       writeQuorum: options.writeQuorum,
       maxClockSkewMs: options.maxClockSkewMs,
       clusterMap: {
@@ -206,6 +223,7 @@ async function startProxy(
         skewSettingDiffers: (nodeId, nodeMs, ownMs) => log.push(`skew setting differs: ${nodeId} ${nodeMs}, own ${ownMs}`),
         weakSync: (nodeId, mode) => log.push(`weak sync: ${nodeId} ${mode}`),
         refilled: (nodeId, report) => log.push(`refilled ${nodeId} ${report.copied}`),
+        roundFinished: (progress) => log.push(`round ${progress.state} at epoch ${epoch()}: ${progress.differences} differences`),
       },
     }),
   );
@@ -335,6 +353,36 @@ describe('membership changes on the in-memory cluster', () => {
     const second = await startProxy(cluster, clock, 'p2', { writeQuorum: 3 });
     expect(first.log.filter((line) => line.startsWith('quorums differ'))).toEqual([]);
     expect(second.log).toContain('quorums differ: map W=2, own W=3');
+  });
+
+  test('anti-entropy rounds run on the driver only, never during a membership change; any proxy repairs on demand', async () => {
+    const clock = new VirtualClock();
+    const cluster = new InMemoryCluster(NODES, { clock });
+    const first = await startProxy(cluster, clock, 'p1', { antiEntropyIntervalMs: 1000, streamBytesPerS: 2000 });
+    const second = await startProxy(cluster, clock, 'p2', { antiEntropyIntervalMs: 1000 });
+    await writeKeys(first, clock, 'k-', 300);
+    await clock.advance(2500);
+    const rounds = (proxy: Proxy): string[] => proxy.log.filter((line) => line.startsWith('round '));
+    expect(rounds(first).length).toBeGreaterThanOrEqual(1);
+    expect(rounds(first)[0]).toBe('round done at epoch 1: 0 differences');
+    expect(rounds(second)).toEqual([]);
+    // A membership change: no round starts while it runs, and one asked for is refused.
+    cluster.addNode('d');
+    await clock.run(first.coordinator.changeMembership({ add: [{ id: 'd', url: 'http://d:1' }], remove: [] }, false));
+    const before = rounds(first).length;
+    await clock.advance(3000);
+    expect(first.coordinator.map?.transition).not.toBeNull();
+    expect(rounds(first)).toHaveLength(before);
+    expect(() => second.coordinator.repair()).toThrow(expect.objectContaining({ code: 'KV_CHANGE_IN_PROGRESS' }));
+    await waitForChange(first, clock, 4);
+    await clock.advance(2500);
+    expect(rounds(first).length).toBeGreaterThan(before);
+    expect(rounds(first).at(-1)).toMatch(/^round done at epoch 4: /);
+    // On demand, on the proxy that does not drive.
+    const { started, done } = second.coordinator.repair();
+    expect(started).toBe(true);
+    expect(await clock.run(done)).toMatchObject({ state: 'done', rangesFailed: 0 });
+    expect(second.coordinator.repairProgress?.state).toBe('done');
   });
 
   test('stopping the proxy that drives a change stops the streaming at once; the next proxy resumes it', async () => {

@@ -34,6 +34,11 @@ export interface ReplicaStore {
    * key holds anything else (`@kv/wal`'s `Store.expire`).
    */
   expire(key: string, version: string): Promise<boolean>;
+  /**
+   * Forgets `key` entirely (no tombstone left) if the version held is <= `version`; resolves once durable, with whether
+   * it was purged.
+   */
+  purge(key: string, version: string): Promise<boolean>;
 }
 
 /**

@@ -2,6 +2,8 @@ import {
   ErrorCode,
   KvError,
   isInvalidOp,
+  oldRingMembers,
+  versionMs,
   type Ballot,
   type ClusterMap,
   type InternalEntryLine,
@@ -11,10 +13,10 @@ import {
   type ParsedInternalOp,
   type StreamProgress,
 } from '@kv/protocol';
-import type { HashRange } from '@kv/ring';
+import { HashRing, type HashRange } from '@kv/ring';
 import { CoordinatorRegistry, parseCoordinatorClaim } from './coordinator-registry';
 import { EXPIRY_SWEEP_MAX_DEFAULT, ExpirySweeper } from './expiry-sweeper';
-import { KeyIndex } from './key-index';
+import { KeyIndex, type BucketDigest, type PartDigest } from './key-index';
 import { EMPTY_ACCEPTOR_STATE, MapAcceptor, type AcceptorState } from './map-acceptor';
 import { applyReplicaOps, type ReplicaStore } from './replica-ops';
 import type { Clock } from './time';
@@ -55,6 +57,14 @@ export interface ReplicaServiceOptions {
   persistStream(progress: StreamProgress): Promise<void>;
 }
 
+/** A range's digest on one node, with its buckets' digests when asked (see `KeyIndex`). */
+export interface RangeDigest extends PartDigest {
+  readonly buckets?: BucketDigest[];
+}
+
+/** One key a node holds: `[key, version, 1 for a tombstone else 0]`. */
+export type VersionLine = [key: string, version: string, tombstone: 0 | 1];
+
 /** What a data node tells a coordinator's probe. */
 export interface ReplicaStatus {
   nodeId: string;
@@ -81,6 +91,8 @@ export class ReplicaService {
   private stream: StreamProgress | null;
   private streamWrites: Promise<void> = Promise.resolve();
   readonly maxClockSkewMs: number;
+  /** The ring of the stored map, for purges (which keys this node is a replica of). */
+  private ring: { epoch: number; ring: HashRing } | undefined;
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.registry = new CoordinatorRegistry(options.monotonic);
@@ -93,8 +105,8 @@ export class ReplicaService {
     }
     this.expiry = new ExpirySweeper(options.store, this.maxClockSkewMs, options.expirySweepMax ?? EXPIRY_SWEEP_MAX_DEFAULT);
     for (const key of options.keys) {
-      this.index.add(key);
       const entry = options.store.getEntry(key);
+      this.index.record(key, entry?.version);
       if (entry !== undefined && entry.value !== null && entry.expiresAt !== undefined) this.expiry.note(key, entry.version, entry.expiresAt);
     }
   }
@@ -170,14 +182,85 @@ export class ReplicaService {
       const op = ops[i];
       if (!isInvalidOp(op) && op[0] !== 'g') {
         const result = results[i];
+        // What the store holds once the write is durable: the last such look at a key is the latest state.
         if (Array.isArray(result) && result[0] === 1) {
-          this.index.add(op[1]);
+          this.index.record(op[1], this.options.store.getEntry(op[1])?.version);
           if (op[0] === 's') this.expiry.note(op[1], op[3], op[4]);
           else this.expiry.note(op[1], op[2], undefined);
         }
       }
     }
     return results;
+  }
+
+  /**
+   * The digests of the (key, version) pairs this node holds in each of `ranges` (tombstones included), with the
+   * digest of each bucket of the range when `buckets` (`POST /internal/digests`).
+   */
+  digests(ranges: readonly HashRange[], buckets: boolean): RangeDigest[] {
+    return ranges.map((range) => ({ ...this.index.digest(range), ...(buckets ? { buckets: this.index.bucketDigests(range) } : {}) }));
+  }
+
+  /**
+   * The (key, version, tombstone) triples this node holds in `ranges` (`POST /internal/versions`), at most `limit`;
+   * with `tombstonesBeforeMs`, only the tombstones whose version's ms is below it.
+   */
+  versions(ranges: readonly HashRange[], limit: number, tombstonesBeforeMs?: number): VersionLine[] {
+    const lines: VersionLine[] = [];
+    for (const range of ranges) {
+      for (const key of this.index.keysIn(range)) {
+        if (lines.length >= limit) return lines;
+        const entry = this.options.store.getEntry(key);
+        if (entry === undefined) continue;
+        const tombstone = entry.value === null;
+        if (tombstonesBeforeMs !== undefined && (!tombstone || versionMs(entry.version) >= tombstonesBeforeMs)) continue;
+        lines.push([key, entry.version, tombstone ? 1 : 0]);
+      }
+    }
+    return lines;
+  }
+
+  /**
+   * Purges tombstones that a coordinator confirmed on every replica of their range (`POST /internal/purge`): each
+   * `[key, version]` is forgotten if what this node holds is a tombstone at most that version or, on a node that is not
+   * a replica of the key under its map, any entry at most that version (a copy kept from a range it owned before). Refused unless this node
+   * holds the cluster map of `epoch` with no membership change in progress, so that "every replica" means the replicas
+   * the coordinator compared.
+   * @returns how many were purged.
+   * @throws KvError `KV_STALE_EPOCH` when the node's map is of another epoch or is changing membership.
+   */
+  async purge(epoch: number, entries: readonly (readonly [key: string, version: string])[]): Promise<number> {
+    this.checkPurgeEpoch(epoch);
+    const store = this.options.store;
+    const owners = this.ownersOf(this.acceptor.map as ClusterMap);
+    let purged = 0;
+    await Promise.all(
+      entries.map(async ([key, version]) => {
+        const held = store.getEntry(key);
+        // A replica of the key forgets only its tombstone; a node that is not one forgets any older copy it kept.
+        if (held === undefined || held.version > version || (held.value !== null && owners(key).includes(this.options.nodeId))) return;
+        if (await store.purge(key, version)) purged += 1;
+        this.index.record(key, store.getEntry(key)?.version);
+      }),
+    );
+    return purged;
+  }
+
+  /** The replicas of a key under `map` (its ring is built once per epoch). */
+  private ownersOf(map: ClusterMap): (key: string) => string[] {
+    if (this.ring === undefined || this.ring.epoch !== map.epoch) {
+      this.ring = { epoch: map.epoch, ring: new HashRing(oldRingMembers(map), { vnodes: map.vnodes }) };
+    }
+    const { ring } = this.ring;
+    return (key) => ring.preferenceList(key, map.replicas);
+  }
+
+  private checkPurgeEpoch(epoch: number): void {
+    const map = this.acceptor.map;
+    if (map === null || map.epoch !== epoch || map.transition !== null) {
+      const now = map === null ? 'no cluster map' : `the cluster map of epoch ${map.epoch}${map.transition === null ? '' : ' with a membership change in progress'}`;
+      throw new KvError(ErrorCode.StaleEpoch, `node ${this.options.nodeId} has ${now}, not the settled map of epoch ${epoch}: tombstones are purged only under one settled map`);
+    }
   }
 
   /** Every entry (tombstones included) whose key hashes into one of `ranges`, as `[key, version, value]`. */

@@ -45,13 +45,15 @@ export {
 export type { RegisterViolation } from './checker/register-violation';
 
 // Chaos: workloads, nemeses, scenarios.
-export { CI_SCENARIOS, SCENARIOS } from './chaos/catalogue';
+export { CI_SCENARIOS, DELETE_SETTINGS, SCENARIOS } from './chaos/catalogue';
+export { checkDeletes, formatDeletes } from './checker/check-deletes';
+export type { DeleteCheckResult, DeletedKey, Resurrection } from './checker/check-deletes';
 export type { ScenarioTemplate } from './chaos/catalogue';
 export { NEMESIS_NAMES, healAll, nemesisByName } from './chaos/nemeses';
 export type { Nemesis, NemesisName } from './chaos/nemeses';
 export { Random, seedFromEnv } from './chaos/random';
 export { runScenario, summarize } from './chaos/scenario';
 export type { ScenarioOptions, ScenarioResult } from './chaos/scenario';
-export { WORKLOAD_REQUEST_TIMEOUT_MS, runRegisterWorkload, runSetWorkload } from './chaos/workloads';
+export { WORKLOAD_REQUEST_TIMEOUT_MS, runDeleteWorkload, runRegisterWorkload, runSetWorkload } from './chaos/workloads';
 export type { RegisterWorkloadOptions, SetWorkloadOptions, SetWorkloadResult, StopSignal } from './chaos/workloads';
 export { HistoryRecorder } from './chaos/recorder';

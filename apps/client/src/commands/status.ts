@@ -101,8 +101,15 @@ export function formatStatus(server: string, cluster: ClusterResponse, proxies: 
     ...durabilityRows(nodes),
   ]);
   const table = formatTable([
-    ['node', 'url', 'status', 'sync'],
-    ...nodes.map((node) => [String(node.id), node.url ?? HIDDEN_URL, String(node.status), node.walSync ?? '-']),
+    ['node', 'url', 'status', 'sync', 'keys', 'tombstones'],
+    ...nodes.map((node) => [
+      String(node.id),
+      node.url ?? HIDDEN_URL,
+      String(node.status),
+      node.walSync ?? '-',
+      node.keys === undefined ? '-' : String(node.keys),
+      node.tombstones === undefined ? '-' : String(node.tombstones),
+    ]),
   ]);
   if (proxies.length <= 1) return `${summary}\n\n${table}`;
   const proxyTable = formatTable([

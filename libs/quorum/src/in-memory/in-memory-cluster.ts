@@ -19,6 +19,7 @@ import type { HashRange } from '@kv/ring';
 import type { BatchSender, OutgoingBatch } from '../batching-transport';
 import { systemClock } from '../system-clock';
 import type { Clock, Timers } from '../time';
+import type { RangeDigest, VersionLine } from '../replica-service';
 import type { ReplicaEntry, Transport } from '../transport';
 import { InMemoryNode } from './in-memory-node';
 
@@ -186,6 +187,21 @@ export class InMemoryCluster {
   async *rangeEntries(nodeId: string, ranges: readonly HashRange[]): AsyncGenerator<InternalEntryLine> {
     const listed = await this.call(nodeId, 'read', 1000, async (node) => [...node.service.entriesIn(ranges)]);
     yield* listed;
+  }
+
+  /** `POST /internal/digests`. */
+  digests(nodeId: string, ranges: readonly HashRange[], buckets: boolean, timeoutMs = 1000): Promise<RangeDigest[]> {
+    return this.call(nodeId, 'read', timeoutMs, async (node) => node.service.digests(ranges, buckets));
+  }
+
+  /** `POST /internal/versions`. */
+  versions(nodeId: string, ranges: readonly HashRange[], tombstonesBeforeMs?: number, timeoutMs = 1000): Promise<VersionLine[]> {
+    return this.call(nodeId, 'read', timeoutMs, async (node) => node.service.versions(ranges, 100_000, tombstonesBeforeMs));
+  }
+
+  /** `POST /internal/purge`. */
+  purge(nodeId: string, epoch: number, entries: readonly (readonly [string, string])[], timeoutMs = 1000): Promise<number> {
+    return this.call(nodeId, 'write', timeoutMs, (node) => node.service.purge(epoch, entries));
   }
 
   /** `GET /internal/stream?change=`. */

@@ -68,7 +68,10 @@ export class InMemoryNode {
 
   /** Applies one write directly (for test set-up: a replica made stale or ahead on purpose). */
   apply(request: WriteRequest): WriteReply {
-    return this.store.applyOne(request.key, request.value, request.version, request.expiresAt);
+    const reply = this.store.applyOne(request.key, request.value, request.version, request.expiresAt);
+    // As on a data node, where every write goes through the service: its index and digests follow the store.
+    this.serviceNow.index.record(request.key, this.store.getEntry(request.key)?.version);
+    return reply;
   }
 
   get(key: string): ReplicaEntry | undefined {

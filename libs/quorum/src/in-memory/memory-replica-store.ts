@@ -35,6 +35,13 @@ export class MemoryReplicaStore implements ReplicaStore {
     return true;
   }
 
+  async purge(key: string, version: string): Promise<boolean> {
+    const held = this.entries.get(key);
+    if (held === undefined || held.version > version) return false;
+    this.entries.delete(key);
+    return true;
+  }
+
   /** Every entry, tombstones included. */
   dump(): Map<string, HeldEntry> {
     return new Map(this.entries);

@@ -4,6 +4,15 @@ import type { ScenarioOptions } from './scenario';
 export type ScenarioTemplate = Omit<ScenarioOptions, 'seed' | 'durationMs' | 'log'>;
 
 /**
+ * Settings of the delete scenarios: tombstones are collected after the shortest grace the proxy accepts (2 x the clock
+ * skew + 10 x the request deadline), and the driver runs a round every 2 s, so that collection happens within a run.
+ */
+export const DELETE_SETTINGS = {
+  proxyEnv: { ANTI_ENTROPY_INTERVAL_MS: '2000', ANTI_ENTROPY_PAUSE_MS: '0', TOMBSTONE_GRACE_MS: '12000', MAX_CLOCK_SKEW_MS: '1000', REQUEST_TIMEOUT_MS: '1000' },
+  nodeEnv: { MAX_CLOCK_SKEW_MS: '1000' },
+} as const;
+
+/**
  * The scenarios that the chaos runs cycle through: each workload against each family of faults, with the default
  * settings (W=2, R=2, blocking read repair, durable clock floor), where every check must pass.
  */
@@ -46,6 +55,8 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
   // Disks that fill or fail under a data node's log or a proxy's hint log, with crashes and partitions between.
   { name: 'register/disk-faults', workload: 'register', nemeses: ['node-disk-fault', 'hint-disk-fault', 'cut-link', 'kill-node'] },
   { name: 'set/disk-faults', workload: 'set', nemeses: ['node-disk-fault', 'hint-disk-fault', 'kill-node', 'reset-link'] },
+  // Deletes under faults, with tombstones collected after a short grace: no deleted value may come back.
+  { name: 'delete/kill-and-partition', workload: 'delete', nemeses: ['kill-node', 'cut-link', 'pause-node', 'wipe-node'], ...DELETE_SETTINGS },
   {
     name: 'register/everything',
     workload: 'register',
@@ -65,4 +76,5 @@ export const CI_SCENARIOS: readonly string[] = [
   'set/membership',
   'set/disk-faults',
   'register/everything',
+  'delete/kill-and-partition',
 ];

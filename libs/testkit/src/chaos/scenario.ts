@@ -13,7 +13,8 @@ import { TestCluster } from '../cluster/test-cluster';
 import { request } from '../http/request';
 import { DISK_NEMESES, healAll, nemesisByName, type NemesisName } from './nemeses';
 import { Random } from './random';
-import { FINAL_READ_QUERY, runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
+import { FINAL_READ_QUERY, runDeleteWorkload, runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
+import { checkDeletes, formatDeletes, type DeleteCheckResult } from '../checker/check-deletes';
 
 /** A chaos scenario: a workload against a real cluster while nemeses strike, then checks. */
 export interface ScenarioOptions {
@@ -27,7 +28,8 @@ export interface ScenarioOptions {
   faultMs?: [number, number];
   /** Quiet time between faults, in ms: [min, max]. */
   quietMs?: [number, number];
-  workload: 'register' | 'set';
+  /** `delete`: keys written once and deleted (many tombstones), checked for deleted values that come back. */
+  workload: 'register' | 'set' | 'delete';
   /** How the register workload reaches the proxy (default `http`); `resp` also turns the proxy's RESP port on. */
   protocol?: 'http' | 'resp';
   clients?: number;
@@ -46,6 +48,11 @@ export interface ScenarioOptions {
   changeTimeoutMs?: number;
   /** Time allowed for replicas to converge once everything is healed, in ms. */
   convergenceTimeoutMs?: number;
+  /**
+   * Delete workload: time allowed, once everything is healed, for anti-entropy to collect every tombstone (the
+   * scenario asks for rounds with `POST /cluster/repair`), in ms (default the proxies' `TOMBSTONE_GRACE_MS` + 30 s).
+   */
+  collectionTimeoutMs?: number;
   /** Receives one line per fault and phase. */
   log?: (line: string) => void;
   /** Keep the cluster's data and logs when the scenario finds a violation. */
@@ -69,6 +76,7 @@ export interface ScenarioResult {
   register?: RegisterCheckResult;
   set?: SetCheckResult;
   convergence?: ConvergenceCheckResult;
+  deletes?: DeleteCheckResult;
   durationMs: number;
   /** Where the cluster's files were kept, if they were. */
   keptDir?: string;
@@ -151,6 +159,41 @@ async function replicaStates(
   return states;
 }
 
+/** Tombstones every data node holds (its `/health`), summed; a node that does not answer counts as holding some. */
+async function tombstonesHeld(cluster: TestCluster): Promise<number> {
+  let total = 0;
+  for (const node of cluster.nodes) {
+    try {
+      const res = await request(node.url, 'GET', '/health', undefined, {}, 2000);
+      total += Number(res.body.tombstones ?? 1);
+    } catch {
+      total += 1;
+    }
+  }
+  return total;
+}
+
+/**
+ * Asks the proxies for anti-entropy rounds (`POST /cluster/repair`, waiting for each) until the data nodes hold no
+ * tombstone or `timeoutMs` passes; returns the tombstones left.
+ */
+async function collectTombstones(cluster: TestCluster, timeoutMs: number, log: (line: string) => void): Promise<number> {
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  let left = await tombstonesHeld(cluster);
+  for (let attempt = 0; left > 0 && performance.now() < deadline; attempt++) {
+    try {
+      await request(cluster.proxyUrls[attempt % cluster.proxyUrls.length], 'POST', '/cluster/repair', { wait: true }, {}, 60_000);
+    } catch {
+      // a proxy may be restarting
+    }
+    await sleep(1000);
+    left = await tombstonesHeld(cluster);
+  }
+  log(left === 0 ? `  tombstones collected after ${((performance.now() - started) / 1000).toFixed(1)} s` : `  ${left} tombstones left at the deadline`);
+  return left;
+}
+
 /**
  * Runs one scenario end to end: starts a cluster, runs the workload while faults come and go, heals everything,
  * waits for hints, reads every key back (which also repairs), and checks the history (linearizability per key, or
@@ -213,6 +256,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           })
         : undefined;
 
+    const deletes =
+      options.workload === 'delete'
+        ? runDeleteWorkload({ proxyUrl: cluster.proxyUrl, proxyUrls: () => cluster.proxyUrls, random: workloadRandom, clients: options.clients ?? 6, stop, prefix })
+        : undefined;
+
     const end = performance.now() + options.durationMs;
     while (options.nemeses.length > 0 && performance.now() < end) {
       await sleep(Math.min(nemesisRandom.between(quietMin, quietMax), Math.max(0, end - performance.now())));
@@ -231,6 +279,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     stop.stopped = true;
     const history: Operation[] = register === undefined ? [] : await register;
     const setResult = set === undefined ? undefined : await set;
+    const deleteResult = deletes === undefined ? undefined : await deletes;
     const workloadEnded = performance.now();
     await healAll(cluster);
     log(`  healed in ${((performance.now() - workloadEnded) / 1000).toFixed(1)} s; waiting for hints`);
@@ -250,7 +299,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       durationMs: 0,
     };
     let keys: string[];
-    if (setResult !== undefined) {
+    if (deleteResult !== undefined) {
+      // Tombstones must all go, by anti-entropy alone: rounds are asked for until the nodes hold none.
+      const graceMs = Number(options.proxyEnv?.TOMBSTONE_GRACE_MS ?? 86_400_000);
+      const tombstonesLeft = await collectTombstones(cluster, options.collectionTimeoutMs ?? graceMs + 30_000, log);
+      const present = await deleteResult.finalRead();
+      result.deletes = checkDeletes(deleteResult.keys, deleteResult.readsAfterDelete, present, tombstonesLeft);
+      result.ops = deleteResult.keys.length;
+      result.reports.push(formatDeletes(result.deletes));
+      result.violations += result.deletes.resurrected.length + (tombstonesLeft > 0 ? 1 : 0);
+      keys = deleteResult.keys.map((key) => key.key);
+    } else if (setResult !== undefined) {
       const present = await setResult.finalRead();
       result.set = checkSet(setResult.inserts, present);
       result.ops = setResult.inserts.length;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { encodeKey } from '@kv/protocol';
 import Redis from 'ioredis';
+import type { DeletedKey } from '../checker/check-deletes';
 import type { Operation } from '../checker/history';
 import { request } from '../http/request';
 import type { Random } from './random';
@@ -275,6 +276,83 @@ export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWo
           } else if (result.status !== 404) {
             throw new Error(`final read of ${chunk[j]} failed: ${JSON.stringify(result)}`);
           }
+        });
+      }
+      return present;
+    },
+  };
+}
+
+/** Options of {@link runDeleteWorkload}. */
+export interface DeleteWorkloadOptions {
+  proxyUrl: string;
+  /** Every proxy's URL, read at each operation: each goes to one of them at random (default: `proxyUrl` only). */
+  proxyUrls?: () => readonly string[];
+  random: Random;
+  clients: number;
+  headers?: Record<string, string>;
+  stop: StopSignal;
+  prefix?: string;
+}
+
+/** What a delete workload did: each key written and deleted, the reads made after acknowledged deletes. */
+export interface DeleteWorkloadResult {
+  keys: DeletedKey[];
+  readsAfterDelete: { key: string; value: string | undefined }[];
+  /** Reads every key back from every replica (`FINAL_READ_QUERY`); undefined for not found. */
+  finalRead(): Promise<Map<string, string | undefined>>;
+}
+
+/**
+ * The delete workload, delete-heavy: each client writes a key of its own once, deletes it, and reads it back, over and
+ * over, so that the cluster holds many tombstones. An acknowledged delete must never be undone (a "zombie"): neither
+ * the read right after it nor the final read may find the value.
+ */
+export async function runDeleteWorkload(options: DeleteWorkloadOptions): Promise<DeleteWorkloadResult> {
+  const keys: DeletedKey[] = [];
+  const readsAfterDelete: { key: string; value: string | undefined }[] = [];
+  const prefix = options.prefix ?? 'del';
+  const outcome = (status: number): 'ok' | 'fail' | 'unknown' => (status === 200 ? 'ok' : unknownOutcome(status) ? 'unknown' : 'fail');
+  const client = async (process: number, random: Random): Promise<void> => {
+    const call = async (method: string, key: string, body?: unknown): Promise<{ status: number; body: { value?: string } } | undefined> => {
+      const urls = options.proxyUrls?.() ?? [];
+      const proxyUrl = urls.length === 0 ? options.proxyUrl : random.pick(urls);
+      try {
+        return await request(proxyUrl, method, `/kv/${encodeKey(key)}`, body, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+        return undefined;
+      }
+    };
+    for (let seq = 0; !options.stop.stopped; seq++) {
+      const key = `${prefix}-${process}-${seq}`;
+      const value = `v-${process}-${seq}`;
+      const written = await call('PUT', key, { value });
+      const entry: DeletedKey = { key, value, write: written === undefined ? 'unknown' : outcome(written.status), delete: 'fail' };
+      keys.push(entry);
+      if (entry.write === 'fail') continue;
+      const deleted = await call('DELETE', key);
+      entry.delete = deleted === undefined ? 'unknown' : outcome(deleted.status);
+      if (entry.delete !== 'ok') continue;
+      const read = await call('GET', key);
+      if (read !== undefined && (read.status === 200 || read.status === 404)) readsAfterDelete.push({ key, value: read.status === 200 ? read.body.value : undefined });
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i, options.random.fork())));
+  return {
+    keys,
+    readsAfterDelete,
+    finalRead: async () => {
+      const present = new Map<string, string | undefined>();
+      const names = keys.map((key) => key.key);
+      for (let i = 0; i < names.length; i += 1000) {
+        const chunk = names.slice(i, i + 1000);
+        const res = await request(options.proxyUrl, 'POST', `/batch${FINAL_READ_QUERY}`, { ops: chunk.map((key) => ({ op: 'get', key })) }, options.headers, 30_000);
+        if (res.status !== 200) throw new Error(`final read failed: ${res.status} ${JSON.stringify(res.body)}`);
+        res.body.results.forEach((result: { status: number; value?: string }, j: number) => {
+          if (result.status === 200) present.set(chunk[j], result.value);
+          else if (result.status === 404) present.set(chunk[j], undefined);
+          else throw new Error(`final read of ${chunk[j]} failed: ${JSON.stringify(result)}`);
         });
       }
       return present;

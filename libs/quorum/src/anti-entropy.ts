@@ -1,0 +1,425 @@
+import { oldRingMembers, type ClusterMap } from '@kv/protocol';
+import { hashKey, HashRing, rangeContains, type HashRange } from '@kv/ring';
+import { bucketParts, intersectRanges } from './key-index';
+import type { RangeDigest, VersionLine } from './replica-service';
+import type { Clock, Timers } from './time';
+import type { Transport, WriteRequest } from './transport';
+
+/** How the anti-entropy driver reaches the data nodes. Each call rejects when the node fails. */
+export interface AntiEntropyPeers {
+  /** The digests of some ranges on a node, with their buckets' digests when asked (`POST /internal/digests`). */
+  digests(nodeId: string, ranges: readonly HashRange[], buckets: boolean): Promise<RangeDigest[]>;
+  /**
+   * The keys a node holds in some ranges with their versions (`POST /internal/versions`); with `tombstonesBeforeMs`,
+   * only the tombstones whose version's ms is below it.
+   */
+  versions(nodeId: string, ranges: readonly HashRange[], tombstonesBeforeMs?: number): Promise<VersionLine[]>;
+  /** Purges tombstones confirmed on every replica, under the settled map of `epoch` (`POST /internal/purge`). */
+  purge(nodeId: string, epoch: number, entries: readonly (readonly [string, string])[]): Promise<number>;
+}
+
+/** Where a round stands, for `GET /cluster/repair`, metrics and logs. */
+export interface RepairProgress {
+  /** `idle` before the first round; `running`; `done` (every range compared); `failed` (some could not be). */
+  readonly state: 'idle' | 'running' | 'done' | 'failed';
+  /** Ranges of the ring compared so far in this round, and in all. */
+  readonly rangesDone: number;
+  readonly rangesTotal: number;
+  /** Ranges skipped because fewer than two of their replicas answered, or a replica failed during the repair. */
+  readonly rangesFailed: number;
+  /** Keys whose replicas held different versions, and keys written to every replica that lacked their newest version. */
+  readonly differences: number;
+  readonly repaired: number;
+  /** Tombstones purged (confirmed on every replica of their range). */
+  readonly purged: number;
+  /** Bytes (keys, values, versions) written to stale replicas. */
+  readonly bytes: number;
+  /** The part of the ring compared (the whole ring when absent). */
+  readonly keyRange?: HashRange;
+  /** Wall-clock ms at which the round started and ended. */
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  /** Why the round could not run (a membership change in progress, no map yet), when it did not. */
+  readonly error?: string;
+}
+
+/** What the driver reports; each must be cheap and must not throw. */
+export interface AntiEntropyEvents {
+  roundStarted?(progress: RepairProgress): void;
+  /** One range compared (and repaired, and its tombstones collected). */
+  rangeCompared?(progress: RepairProgress, found: { differences: number; repaired: number; purged: number }): void;
+  roundFinished?(progress: RepairProgress): void;
+}
+
+/** Options of {@link AntiEntropy}. */
+export interface AntiEntropyOptions {
+  peers: AntiEntropyPeers;
+  transport: Transport;
+  /** The wall clock: tombstones older than `tombstoneGraceMs` by it are collected. */
+  clock: Clock;
+  /** A monotonic clock, for the throttle (default `clock`). */
+  monotonic?: Clock;
+  timers: Timers;
+  /** Deadline of one request to a replica, in ms. */
+  timeoutMs: number;
+  /** Bytes per second written to stale replicas, at most. */
+  bytesPerS: number;
+  /** Pause between two ranges, in ms (keeps the digests' CPU off the foreground). */
+  pauseMs: number;
+  /** Tombstones older than this (by their version's ms) and confirmed on every replica are purged; 0: never. */
+  tombstoneGraceMs: number;
+  /** Writes per batch to a stale replica (default 256). */
+  batchEntries?: number;
+  /**
+   * Test-only weakening: purges the old tombstones one replica lists without asking the others, to prove that the
+   * checks notice a zombie.
+   */
+  unsafePurgeWithoutConfirmation?: boolean;
+  events?: AntiEntropyEvents;
+}
+
+/** The largest answer asked of `POST /internal/versions` at once. */
+const VERSIONS_PER_REQUEST = 100_000;
+/** Ranges (bucket parts) listed per request. */
+const PARTS_PER_REQUEST = 1024;
+/** Tombstones purged per request. */
+const PURGES_PER_REQUEST = 1000;
+
+/** Thrown when a round cannot run now (a membership change in progress). */
+export class RepairRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RepairRefusedError';
+  }
+}
+
+/** One range of the ring and its replicas. */
+export interface RingRange {
+  readonly range: HashRange;
+  readonly replicas: readonly string[];
+}
+
+/**
+ * The ranges of a settled map's ring (one per token: the hashes it owns) with their replicas, restricted to `scope`
+ * when given.
+ */
+export function ringRanges(map: ClusterMap, scope?: HashRange): RingRange[] {
+  const ring = new HashRing(oldRingMembers(map), { vnodes: map.vnodes });
+  const ranges: RingRange[] = [];
+  const count = ring.tokenCount;
+  for (let position = 0; position < count; position++) {
+    const token = ring.tokenAt(position).token;
+    const previous = ring.tokenAt((position + count - 1) % count).token;
+    if (count > 1 && previous === token) continue;
+    // Token t owns the hashes previous..t-1: as a range (previous - 1, t - 1].
+    const range = { start: (previous + 0xffffffff) % 2 ** 32, end: (token + 0xffffffff) % 2 ** 32 };
+    const replicas = ring.preferenceListOfHash(range.end, map.replicas);
+    for (const part of scope === undefined ? [range] : intersectRanges(range, scope)) ranges.push({ range: part, replicas });
+  }
+  return ranges;
+}
+
+/**
+ * Anti-entropy (docs/ARCHITECTURE.md, "Anti-entropy and tombstone collection"): compares the replicas of every range
+ * of the ring by digest, narrows differing ranges to buckets, lists the keys of differing buckets, and writes the
+ * newest version of each differing key to the replicas that lack it, as ordinary versioned writes (so two drivers at
+ * once, or a driver racing client writes, cannot undo anything). Then collects the tombstones of each range that every
+ * replica listed at the same version and that are older than the grace period. Throttled by bytes written and by a
+ * pause between ranges.
+ */
+export class AntiEntropy {
+  private progressNow: RepairProgress = { state: 'idle', rangesDone: 0, rangesTotal: 0, rangesFailed: 0, differences: 0, repaired: 0, purged: 0, bytes: 0 };
+  private running: Promise<RepairProgress> | undefined;
+  private stopped = false;
+  private nextWriteMs = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: AntiEntropyOptions) {
+    if (!(options.bytesPerS > 0)) throw new TypeError(`bytesPerS must be positive, got ${options.bytesPerS}`);
+    if (!(options.pauseMs >= 0)) throw new TypeError(`pauseMs must be >= 0, got ${options.pauseMs}`);
+    if (!(options.tombstoneGraceMs >= 0)) throw new TypeError(`tombstoneGraceMs must be >= 0, got ${options.tombstoneGraceMs}`);
+  }
+
+  /** The progress of the round running, or of the last one. */
+  get progress(): RepairProgress {
+    return this.progressNow;
+  }
+
+  /** Whether a round runs. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves once no round runs. */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Makes the round in progress stop after its current range; later rounds do not start. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /**
+   * Runs one round over the ranges of `map` (within `scope` when given), or joins the round running.
+   * `currentEpoch` is read before each range: a newer map ends the round (the next one uses it).
+   * @throws RepairRefusedError while `map` has a membership change in progress.
+   */
+  round(map: ClusterMap, currentEpoch: () => number, scope?: HashRange): Promise<RepairProgress> {
+    if (this.running !== undefined) return this.running;
+    if (map.transition !== null) {
+      throw new RepairRefusedError(`membership change ${map.transition.id} is in progress: anti-entropy waits for it to complete`);
+    }
+    this.running = this.run(map, currentEpoch, scope).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async run(map: ClusterMap, currentEpoch: () => number, scope: HashRange | undefined): Promise<RepairProgress> {
+    const ranges = ringRanges(map, scope);
+    let progress: RepairProgress = {
+      state: 'running',
+      rangesDone: 0,
+      rangesTotal: ranges.length,
+      rangesFailed: 0,
+      differences: 0,
+      repaired: 0,
+      purged: 0,
+      bytes: 0,
+      ...(scope === undefined ? {} : { keyRange: scope }),
+      startedAt: this.options.clock.now(),
+    };
+    this.progressNow = progress;
+    this.options.events?.roundStarted?.(progress);
+    let error: string | undefined;
+    for (let i = 0; i < ranges.length; i++) {
+      if (this.stopped) {
+        error = 'the coordinator is stopping';
+        break;
+      }
+      if (currentEpoch() !== map.epoch) {
+        error = `the cluster map changed (epoch ${currentEpoch()}): the next round compares the new ranges`;
+        break;
+      }
+      if (i > 0) await this.pause(this.options.pauseMs);
+      const found = await this.compare(map, ranges[i]);
+      progress = {
+        ...progress,
+        rangesDone: progress.rangesDone + 1,
+        rangesFailed: progress.rangesFailed + (found.failed ? 1 : 0),
+        differences: progress.differences + found.differences,
+        repaired: progress.repaired + found.repaired,
+        purged: progress.purged + found.purged,
+        bytes: progress.bytes + found.bytes,
+      };
+      this.progressNow = progress;
+      this.options.events?.rangeCompared?.(progress, found);
+    }
+    progress = {
+      ...progress,
+      state: error === undefined && progress.rangesFailed === 0 ? 'done' : 'failed',
+      finishedAt: this.options.clock.now(),
+      ...(error === undefined ? {} : { error }),
+    };
+    this.progressNow = progress;
+    this.options.events?.roundFinished?.(progress);
+    return progress;
+  }
+
+  /** Compares, repairs and collects one range. */
+  private async compare(
+    map: ClusterMap,
+    { range, replicas }: RingRange,
+  ): Promise<{ failed: boolean; differences: number; repaired: number; purged: number; bytes: number }> {
+    const { peers } = this.options;
+    const found = { failed: false, differences: 0, repaired: 0, purged: 0, bytes: 0 };
+    const answers = await Promise.allSettled(replicas.map((id) => peers.digests(id, [range], true)));
+    const digests = new Map<string, RangeDigest>();
+    answers.forEach((answer, i) => {
+      if (answer.status === 'fulfilled' && answer.value.length === 1) digests.set(replicas[i], answer.value[0]);
+    });
+    const answered = replicas.filter((id) => digests.has(id));
+    // Nothing is confirmed about a replica that did not answer: no tombstone of the range is collected.
+    let complete = answered.length === replicas.length;
+    if (answered.length < 2) return { ...found, failed: true };
+    const first = digests.get(answered[0]) as RangeDigest;
+    if (!answered.every((id) => (digests.get(id) as RangeDigest).digest === first.digest)) {
+      const repaired = await this.repair(range, answered, digests);
+      found.differences = repaired.differences;
+      found.repaired = repaired.repaired;
+      found.bytes = repaired.bytes;
+      if (repaired.failed) complete = false;
+    }
+    if (!complete) found.failed = true;
+    if (this.options.tombstoneGraceMs > 0 && (complete || this.options.unsafePurgeWithoutConfirmation === true)) {
+      found.purged = await this.collect(map, range, this.options.unsafePurgeWithoutConfirmation === true ? answered : replicas).catch(() => {
+        found.failed = true;
+        return 0;
+      });
+    }
+    return found;
+  }
+
+  /** Lists the keys of the buckets whose digests differ, and writes each key's newest version where it lacks. */
+  private async repair(
+    range: HashRange,
+    replicas: readonly string[],
+    digests: ReadonlyMap<string, RangeDigest>,
+  ): Promise<{ failed: boolean; differences: number; repaired: number; bytes: number }> {
+    const { peers, transport, timeoutMs } = this.options;
+    const byBucket = new Map<number, Map<string, string>>();
+    for (const id of replicas) {
+      for (const bucket of digests.get(id)?.buckets ?? []) {
+        let held = byBucket.get(bucket.bucket);
+        if (held === undefined) byBucket.set(bucket.bucket, (held = new Map()));
+        held.set(id, bucket.digest);
+      }
+    }
+    const parts: HashRange[] = [];
+    for (const [bucket, held] of byBucket) {
+      const values = replicas.map((id) => held.get(id));
+      if (values.every((value) => value === values[0])) continue;
+      parts.push(...bucketParts(range, bucket));
+    }
+    // Every replica's (key, version) pairs of the differing buckets.
+    const held = new Map<string, Map<string, string>>();
+    for (const id of replicas) {
+      const pairs = new Map<string, string>();
+      for (let i = 0; i < parts.length; i += PARTS_PER_REQUEST) {
+        let lines: VersionLine[];
+        try {
+          lines = await peers.versions(id, parts.slice(i, i + PARTS_PER_REQUEST));
+        } catch {
+          return { failed: true, differences: 0, repaired: 0, bytes: 0 };
+        }
+        for (const [key, version] of lines) if (rangeContains(range, hashKey(key))) pairs.set(key, version);
+        if (lines.length >= VERSIONS_PER_REQUEST) break;
+      }
+      held.set(id, pairs);
+    }
+    const keys = new Set<string>();
+    for (const pairs of held.values()) for (const key of pairs.keys()) keys.add(key);
+    let differences = 0;
+    let repaired = 0;
+    let bytes = 0;
+    let failed = false;
+    const writes = new Map<string, WriteRequest[]>();
+    const stale = new Map<string, string[]>();
+    for (const key of keys) {
+      let newest = '';
+      let holder = '';
+      for (const id of replicas) {
+        const version = held.get(id)?.get(key);
+        if (version !== undefined && version > newest) {
+          newest = version;
+          holder = id;
+        }
+      }
+      const lacking = replicas.filter((id) => (held.get(id)?.get(key) ?? '') < newest);
+      if (lacking.length === 0) continue;
+      differences += 1;
+      // The newest entry as its holder has it now (perhaps newer still): versioned writes never undo anything.
+      let entry;
+      try {
+        entry = await transport.read(holder, key, timeoutMs);
+      } catch {
+        failed = true;
+        continue;
+      }
+      if (entry === undefined) continue;
+      // With its expiry, if it has one: a value that expires must not be copied as one that never does.
+      const request: WriteRequest =
+        entry.expiresAt === undefined ? { key, value: entry.value, version: entry.version } : { key, value: entry.value, version: entry.version, expiresAt: entry.expiresAt };
+      for (const id of lacking) {
+        let list = writes.get(id);
+        if (list === undefined) writes.set(id, (list = []));
+        list.push(request);
+      }
+      stale.set(key, lacking);
+    }
+    const failedKeys = new Set<string>();
+    for (const [id, requests] of writes) {
+      const batch = this.options.batchEntries ?? 256;
+      for (let i = 0; i < requests.length; i += batch) {
+        const slice = requests.slice(i, i + batch);
+        const sliceBytes = slice.reduce((sum, r) => sum + Buffer.byteLength(r.key) + (r.value === null ? 0 : Buffer.byteLength(r.value)) + r.version.length, 0);
+        await this.throttle(sliceBytes);
+        const replies = transport.writeMany
+          ? await transport.writeMany(id, slice, timeoutMs).catch((error: unknown) => slice.map(() => error as Error))
+          : await Promise.all(slice.map((request) => transport.write(id, request, timeoutMs).catch((error: unknown) => error as Error)));
+        replies.forEach((reply, j) => {
+          if (reply instanceof Error) failedKeys.add(slice[j].key);
+        });
+        bytes += sliceBytes;
+      }
+    }
+    for (const key of stale.keys()) if (!failedKeys.has(key)) repaired += 1;
+    if (failedKeys.size > 0) failed = true;
+    return { failed, differences, repaired, bytes };
+  }
+
+  /**
+   * Purges the tombstones of `range` older than the grace period that every replica lists at the same version: the
+   * listing is the confirmation that each of them holds it, made after this round's repair of the range. Members that
+   * are not replicas of the range may still hold an older copy of such a key (a range they owned before a membership
+   * change): they are asked too, every one must answer, a key one of them holds at a newer version is left alone, and
+   * the purge goes to them as well (a non-owner forgets any entry of the key up to that version), so that no copy older
+   * than the tombstone survives anywhere to come back if the range returns to them.
+   */
+  private async collect(map: ClusterMap, range: HashRange, replicas: readonly string[]): Promise<number> {
+    const { peers } = this.options;
+    const beforeMs = this.options.clock.now() - this.options.tombstoneGraceMs;
+    const lists = await Promise.all(replicas.map((id) => peers.versions(id, [range], beforeMs)));
+    let confirmed: [string, string][];
+    let targets: readonly string[] = replicas;
+    if (this.options.unsafePurgeWithoutConfirmation === true) {
+      const union = new Map<string, string>();
+      for (const lines of lists) for (const [key, version] of lines) union.set(key, version);
+      confirmed = [...union];
+    } else {
+      const common = new Map<string, string>(lists[0].map(([key, version]) => [key, version]));
+      for (const lines of lists.slice(1)) {
+        const here = new Map<string, string>(lines.map(([key, version]) => [key, version]));
+        for (const [key, version] of common) if (here.get(key) !== version) common.delete(key);
+      }
+      const others = map.members.map((member) => member.id).filter((id) => !replicas.includes(id));
+      if (common.size > 0 && others.length > 0) {
+        const held = await Promise.all(others.map((id) => peers.versions(id, [range])));
+        for (const lines of held) for (const [key, version] of lines) if (version > (common.get(key) ?? version)) common.delete(key);
+        targets = [...replicas, ...others];
+      }
+      confirmed = [...common];
+    }
+    if (confirmed.length === 0) return 0;
+    for (let i = 0; i < confirmed.length; i += PURGES_PER_REQUEST) {
+      const slice = confirmed.slice(i, i + PURGES_PER_REQUEST);
+      await Promise.all(targets.map((id) => peers.purge(id, map.epoch, slice)));
+    }
+    return confirmed.length;
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (ms < 1 || this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.options.timers.setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        this.options.timers.clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Waits so that bytes written stay within `bytesPerS` on average. */
+  private async throttle(bytes: number): Promise<void> {
+    const now = (this.options.monotonic ?? this.options.clock).now();
+    const start = Math.max(now, this.nextWriteMs);
+    this.nextWriteMs = start + (bytes / this.options.bytesPerS) * 1000;
+    await this.pause(start - now);
+  }
+}
