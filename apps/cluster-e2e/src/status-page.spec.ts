@@ -80,6 +80,8 @@ withChromium('the status page in a browser', () => {
     await page.waitForSelector('#connection[data-kind="live"]', { timeout: SHOWN_WITHIN_MS });
     for (const node of ['node1', 'node2', 'node3']) await page.waitForSelector(row(node, 'up'), { timeout: SHOWN_WITHIN_MS });
     expect(await page.locator('#summary').textContent()).toMatch(/^3 of 3 nodes up · N=3 W=2 R=2/);
+    // The inline styles ran under the page's Content-Security-Policy (allowed by their hash), as the script did.
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(18, 22, 31)');
     expect(await page.locator('#ring path').count()).toBeGreaterThan(3);
     // Keys as the nodes' probes reported them: every node holds every key (N=3).
     expect(await page.locator(`#nodes tr[data-node="node1"] td.num`).first().textContent()).toBe(KEYS.toLocaleString('en-US'));

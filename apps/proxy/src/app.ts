@@ -36,6 +36,7 @@ import type { Registry } from 'prom-client';
 import type { PublicApi } from './public-api';
 import { RequestDeadlines } from './request-deadline';
 import { RouteStats } from './ui/route-stats';
+import { pagePolicy } from './ui/status-page';
 import { uiState, type UiSources } from './ui/ui-state';
 
 /** Where the status page and its data are served. */
@@ -241,12 +242,14 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   });
   if (ui !== undefined && stats !== undefined) {
     // The page holds no data, so it loads without the token; it asks for it and sends it with its data requests.
+    let policyOf: { page: string; policy: string } | undefined;
     app.get(UiRoutes.page, (req, res) => {
       noParams(req);
       const page = ui.page();
       if (page === undefined) throw new KvError(ErrorCode.NotFound, 'this build has no status page: build the proxy with `npx nx build proxy`, which bundles it');
       res.setHeader('cache-control', 'no-store');
-      res.setHeader('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors 'none'");
+      if (page !== policyOf?.page) policyOf = { page, policy: pagePolicy(page) };
+      res.setHeader('content-security-policy', policyOf.policy);
       res.setHeader('x-content-type-options', 'nosniff');
       sendText(res, 200, 'text/html; charset=utf-8', page);
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -26,4 +27,25 @@ export function countsOf(answer: { keys?: unknown; tombstones?: unknown }): { ke
     ...(typeof answer.keys === 'number' ? { keys: answer.keys } : {}),
     ...(typeof answer.tombstones === 'number' ? { tombstones: answer.tombstones } : {}),
   };
+}
+
+/**
+ * The `Content-Security-Policy` of a page whose script and styles are inline: each inline `<script>` and `<style>`
+ * allowed by its SHA-256 (so no other script could run, even one injected), requests to this proxy only, no frames.
+ */
+export function pagePolicy(page: string): string {
+  const hashes = (tag: string): string =>
+    [...page.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'gi'))].map((match) => `'sha256-${createHash('sha256').update(match[1], 'utf8').digest('base64')}'`).join(' ');
+  const scripts = hashes('script');
+  const styles = hashes('style');
+  return [
+    "default-src 'none'",
+    `script-src ${scripts === '' ? "'none'" : scripts}`,
+    `style-src ${styles === '' ? "'none'" : styles}`,
+    'img-src data:',
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }

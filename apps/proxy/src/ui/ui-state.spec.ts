@@ -1,4 +1,5 @@
-import { countsOf } from './status-page';
+import { createHash } from 'node:crypto';
+import { countsOf, pagePolicy } from './status-page';
 import { repairOf } from './ui-state';
 
 describe('repairOf', () => {
@@ -28,5 +29,18 @@ describe('countsOf', () => {
     expect(countsOf({ keys: 3 })).toEqual({ keys: 3 });
     expect(countsOf({ keys: 3, tombstones: 1 })).toEqual({ keys: 3, tombstones: 1 });
     expect(countsOf({ keys: 'x' })).toEqual({});
+  });
+});
+
+describe('pagePolicy', () => {
+  test('allows exactly the inline script and styles of the page, by their hashes, and requests to this proxy only', () => {
+    const sha = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+    const policy = pagePolicy('<html><style>body{}</style><script>go()</script></html>');
+    expect(policy).toContain(`script-src ${sha('go()')};`);
+    expect(policy).toContain(`style-src ${sha('body{}')};`);
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("connect-src 'self'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(pagePolicy('<title>x</title>')).toContain("script-src 'none'");
   });
 });
