@@ -40,7 +40,15 @@ export class LiveChart {
         legend: { live: false },
         cursor: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        axes: [{ stroke: '#8892a0', grid: { stroke: '#2a3140' } }, { stroke: '#8892a0', grid: { stroke: '#2a3140' }, size: 56, values: (_u, ticks) => ticks.map((v) => `${v}${unit}`) }],
+        axes: [
+          {
+            stroke: '#8892a0',
+            grid: { stroke: '#2a3140' },
+            space: 70,
+            values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
+          },
+          { stroke: '#8892a0', grid: { stroke: '#2a3140' }, size: 56, values: (_u, ticks) => ticks.map((v) => `${v}${unit}`) },
+        ],
         series: [{}, ...data.labels.map((label) => ({ label, stroke: colours.get(label), width: 1.5, spanGaps: false, points: { show: this.dots, size: 4 } }))],
       },
       data.columns as uPlot.AlignedData,

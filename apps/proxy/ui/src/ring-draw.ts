@@ -30,10 +30,13 @@ export function arcPath(g: RingGeometry, arc: RingArc): string {
   return `M${x0} ${y0}A${g.outer} ${g.outer} 0 ${large} 1 ${x1} ${y1}L${x2} ${y2}A${g.inner} ${g.inner} 0 ${large} 0 ${x3} ${y3}Z`;
 }
 
-/** A stable colour per node: its place among the ids sorted, around the colour wheel. */
+/** Distinct colours on a dark background; a node's is picked by its place among the ids sorted. */
+const PALETTE = ['#4e9de6', '#d15fd1', '#e07b39', '#5cc85c', '#e6c84e', '#4ec9c0', '#9b7be6', '#e65c6e', '#a3b84e', '#8fa3bf'];
+
+/** A colour per node: by its place among the ids sorted, so adding a node that sorts last keeps the others'. */
 export function nodeColours(ids: readonly string[]): Map<string, string> {
   const sorted = [...new Set(ids)].sort();
-  return new Map(sorted.map((id, i) => [id, `hsl(${Math.round((i * 360) / Math.max(1, sorted.length) + 200) % 360} 65% 50%)`]));
+  return new Map(sorted.map((id, i) => [id, PALETTE[i % PALETTE.length]]));
 }
 
 function round(value: number): number {

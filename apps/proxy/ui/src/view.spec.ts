@@ -73,6 +73,8 @@ describe('drawing', () => {
   test('colours are stable per id whatever the order', () => {
     expect(nodeColours(['b', 'a']).get('a')).toBe(nodeColours(['a', 'b', 'a']).get('a'));
     expect(nodeColours(['a', 'b']).get('a')).not.toBe(nodeColours(['a', 'b']).get('b'));
+    // A node added that sorts last leaves the others their colours.
+    expect(nodeColours(['node1', 'node2', 'node3', 'node4']).get('node3')).toBe(nodeColours(['node1', 'node2', 'node3']).get('node3'));
   });
 });
 
