@@ -25,7 +25,8 @@ COPY --from=manifests /manifests/ ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npx nx build proxy --output-style=static \
- && test -f dist/apps/proxy/main.js -a -f dist/apps/proxy/package.json -a -f dist/apps/proxy/package-lock.json
+ && test -f dist/apps/proxy/main.js -a -f dist/apps/proxy/package.json -a -f dist/apps/proxy/package-lock.json \
+ && test -f dist/apps/proxy/ui/index.html
 
 # ---- runtime: the bundle and its production dependencies, nothing else of the workspace.
 FROM node:20.20.2-alpine3.23
@@ -45,6 +46,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 # The source map stays beside the bundle: NODE_OPTIONS=--enable-source-maps gives TypeScript stack traces when needed,
 # without paying for source-mapped stacks by default.
 COPY --from=build /workspace/dist/apps/proxy/main.js /workspace/dist/apps/proxy/main.js.map ./
+# The status page (GET /ui): one HTML file with its script and styles inline, read from beside the bundle.
+COPY --from=build /workspace/dist/apps/proxy/ui/index.html ./ui/index.html
 # The clock floor, the hints and the data nodes' incarnations. Owned by the unprivileged user; a new named volume
 # inherits that ownership.
 RUN mkdir -p /data && chown node:node /data

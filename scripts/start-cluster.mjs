@@ -154,5 +154,6 @@ if (!stopping) {
   say('start', 'try it in another terminal:  bin/kv set hello world  &&  bin/kv get hello  &&  bin/kv status');
   if (proxies.length > 1) say('start', `with every proxy:  bin/kv --server ${proxies.map((proxy) => `http://localhost:${proxy.port}`).join(',')} status`);
   say('start', `or with a Redis client:        redis-cli -p ${respPort} set hello world  &&  redis-cli -p ${respPort} get hello`);
+  say('start', `watch it in a browser:         http://localhost:${proxies[0].port}/ui`);
   say('start', 'press Ctrl-C to stop');
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { keepClusterFiles, repoRoot, request } from '@kv/testkit';
+import { parse as parseYaml } from 'yaml';
 import { loadCompose } from './support/compose-file';
 import { LocalCompose, appSettings, type LocalService } from './support/compose-local';
 
@@ -69,6 +70,34 @@ describe('docker-compose.yml and the Dockerfiles, read', () => {
     for (const volume of volumes) expect(compose.project.volumes.has(volume ?? '')).toBe(true);
   });
 
+  test('profile "monitoring" adds Prometheus, scraping every proxy and data node on its port, and Grafana with the dashboard, on loopback', () => {
+    const services = compose.project.services;
+    const prometheus = services.get('prometheus');
+    const grafana = services.get('grafana');
+    for (const service of [prometheus, grafana]) {
+      expect(service?.profiles).toEqual(['monitoring']);
+      // Pinned images, published on loopback only by default, data on a named volume.
+      expect(service?.image).toMatch(/^[a-z/]+:v?\d+\.\d+\.\d+$/);
+      for (const port of service?.ports ?? []) expect(port.hostIp).toBe('127.0.0.1');
+      expect(service?.volumes.some((mount) => mount.type === 'volume' && compose.project.volumes.has(mount.source ?? ''))).toBe(true);
+      // Every file it mounts is in the repository.
+      for (const mount of service?.volumes.filter((m) => m.type === 'bind') ?? []) expect(existsSync(mount.source ?? '')).toBe(true);
+    }
+    expect(prometheus?.ports).toEqual([expect.objectContaining({ published: 9090, target: 9090 })]);
+    expect(grafana?.ports).toEqual([expect.objectContaining({ published: 3000, target: 3000 })]);
+    const configMount = prometheus?.volumes.find((mount) => mount.target === '/etc/prometheus/prometheus.yml');
+    expect(prometheus?.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    const config = parseYaml(readFileSync(configMount?.source ?? '', 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((entry) => entry.targets)).sort();
+    // Each server of the compose file, proxies and data nodes, profiles included, at the port its PORT names.
+    const servers = [...compose.services.values()].filter((service) => service.containerPort !== undefined);
+    expect(targets).toEqual(servers.map((service) => `${service.name}:${service.containerPort}`).sort());
+    // Grafana is provisioned with the data source and the dashboard the repository holds.
+    expect(grafana?.volumes.map((mount) => mount.source && path.relative(repoRoot(), mount.source))).toEqual(
+      expect.arrayContaining(['deploy/grafana/provisioning', 'deploy/grafana/kv.json']),
+    );
+  });
+
   test('only the proxy is published, on port 8000 by default, and RESP on 6379', () => {
     const proxy = compose.service('proxy');
     expect(proxy.respContainerPort).toBe(6379);
@@ -119,9 +148,11 @@ describe('docker-compose.yml and the Dockerfiles, read', () => {
       });
       for (const label of OCI_LABELS) expect({ app, label, set: label in image.labels }).toEqual({ app, label, set: true });
       expect({ app, version: image.labels['org.opencontainers.image.version'] }).toEqual({ app, version });
-      // The runtime stage holds the bundle and the manifests of its production dependencies, nothing else.
+      // The runtime stage holds the bundle and the manifests of its production dependencies, nothing else (and the
+      // proxy its status page, read from beside the bundle).
       const copied = image.copies.map((copy) => copy.split(' -> ')[0].replace(/^--from=\S+\s+/, ''));
-      expect(copied.sort()).toEqual(['main.js', 'main.js.map', 'package-lock.json', 'package.json'].map((file) => `/workspace/dist/apps/${app}/${file}`));
+      const files = ['main.js', 'main.js.map', 'package-lock.json', 'package.json', ...(app === 'proxy' ? ['ui/index.html'] : [])];
+      expect(copied.sort()).toEqual(files.map((file) => `/workspace/dist/apps/${app}/${file}`));
       expect(image.runs.some((run) => /npm ci --omit=dev\b/.test(run))).toBe(true);
     }
   });

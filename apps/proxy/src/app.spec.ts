@@ -4,7 +4,7 @@ import { encodeKey } from '@kv/protocol';
 import { CoordinatorVersions, InMemoryCluster, MemoryHintStore, NodeHealth, Replicator, systemClock, type Clock } from '@kv/quorum';
 import { HashRing } from '@kv/ring';
 import { closeServer, createHttpServer, createLogger, createRegistry, listen } from '@kv/service';
-import { createApp, parseChangeRequest } from './app';
+import { createApp, parseChangeRequest, type ProxyUi } from './app';
 import { ProxyMetrics } from './proxy-metrics';
 import { PublicApi } from './public-api';
 
@@ -26,6 +26,7 @@ async function startProxy(
     batchResponseBytesMax?: number;
     /** The proxy's wall clock (versions and expiry decisions); default the system's. */
     clock?: Clock;
+    ui?: ProxyUi;
   } = {},
 ): Promise<TestProxy> {
   const cluster = new InMemoryCluster(NODES);
@@ -67,6 +68,7 @@ async function startProxy(
     logger: createLogger({ service: 'proxy', stream: new PassThrough() }),
     registry,
     expressDataRoutes: options.expressDataRoutes,
+    ui: options.ui,
   });
   const server = createHttpServer(listener);
   const port = await listen(server, 0, '127.0.0.1');
@@ -495,5 +497,87 @@ describe('GET /health/ready', () => {
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ error: { code: 'KV_NOT_READY' }, nodesUp: 1, nodes: 3, required: 2 });
     expect((await fetch(`${proxy.base}/health`)).status).toBe(200);
+  });
+});
+
+describe('the status page', () => {
+  const page = '<!doctype html><title>kv</title>';
+  const ui = (overrides: Partial<ProxyUi> = {}): ProxyUi => ({
+    page: () => page,
+    sources: {
+      counts: (id) => (id === 'node1' ? { keys: 7, tombstones: 2 } : id === 'node2' ? { keys: 5 } : undefined),
+      ring: () => ({ shares: { node1: 1 }, sharesAfter: { node1: 1 }, arcs: [{ start: 0, end: 1, node: 'node1' }], moving: [] }),
+      hints: () => ({ pending: 3, bytes: 30, dropped: 0 }),
+      now: () => 1234,
+    },
+    ...overrides,
+  });
+  const restart = async (options: Parameters<typeof startProxy>[0]): Promise<void> => {
+    await closeServer(proxy.server, 100);
+    proxy = await startProxy(options);
+  };
+
+  test('GET /ui serves the page as HTML that loads nothing from elsewhere, also with AUTH_TOKEN set', async () => {
+    await restart({ ui: ui(), authToken: 'secret' });
+    const answer = await call('GET', '/ui');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe(page);
+    expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(answer.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(answer.headers.get('content-security-policy')).toContain("connect-src 'self'");
+  });
+
+  test('GET /ui/state: nodes without URLs, with the keys and tombstones their probes reported, the ring, hints and route stats', async () => {
+    await restart({ ui: ui() });
+    await call('PUT', '/kv/a', { value: 'x' });
+    const answer = await call('GET', '/ui/state');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ now: 1234, epoch: 1, replicas: 3, writeQuorum: 2, readQuorum: 2, vnodes: 128, change: null, hints: { pending: 3 } });
+    expect(answer.body.nodes).toEqual([
+      { id: 'node1', status: 'up', keys: 7, tombstones: 2 },
+      { id: 'node2', status: 'up', keys: 5 },
+      { id: 'node3', status: 'up' },
+    ]);
+    expect(answer.body.repair).toBeUndefined();
+    expect(answer.body.ring.arcs).toEqual([{ start: 0, end: 1, node: 'node1' }]);
+    expect(answer.body.stats).toMatchObject({ bucketSeconds: 2, times: expect.any(Array), routes: expect.any(Array) });
+  });
+
+  test('the requests answered are kept for the charts, but not the page\'s own', async () => {
+    let now = 10_000;
+    const { RouteStats } = await import('./ui/route-stats');
+    await restart({ ui: ui({ stats: new RouteStats(() => now, 1000, 5) }) });
+    await call('PUT', '/kv/a', { value: 'x' });
+    await call('GET', '/kv/a');
+    await call('GET', '/ui/state');
+    now = 11_000;
+    const routes = (await call('GET', '/ui/state')).body.stats.routes.map((series: { route: string }) => series.route);
+    expect(routes).toEqual(['GET /kv/:key', 'PUT /kv/:key']);
+  });
+
+  test('a repair progress is shown when the proxy reports one', async () => {
+    await restart({ ui: ui({ sources: { ...ui().sources, repair: () => ({ state: 'running', rangesDone: 3, rangesTotal: 8, purged: 1, bytes: 9 }) } }) });
+    expect((await call('GET', '/ui/state')).body.repair).toEqual({ state: 'running', rangesDone: 3, rangesTotal: 8, purged: 1 });
+  });
+
+  test('with AUTH_TOKEN, GET /ui/state needs the token', async () => {
+    await restart({ ui: ui(), authToken: 'secret' });
+    expect(await call('GET', '/ui/state')).toMatchObject({ status: 401, body: { error: { code: 'KV_UNAUTHORIZED' } } });
+    expect((await call('GET', '/ui/state', undefined, { authorization: 'Bearer secret' })).status).toBe(200);
+  });
+
+  test('a build without the page answers 404 saying how to get it; without the page wired, /ui is an unknown route', async () => {
+    await restart({ ui: ui({ page: () => undefined }) });
+    const missing = await call('GET', '/ui');
+    expect(missing).toMatchObject({ status: 404, body: { error: { code: 'KV_NOT_FOUND' } } });
+    expect(missing.body.error.message).toContain('nx build proxy');
+    await restart({});
+    expect((await call('GET', '/ui/state')).status).toBe(404);
+  });
+
+  test('GET /ui and /ui/state take no parameters', async () => {
+    await restart({ ui: ui() });
+    expect((await call('GET', '/ui?x=1')).status).toBe(400);
+    expect((await call('GET', '/ui/state?x=1')).status).toBe(400);
   });
 });

@@ -38,6 +38,22 @@ import {
 import type { Registry } from 'prom-client';
 import type { PublicApi } from './public-api';
 import { RequestDeadlines } from './request-deadline';
+import { RouteStats } from './ui/route-stats';
+import { pagePolicy } from './ui/status-page';
+import { uiState, type UiSources } from './ui/ui-state';
+
+/** Where the status page and its data are served. */
+export const UiRoutes = { page: '/ui', state: '/ui/state' } as const;
+
+/** The status page (`GET /ui`) and its data (`GET /ui/state`). */
+export interface ProxyUi {
+  /** The page, one HTML document with its script and styles inline; undefined when this build has none. */
+  page: () => string | undefined;
+  /** What the page shows beside `GET /cluster` (the route stats are kept by the app). */
+  sources: Omit<UiSources, 'stats'>;
+  /** The ring buffer of the requests answered (default: the last 5 minutes in 2 s buckets). */
+  stats?: RouteStats;
+}
 
 /** What the proxy's HTTP app needs. */
 export interface ProxyAppDeps {
@@ -72,6 +88,8 @@ export interface ProxyAppDeps {
    * same handlers, for measuring what the router costs (docs/ARCHITECTURE.md, Data path).
    */
   expressDataRoutes?: boolean;
+  /** The status page; without it `/ui` and `/ui/state` are unknown routes. */
+  ui?: ProxyUi;
 }
 
 /** The proxy's request handling: fast routes for the data routes in front of the Express app. */
@@ -174,7 +192,17 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
   app.disable('etag');
   app.set('query parser', 'simple');
 
-  const metrics = new HttpMetrics(deps.registry);
+  const ui = deps.ui;
+  const stats = ui === undefined ? undefined : (ui.stats ?? new RouteStats());
+  // The page's own requests are left out of the charts it draws.
+  const metrics = new HttpMetrics(
+    deps.registry,
+    stats === undefined
+      ? undefined
+      : (route, method, status, seconds) => {
+          if (route !== UiRoutes.page && route !== UiRoutes.state) stats.record(route, method, status, seconds);
+        },
+  );
   const fastRoutes = [kvRoute, batchRoute];
   if (deps.expressDataRoutes === true) {
     // The same handlers behind Express's router (for the benchmark that measures what the router costs).
@@ -243,6 +271,26 @@ export function createApp(deps: ProxyAppDeps): ProxyApp {
     if (status === undefined) throw new KvError(ErrorCode.ChangeRefused, 'this proxy runs without anti-entropy');
     sendJson(res, 200, JSON.stringify(status()));
   });
+  if (ui !== undefined && stats !== undefined) {
+    // The page holds no data, so it loads without the token; it asks for it and sends it with its data requests.
+    let policyOf: { page: string; policy: string } | undefined;
+    app.get(UiRoutes.page, (req, res) => {
+      noParams(req);
+      const page = ui.page();
+      if (page === undefined) throw new KvError(ErrorCode.NotFound, 'this build has no status page: build the proxy with `npx nx build proxy`, which bundles it');
+      res.setHeader('cache-control', 'no-store');
+      if (page !== policyOf?.page) policyOf = { page, policy: pagePolicy(page) };
+      res.setHeader('content-security-policy', policyOf.policy);
+      res.setHeader('x-content-type-options', 'nosniff');
+      sendText(res, 200, 'text/html; charset=utf-8', page);
+    });
+    app.get(UiRoutes.state, (req, res) => {
+      token.require(req);
+      noParams(req);
+      res.setHeader('cache-control', 'no-store');
+      sendJson(res, 200, JSON.stringify(uiState(deps.cluster(), { ...ui.sources, stats: () => stats.snapshot() })));
+    });
+  }
   const metricsText = deps.metricsText;
   const registryMetrics = metricsText === undefined ? metricsHandler(deps.registry) : undefined;
   app.get(PublicRoutes.metrics, (req: Request, res: Response, next: (error?: unknown) => void) => {
@@ -273,6 +321,15 @@ const notFoundListener: http.RequestListener = (_req, res) => {
 /** The route pattern of a path, for metrics labels. */
 function routeOf(url: string): string {
   const path = url.split('?', 1)[0];
-  const known: readonly string[] = [PublicRoutes.health, PublicRoutes.ready, PublicRoutes.cluster, PublicRoutes.clusterChanges, PublicRoutes.clusterRepair, PublicRoutes.metrics];
+  const known: readonly string[] = [
+    PublicRoutes.health,
+    PublicRoutes.ready,
+    PublicRoutes.cluster,
+    PublicRoutes.clusterChanges,
+    PublicRoutes.clusterRepair,
+    PublicRoutes.metrics,
+    UiRoutes.page,
+    UiRoutes.state,
+  ];
   return known.includes(path) ? path : 'unmatched';
 }

@@ -56,7 +56,7 @@ import {
   type ServerTls,
 } from '@kv/service';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { createApp } from './app';
+import { createApp, type ProxyUi } from './app';
 import { clockFloorLost } from './clock-floor-check';
 import { PROXY_SETTINGS, proxySecurityWarnings, readProxyConfig, type ProxyConfig } from './config';
 import { ProxyMetrics } from './proxy-metrics';
@@ -65,6 +65,8 @@ import { RequestDeadlines } from './request-deadline';
 import { ProxyRespBackend } from './resp-backend';
 import { startRespServer } from './resp-server';
 import { stopCoordinator } from './shutdown';
+import { RingViewCache } from './ui/ring-view';
+import { countsOf, readStatusPage } from './ui/status-page';
 
 /** Sockets per data node: batching keeps one batch in flight per node, a few more serve probes and hints. */
 const NODE_SOCKETS_MAX = 4;
@@ -249,6 +251,8 @@ async function runCoordinator(
 
   // Set once the coordinator exists: a node refusing a batch (another incarnation, a lapsed lease) is acted on at once.
   let refused: (nodeId: string, error: unknown) => void = () => undefined;
+  // What each data node's last probe counted, for the status page.
+  const nodeCounts = new Map<string, { keys?: number; tombstones?: number }>();
   const transport = new BatchingTransport({
     sender: new HttpBatchSender(clients, metrics.batchSent, (nodeId, error) => refused(nodeId, error)),
   });
@@ -259,9 +263,14 @@ async function runCoordinator(
     transport,
     probe: async (nodeId) => {
       try {
-        if (config.testLoneCoordinator) return { ...(await client(nodeId).health({ timeoutMs: probeTimeoutMs })), coordinators: [] };
+        if (config.testLoneCoordinator) {
+          const health = await client(nodeId).health({ timeoutMs: probeTimeoutMs });
+          nodeCounts.set(nodeId, countsOf(health));
+          return { ...health, coordinators: [] };
+        }
         const status = await client(nodeId).status({ timeoutMs: probeTimeoutMs });
         certificateRefused.delete(nodeId);
+        nodeCounts.set(nodeId, countsOf(status));
         return status;
       } catch (error) {
         if (isCertificateError(error) && !certificateRefused.has(nodeId)) {
@@ -444,6 +453,19 @@ async function runCoordinator(
   metrics.watch(coordinator.health);
   refused = (nodeId, error) => coordinator.noteRefusal(nodeId, error);
 
+  const ringCache = new RingViewCache();
+  const statusPage = readStatusPage(path.join(__dirname, 'ui', 'index.html'));
+  const ui: ProxyUi = {
+    page: statusPage,
+    sources: {
+      counts: (nodeId) => nodeCounts.get(nodeId),
+      ring: () => ringCache.view(coordinator.map ?? seed),
+      hints: () => ({ pending: hints.count, bytes: hints.bytes, dropped: hints.dropped + hints.diskDropped }),
+      // The anti-entropy round in progress or last ended on this proxy (POST /cluster/repair or the scheduled one).
+      repair: () => coordinator.repairProgress,
+    },
+  };
+
   const syncModeOf = (nodeId: string): { walSync?: 'always' | 'interval' | 'none' } => {
     const walSync = coordinator.syncModeOf(nodeId);
     return walSync === undefined ? {} : { walSync };
@@ -558,6 +580,7 @@ async function runCoordinator(
     registry,
     metricsText: index === undefined ? undefined : aggregatedMetrics(registry),
     expressDataRoutes: config.testExpressDataRoutes,
+    ui,
   });
 
   await coordinator.start();

@@ -21,7 +21,14 @@ export class HttpMetrics {
   private readonly counters = new Map<string, Counter.Internal>();
   private readonly histograms = new Map<string, Histogram.Internal<'route' | 'method'>>();
 
-  constructor(registry: Registry) {
+  /**
+   * @param observer also told of every answered request (e.g. the proxy's status page keeps the last minutes of them);
+   *   it must be cheap and must not throw.
+   */
+  constructor(
+    registry: Registry,
+    private readonly observer?: (route: string, method: string, status: number, seconds: number) => void,
+  ) {
     this.requests = new Counter({
       name: 'kv_http_requests_total',
       help: 'HTTP requests answered, by route, method and status',
@@ -53,6 +60,7 @@ export class HttpMetrics {
       this.counters.set(counterKey, counter);
     }
     counter.inc();
+    this.observer?.(route, method, status, seconds);
   }
 }
 

@@ -94,6 +94,8 @@ export class LocalCompose {
     const problems: string[] = [];
     const services = new Map<string, LocalService>();
     for (const compose of project.services.values()) {
+      // A service that only names an image (Prometheus, Grafana) runs no app of this repository: nothing to map here.
+      if (compose.build === undefined && compose.image !== undefined) continue;
       try {
         services.set(compose.name, await mapService(compose, problems));
       } catch (error) {
