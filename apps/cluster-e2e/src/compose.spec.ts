@@ -70,6 +70,9 @@ describe('docker-compose.yml and the Dockerfiles, read', () => {
     for (const volume of volumes) expect(compose.project.volumes.has(volume ?? '')).toBe(true);
   });
 
+  /** A bind mount's source on the host: relative to the compose file's directory, as Compose resolves it. */
+  const hostPath = (source: string | undefined): string => path.resolve(repoRoot(), source ?? '');
+
   test('profile "monitoring" adds Prometheus, scraping every proxy and data node on its port, and Grafana with the dashboard, on loopback', () => {
     const services = compose.project.services;
     const prometheus = services.get('prometheus');
@@ -81,19 +84,19 @@ describe('docker-compose.yml and the Dockerfiles, read', () => {
       for (const port of service?.ports ?? []) expect(port.hostIp).toBe('127.0.0.1');
       expect(service?.volumes.some((mount) => mount.type === 'volume' && compose.project.volumes.has(mount.source ?? ''))).toBe(true);
       // Every file it mounts is in the repository.
-      for (const mount of service?.volumes.filter((m) => m.type === 'bind') ?? []) expect(existsSync(mount.source ?? '')).toBe(true);
+      for (const mount of service?.volumes.filter((m) => m.type === 'bind') ?? []) expect(existsSync(hostPath(mount.source))).toBe(true);
     }
     expect(prometheus?.ports).toEqual([expect.objectContaining({ published: 9090, target: 9090 })]);
     expect(grafana?.ports).toEqual([expect.objectContaining({ published: 3000, target: 3000 })]);
     const configMount = prometheus?.volumes.find((mount) => mount.target === '/etc/prometheus/prometheus.yml');
     expect(prometheus?.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
-    const config = parseYaml(readFileSync(configMount?.source ?? '', 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const config = parseYaml(readFileSync(hostPath(configMount?.source), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
     const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((entry) => entry.targets)).sort();
     // Each server of the compose file, proxies and data nodes, profiles included, at the port its PORT names.
     const servers = [...compose.services.values()].filter((service) => service.containerPort !== undefined);
     expect(targets).toEqual(servers.map((service) => `${service.name}:${service.containerPort}`).sort());
     // Grafana is provisioned with the data source and the dashboard the repository holds.
-    expect(grafana?.volumes.map((mount) => mount.source && path.relative(repoRoot(), mount.source))).toEqual(
+    expect(grafana?.volumes.map((mount) => mount.source && path.relative(repoRoot(), hostPath(mount.source)))).toEqual(
       expect.arrayContaining(['deploy/grafana/provisioning', 'deploy/grafana/kv.json']),
     );
   });
