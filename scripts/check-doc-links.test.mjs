@@ -79,18 +79,18 @@ describe('check-doc-links.mjs', () => {
   test('fails with one line per dangling reference, naming the file and line', () => {
     const root = tree({
       ...DOCS,
-      'docs/cli.md': `${DOCS['docs/cli.md']}See [the old page](CONTRACT.md) and [codes](errors.md#no-such-heading).\n`,
-      'libs/a/src/b.ts': '// fine: docs/errors.md\n/** Defaults of DESIGN.md and docs/formats/wal.md. */\n',
-      'README.md': `${DOCS['README.md']}Rules: [style](../outside/STYLE.md). Spec: /srv/elsewhere/CONTRACT.md\n`,
+      'docs/cli.md': `${DOCS['docs/cli.md']}See [the old page](old-page.md) and [codes](errors.md#no-such-heading).\n`,
+      'libs/a/src/b.ts': '// fine: docs/errors.md\n/** Defaults of defaults.md and docs/formats/wal.md. */\n',
+      'README.md': `${DOCS['README.md']}Rules: [style](../outside/rules.md). Spec: /srv/elsewhere/notes.md\n`,
     });
     const result = run(root);
     assert.equal(result.status, 1);
     assert.deepEqual(result.stdout.trim().split('\n').sort(), [
-      'README.md:4: ../outside/STYLE.md: no such file in the repository (it points outside the repository)',
-      'README.md:4: /srv/elsewhere/CONTRACT.md: no such file in the repository',
-      'docs/cli.md:10: CONTRACT.md: no such file in the repository',
+      'README.md:4: ../outside/rules.md: no such file in the repository (it points outside the repository)',
+      'README.md:4: /srv/elsewhere/notes.md: no such file in the repository',
+      'docs/cli.md:10: old-page.md: no such file in the repository',
       'docs/cli.md:10: errors.md#no-such-heading: docs/errors.md has no heading with the anchor #no-such-heading',
-      'libs/a/src/b.ts:2: DESIGN.md: no such file in the repository',
+      'libs/a/src/b.ts:2: defaults.md: no such file in the repository',
       'libs/a/src/b.ts:2: docs/formats/wal.md: no such file in the repository',
     ]);
     assert.equal(result.stderr, 'check-doc-links: 6 dangling reference(s) to Markdown files\n');
