@@ -88,8 +88,8 @@ describe('check-doc-links.mjs', () => {
     assert.deepEqual(result.stdout.trim().split('\n').sort(), [
       'README.md:4: ../outside/rules.md: no such file in the repository (it points outside the repository)',
       'README.md:4: /srv/elsewhere/notes.md: no such file in the repository',
-      'docs/cli.md:10: old-page.md: no such file in the repository',
       'docs/cli.md:10: errors.md#no-such-heading: docs/errors.md has no heading with the anchor #no-such-heading',
+      'docs/cli.md:10: old-page.md: no such file in the repository',
       'libs/a/src/b.ts:2: defaults.md: no such file in the repository',
       'libs/a/src/b.ts:2: docs/formats/wal.md: no such file in the repository',
     ]);
