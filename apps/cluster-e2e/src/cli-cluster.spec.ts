@@ -1,5 +1,5 @@
 import { TestCluster, entryPoint, keepClusterFiles, request } from '@kv/testkit';
-import { spawn } from 'node:child_process';
+import { runProgram } from './support/run-program';
 
 const TOKEN = 'cli-cluster-token';
 const CLUSTER_TOKEN = 'cli-cluster-internal-token';
@@ -13,18 +13,7 @@ interface Run {
 
 /** Runs the built CLI (`dist/apps/client/main.js`) against the cluster's proxy, with the token from `KV_TOKEN`. */
 function kv(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entryPoint('client'), '--server', cluster.proxyUrl, ...args], {
-      env: { ...process.env, KV_SERVER: '', KV_TOKEN: TOKEN },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram(process.execPath, [entryPoint('client'), '--server', cluster.proxyUrl, ...args], { KV_SERVER: '', KV_TOKEN: TOKEN });
 }
 
 interface ClusterBody {

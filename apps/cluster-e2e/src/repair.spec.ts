@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { NodeClient, encodeKey } from '@kv/protocol';
 import { TestCluster, eventually, keepClusterFiles, repoRoot, request } from '@kv/testkit';
+import { runProgram } from './support/run-program';
 
 let cluster: TestCluster | undefined;
 
@@ -13,15 +13,7 @@ afterEach(async () => {
 
 /** Runs `bin/kv` with arguments. */
 function kv(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot(), 'bin', 'kv'), args, { env: { ...process.env, KV_SERVER: '', KV_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram(path.join(repoRoot(), 'bin', 'kv'), args, { KV_SERVER: '', KV_TOKEN: '' });
 }
 
 async function nodeStatus(c: TestCluster): Promise<Record<string, string>> {

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TestCluster, entryPoint, keepClusterFiles, repoRoot, request, requireTool } from '@kv/testkit';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { runProgram } from './support/run-program';
 
 // The status page (GET /ui) in a real browser, Debian's headless Chromium driven by playwright-core, against a running
 // cluster: it loads without console errors, follows nodes going down and up, a membership change, a proxy restart, and
@@ -29,18 +30,7 @@ const consoleErrors: string[] = [];
 
 /** Runs the built CLI against the cluster's proxy; resolves with its exit code and output. */
 function kv(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entryPoint('client'), '--server', cluster.proxyUrl, ...args], {
-      env: { ...process.env, KV_SERVER: '', KV_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram(process.execPath, [entryPoint('client'), '--server', cluster.proxyUrl, ...args], { KV_SERVER: '', KV_TOKEN: '' });
 }
 
 const row = (node: string, status: 'up' | 'down'): string => `#nodes tr[data-node="${node}"][data-status="${status}"]`;

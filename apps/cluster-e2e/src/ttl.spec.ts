@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { TestCluster, eventually, keepClusterFiles, repoRoot, request, requireTool } from '@kv/testkit';
 import Redis from 'ioredis';
+import { runProgram } from './support/run-program';
 
 // Expiring keys against a real cluster: set with a time to live through the kv CLI, redis-cli and ioredis, see the keys
 // vanish, restart a data node and see them stay gone; the data nodes turn the expired values into tombstones at their
@@ -27,18 +28,7 @@ interface Run {
 
 /** Runs `bin/kv` against the cluster's proxy. */
 function kv(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot(), 'bin', 'kv'), ['--server', cluster.proxyUrl, ...args], {
-      env: { ...process.env, KV_SERVER: '', KV_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram(path.join(repoRoot(), 'bin', 'kv'), ['--server', cluster.proxyUrl, ...args], { KV_SERVER: '', KV_TOKEN: '' });
 }
 
 /** Runs redis-cli against the proxy's RESP port (asynchronously: the relays run in this process). */
