@@ -319,18 +319,22 @@ function clearDiskFaults(cluster: TestCluster): void {
   }
 }
 
+/** Fills (`ENOSPC`) or fails (`EIO`) the disk under the log of the process `name`, at random. */
+function injectDiskFault(cluster: TestCluster, random: Random, name: string, log: string): string {
+  const fault = random.chance(0.5) ? 'ENOSPC' : 'EIO';
+  writeFileSync(diskFaultFile(cluster.dir, name), fault);
+  return `${fault} under ${name}'s ${log}`;
+}
+
 /**
- * The disk of one data node fills (`ENOSPC`) or fails (`EIO`) under its log: the node exits (its log can no longer
- * promise durability); heal gives the disk back and restarts it (it recovers its log).
+ * The disk of one data node fills or fails under its log: the node exits (its log can no longer promise durability);
+ * heal gives the disk back and restarts it (it recovers its log).
  */
 function nodeDiskFault(): Nemesis {
   return {
     name: 'node-disk-fault',
     async start(cluster, random) {
-      const node = random.pick(cluster.nodes);
-      const fault = random.chance(0.5) ? 'ENOSPC' : 'EIO';
-      writeFileSync(diskFaultFile(cluster.dir, node.id), fault);
-      return `${fault} under ${node.id}'s log`;
+      return injectDiskFault(cluster, random, random.pick(cluster.nodes).id, 'log');
     },
     async heal(cluster) {
       clearDiskFaults(cluster);
@@ -347,10 +351,7 @@ function hintDiskFault(): Nemesis {
   return {
     name: 'hint-disk-fault',
     async start(cluster, random) {
-      const proxy = random.pick(cluster.proxies);
-      const fault = random.chance(0.5) ? 'ENOSPC' : 'EIO';
-      writeFileSync(diskFaultFile(cluster.dir, proxy.name), fault);
-      return `${fault} under ${proxy.name}'s hint log`;
+      return injectDiskFault(cluster, random, random.pick(cluster.proxies).name, 'hint log');
     },
     async heal(cluster) {
       clearDiskFaults(cluster);
