@@ -283,17 +283,8 @@ export async function runSetWorkload(options: SetWorkloadOptions): Promise<SetWo
   };
 }
 
-/** Options of {@link runDeleteWorkload}. */
-export interface DeleteWorkloadOptions {
-  proxyUrl: string;
-  /** Every proxy's URL, read at each operation: each goes to one of them at random (default: `proxyUrl` only). */
-  proxyUrls?: () => readonly string[];
-  random: Random;
-  clients: number;
-  headers?: Record<string, string>;
-  stop: StopSignal;
-  prefix?: string;
-}
+/** Options of {@link runDeleteWorkload}: those of the set workload (each operation goes to a random proxy). */
+export type DeleteWorkloadOptions = SetWorkloadOptions;
 
 /** What a delete workload did: each key written and deleted, the reads made after acknowledged deletes. */
 export interface DeleteWorkloadResult {
