@@ -47,13 +47,15 @@ export type { RegisterViolation } from './checker/register-violation';
 // Chaos: workloads, nemeses, scenarios.
 export { CI_SCENARIOS, DELETE_SETTINGS, SCENARIOS } from './chaos/catalogue';
 export { checkDeletes, formatDeletes } from './checker/check-deletes';
+export { checkTtl, formatTtl } from './checker/check-ttl';
+export type { TtlCheckOptions, TtlCheckResult, TtlOperation, TtlViolation, TtlViolationKind } from './checker/check-ttl';
 export type { DeleteCheckResult, DeletedKey, Resurrection } from './checker/check-deletes';
 export type { ScenarioTemplate } from './chaos/catalogue';
 export { NEMESIS_NAMES, healAll, nemesisByName } from './chaos/nemeses';
 export type { Nemesis, NemesisName } from './chaos/nemeses';
 export { Random, seedFromEnv } from './chaos/random';
-export { runScenario, summarize } from './chaos/scenario';
+export { runScenario, summarize, ttlClockBoundMs } from './chaos/scenario';
 export type { ScenarioOptions, ScenarioResult } from './chaos/scenario';
-export { WORKLOAD_REQUEST_TIMEOUT_MS, runDeleteWorkload, runRegisterWorkload, runSetWorkload } from './chaos/workloads';
-export type { RegisterWorkloadOptions, SetWorkloadOptions, SetWorkloadResult, StopSignal } from './chaos/workloads';
+export { WORKLOAD_REQUEST_TIMEOUT_MS, runDeleteWorkload, runRegisterWorkload, runSetWorkload, runTtlWorkload } from './chaos/workloads';
+export type { RegisterWorkloadOptions, SetWorkloadOptions, SetWorkloadResult, StopSignal, TtlWorkloadOptions, TtlWorkloadResult } from './chaos/workloads';
 export { HistoryRecorder } from './chaos/recorder';

@@ -57,6 +57,9 @@ export const SCENARIOS: readonly ScenarioTemplate[] = [
   { name: 'set/disk-faults', workload: 'set', nemeses: ['node-disk-fault', 'hint-disk-fault', 'kill-node', 'reset-link'] },
   // Deletes under faults, with tombstones collected after a short grace: no deleted value may come back.
   { name: 'delete/kill-and-partition', workload: 'delete', nemeses: ['kill-node', 'cut-link', 'pause-node', 'wipe-node'], ...DELETE_SETTINGS },
+  // Sets with a short ttl, plain sets, deletes and reads over shared keys under the same faults: no expired, overwritten
+  // or deleted value may come back, and expired values are collected like deletes. No clock nemesis: see ttlClockBoundMs.
+  { name: 'ttl/kill-and-partition', workload: 'ttl', nemeses: ['kill-node', 'cut-link', 'pause-node', 'wipe-node'], ...DELETE_SETTINGS },
   {
     name: 'register/everything',
     workload: 'register',

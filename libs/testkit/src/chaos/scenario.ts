@@ -11,10 +11,11 @@ import { formatReport } from '../checker/format-report';
 import type { Operation } from '../checker/history';
 import { TestCluster } from '../cluster/test-cluster';
 import { request } from '../http/request';
-import { DISK_NEMESES, healAll, nemesisByName, type NemesisName } from './nemeses';
+import { DISK_NEMESES, PROXY_CLOCK_SKEW_MS_MAX, healAll, nemesisByName, type NemesisName } from './nemeses';
 import { Random } from './random';
-import { FINAL_READ_QUERY, runDeleteWorkload, runRegisterWorkload, runSetWorkload, type StopSignal } from './workloads';
+import { FINAL_READ_QUERY, runDeleteWorkload, runRegisterWorkload, runSetWorkload, runTtlWorkload, type StopSignal } from './workloads';
 import { checkDeletes, formatDeletes, type DeleteCheckResult } from '../checker/check-deletes';
+import { checkTtl, formatTtl, type TtlCheckResult } from '../checker/check-ttl';
 
 /** A chaos scenario: a workload against a real cluster while nemeses strike, then checks. */
 export interface ScenarioOptions {
@@ -28,12 +29,16 @@ export interface ScenarioOptions {
   faultMs?: [number, number];
   /** Quiet time between faults, in ms: [min, max]. */
   quietMs?: [number, number];
-  /** `delete`: keys written once and deleted (many tombstones), checked for deleted values that come back. */
-  workload: 'register' | 'set' | 'delete';
+  /**
+   * `delete`: keys written once and deleted (many tombstones), checked for deleted values that come back. `ttl`: sets
+   * with a short ttl, plain sets, deletes and reads over shared keys, checked for expired, overwritten or deleted
+   * values that come back (`checkTtl`).
+   */
+  workload: 'register' | 'set' | 'delete' | 'ttl';
   /** How the register workload reaches the proxy (default `http`); `resp` also turns the proxy's RESP port on. */
   protocol?: 'http' | 'resp';
   clients?: number;
-  /** Register workload: keys shared by the clients. */
+  /** Register and ttl workloads: keys shared by the clients. */
   keys?: number;
   /** Register workload: share of writes. */
   writeRatio?: number;
@@ -49,7 +54,7 @@ export interface ScenarioOptions {
   /** Time allowed for replicas to converge once everything is healed, in ms. */
   convergenceTimeoutMs?: number;
   /**
-   * Delete workload: time allowed, once everything is healed, for anti-entropy to collect every tombstone (the
+   * Delete and ttl workloads: time allowed, once everything is healed (and, for ttl, every value set has expired), for anti-entropy to collect every tombstone (the
    * scenario asks for rounds with `POST /cluster/repair`), in ms (default the proxies' `TOMBSTONE_GRACE_MS` + 30 s).
    */
   collectionTimeoutMs?: number;
@@ -77,6 +82,7 @@ export interface ScenarioResult {
   set?: SetCheckResult;
   convergence?: ConvergenceCheckResult;
   deletes?: DeleteCheckResult;
+  ttl?: TtlCheckResult;
   durationMs: number;
   /** Where the cluster's files were kept, if they were. */
   keptDir?: string;
@@ -195,6 +201,18 @@ async function collectTombstones(cluster: TestCluster, timeoutMs: number, log: (
 }
 
 /**
+ * How far behind the workload's clock a proxy's clock may be in a ttl scenario with these nemeses: the proxies decide
+ * expiry on their own wall clocks, which `proxy-clock-skew` sets up to {@link PROXY_CLOCK_SKEW_MS_MAX} back (within
+ * `MAX_CLOCK_SKEW_MS`, which the design allows). `proxy-clock-back` steps a clock back by up to an hour, beyond
+ * `MAX_CLOCK_SKEW_MS`: expiry is not promised then, so a ttl scenario refuses it.
+ * @throws TypeError for `proxy-clock-back`.
+ */
+export function ttlClockBoundMs(nemeses: readonly NemesisName[]): number {
+  if (nemeses.includes('proxy-clock-back')) throw new TypeError('the ttl workload cannot run with proxy-clock-back: it steps a clock back beyond MAX_CLOCK_SKEW_MS');
+  return nemeses.includes('proxy-clock-skew') ? PROXY_CLOCK_SKEW_MS_MAX : 0;
+}
+
+/**
  * Runs one scenario end to end: starts a cluster, runs the workload while faults come and go, heals everything,
  * waits for hints, reads every key back (which also repairs), and checks the history (linearizability per key, or
  * the set's lost and unexpected elements) and the replicas' convergence.
@@ -208,6 +226,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const [faultMin, faultMax] = options.faultMs ?? [500, 2000];
   const [quietMin, quietMax] = options.quietMs ?? [300, 1500];
   const token = options.nodeEnv?.CLUSTER_TOKEN;
+  const clockBoundMs = options.workload === 'ttl' ? ttlClockBoundMs(options.nemeses) : 0;
   const proxies = options.proxies ?? 1;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kv-cluster-'));
   const cluster = await TestCluster.start({
@@ -261,6 +280,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         ? runDeleteWorkload({ proxyUrl: cluster.proxyUrl, proxyUrls: () => cluster.proxyUrls, random: workloadRandom, clients: options.clients ?? 6, stop, prefix })
         : undefined;
 
+    const ttl =
+      options.workload === 'ttl'
+        ? runTtlWorkload({
+            proxyUrl: cluster.proxyUrl,
+            proxyUrls: () => cluster.proxyUrls,
+            random: workloadRandom,
+            clients: options.clients ?? 6,
+            keys: options.keys,
+            stop,
+            prefix,
+          })
+        : undefined;
+
     const end = performance.now() + options.durationMs;
     while (options.nemeses.length > 0 && performance.now() < end) {
       await sleep(Math.min(nemesisRandom.between(quietMin, quietMax), Math.max(0, end - performance.now())));
@@ -280,6 +312,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const history: Operation[] = register === undefined ? [] : await register;
     const setResult = set === undefined ? undefined : await set;
     const deleteResult = deletes === undefined ? undefined : await deletes;
+    const ttlResult = ttl === undefined ? undefined : await ttl;
     const workloadEnded = performance.now();
     await healAll(cluster);
     log(`  healed in ${((performance.now() - workloadEnded) / 1000).toFixed(1)} s; waiting for hints`);
@@ -299,7 +332,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       durationMs: 0,
     };
     let keys: string[];
-    if (deleteResult !== undefined) {
+    if (ttlResult !== undefined) {
+      // Every value set with a ttl must have expired and been turned into a tombstone on every replica (MAX_CLOCK_SKEW_MS
+      // after its expiry, by the nodes' sweep, once a second) before collection is asked for. A set of unknown outcome
+      // took its version within its request's deadline.
+      const skewMs = Number(options.nodeEnv?.MAX_CLOCK_SKEW_MS ?? 60_000);
+      const lastExpiry = Math.max(0, ...ttlResult.history.map((op) => (op.kind === 'set' && op.ttlMs !== undefined ? (op.expiresAt ?? op.invokedAt + op.ttlMs + Number(options.proxyEnv?.REQUEST_TIMEOUT_MS ?? 1000)) : 0)));
+      const converted = lastExpiry + skewMs + 2000 - Date.now();
+      if (converted > 0) {
+        log(`  waiting ${(converted / 1000).toFixed(1)} s for the last values set with a ttl to expire and be converted`);
+        await sleep(converted);
+      }
+      const graceMs = Number(options.proxyEnv?.TOMBSTONE_GRACE_MS ?? 86_400_000);
+      const tombstonesLeft = await collectTombstones(cluster, options.collectionTimeoutMs ?? graceMs + 30_000, log);
+      await ttlResult.finalRead((options.clients ?? 6) + 1);
+      result.ttl = checkTtl(ttlResult.history, { clockBoundMs, tombstonesLeft });
+      result.ops = ttlResult.history.length;
+      result.reports.push(formatTtl(result.ttl));
+      result.violations += result.ttl.violations.length + (tombstonesLeft > 0 ? 1 : 0);
+      keys = ttlResult.keys;
+    } else if (deleteResult !== undefined) {
       // Tombstones must all go, by anti-entropy alone: rounds are asked for until the nodes hold none.
       const graceMs = Number(options.proxyEnv?.TOMBSTONE_GRACE_MS ?? 86_400_000);
       const tombstonesLeft = await collectTombstones(cluster, options.collectionTimeoutMs ?? graceMs + 30_000, log);

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeKey } from '@kv/protocol';
 import Redis from 'ioredis';
 import type { DeletedKey } from '../checker/check-deletes';
+import type { TtlOperation } from '../checker/check-ttl';
 import type { Operation } from '../checker/history';
 import { request } from '../http/request';
 import type { Random } from './random';
@@ -347,6 +348,114 @@ export async function runDeleteWorkload(options: DeleteWorkloadOptions): Promise
         });
       }
       return present;
+    },
+  };
+}
+
+/** Options of {@link runTtlWorkload}: those of the set workload, and the keys the clients share. */
+export interface TtlWorkloadOptions extends SetWorkloadOptions {
+  /** Keys the clients share (default 40): few enough that keys are overwritten, enough that many expire first. */
+  keys?: number;
+  /** The ttls drawn for sets that expire, in whole seconds: [min, max] (default [1, 3]). */
+  ttlSeconds?: [number, number];
+}
+
+/** What a TTL workload did: its history (wall-clock times), and a final read of every key to add to it. */
+export interface TtlWorkloadResult {
+  history: TtlOperation[];
+  keys: string[];
+  /** Reads every key from every replica (`FINAL_READ_QUERY`), as process `process`, and adds the reads to `history`. */
+  finalRead(process: number): Promise<void>;
+}
+
+/** The body of a read or write answer of `/kv/{key}` that the TTL workload looks at. */
+interface TtlAnswerBody {
+  value?: string;
+  version?: string;
+  expiresAt?: number;
+}
+
+/**
+ * The TTL workload: clients set values with a short ttl (`ttlSeconds`), set values without one, delete and read, over
+ * a few shared keys; each client also reads back, once its expiry has passed, every key it set with a ttl (whatever
+ * was written since). Values are unique. Every operation is recorded with wall-clock invocation and completion times
+ * (`Date.now()`, the clock `expiresAt` is compared with), acknowledged versions and expiries, and what reads returned;
+ * `checkTtl` checks the history.
+ */
+export async function runTtlWorkload(options: TtlWorkloadOptions): Promise<TtlWorkloadResult> {
+  const history: TtlOperation[] = [];
+  const prefix = options.prefix ?? 'ttl';
+  const keys = Array.from({ length: options.keys ?? 40 }, (_, i) => `${prefix}-${i}`);
+  const [ttlMin, ttlMax] = options.ttlSeconds ?? [1, 3];
+  let nextId = 0;
+  const run = async (proxyUrl: string, op: TtlOperation, method: string, body?: unknown, query = ''): Promise<boolean> => {
+    try {
+      const res = await request(proxyUrl, method, `/kv/${encodeKey(op.key)}${query}`, body, options.headers, WORKLOAD_REQUEST_TIMEOUT_MS);
+      op.completedAt = Date.now();
+      const answer = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as TtlAnswerBody;
+      if (op.kind === 'read') {
+        if (res.status === 200 || res.status === 404) {
+          op.outcome = 'ok';
+          op.value = res.status === 200 ? (answer.value ?? null) : null;
+          if (res.status === 200 && answer.version !== undefined) op.version = answer.version;
+          if (res.status === 200 && answer.expiresAt !== undefined) op.expiresAt = answer.expiresAt;
+        } else {
+          op.outcome = 'fail';
+        }
+      } else {
+        op.outcome = res.status === 200 ? 'ok' : unknownOutcome(res.status) ? 'unknown' : 'fail';
+        if (res.status === 200) {
+          if (answer.version !== undefined) op.version = answer.version;
+          if (answer.expiresAt !== undefined) op.expiresAt = answer.expiresAt;
+        }
+      }
+      if (op.outcome === 'unknown') op.completedAt = Infinity;
+      return true;
+    } catch {
+      op.completedAt = op.kind === 'read' ? Date.now() : Infinity;
+      if (op.kind === 'read') op.outcome = 'fail';
+      return false;
+    }
+  };
+  const client = async (process: number, random: Random): Promise<void> => {
+    // This client's acknowledged ttl sets, by expiry: each key is read once its expiry has passed.
+    const due: { key: string; expiresAt: number }[] = [];
+    for (let seq = 0; !options.stop.stopped; seq++) {
+      const urls = options.proxyUrls?.() ?? [];
+      const proxyUrl = urls.length === 0 ? options.proxyUrl : random.pick(urls);
+      const probe = due.length > 0 && due[0].expiresAt < Date.now() ? due.shift() : undefined;
+      const draw = random.next();
+      const kind: TtlOperation['kind'] = probe !== undefined || draw >= 0.6 ? 'read' : draw >= 0.45 ? 'delete' : 'set';
+      const key = probe?.key ?? random.pick(keys);
+      const op: TtlOperation = { id: nextId++, process, key, kind, value: null, outcome: 'unknown', invokedAt: Date.now(), completedAt: Infinity };
+      let answered: boolean;
+      if (kind === 'set') {
+        op.value = `t${process}-${seq}`;
+        const ttl = draw < 0.3 ? ttlMin + random.int(ttlMax - ttlMin + 1) : undefined;
+        if (ttl !== undefined) op.ttlMs = ttl * 1000;
+        answered = await run(proxyUrl, op, 'PUT', ttl === undefined ? { value: op.value } : { value: op.value, ttl });
+        if (op.outcome === 'ok' && op.expiresAt !== undefined) {
+          due.push({ key, expiresAt: op.expiresAt });
+          due.sort((a, b) => a.expiresAt - b.expiresAt);
+        }
+      } else {
+        answered = await run(proxyUrl, op, kind === 'delete' ? 'DELETE' : 'GET');
+      }
+      history.push(op);
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i, options.random.fork())));
+  return {
+    history,
+    keys,
+    finalRead: async (process) => {
+      for (const key of keys) {
+        const op: TtlOperation = { id: nextId++, process, key, kind: 'read', value: null, outcome: 'unknown', invokedAt: Date.now(), completedAt: Infinity };
+        await run(options.proxyUrl, op, 'GET', undefined, FINAL_READ_QUERY);
+        if (op.outcome !== 'ok') throw new Error(`final read of ${key} failed`);
+        history.push(op);
+      }
     },
   };
 }
