@@ -50,6 +50,8 @@ describe('proxy configuration', () => {
     );
     expect(() => readProxyConfig({ NODES, TOMBSTONE_GRACE_MS: '400000', REQUEST_TIMEOUT_MS: '60000' }, [])).toThrow(/too short/);
     expect(readProxyConfig({ NODES, TEST_WEAKEN: 'purge-without-confirmation' }, []).testWeaken).toBe('purge-without-confirmation');
+    expect(() => readProxyConfig({ NODES, TEST_WEAKEN: 'hints-without-expiry' }, [])).toThrow(/TEST_WEAKEN=hints-without-expiry .* refused unless TEST_FAULTS=true/);
+    expect(readProxyConfig({ NODES, TEST_WEAKEN: 'hints-without-expiry', TEST_FAULTS: 'true' }, []).testWeaken).toBe('hints-without-expiry');
   });
 
   test('flags win over the environment', () => {

@@ -273,11 +273,13 @@ export const PROXY_SETTINGS = {
     hidden: true,
     describe: 'test only (needs TEST_FAULTS=true): while this file exists, writes of the hint log fail with the code it holds (ENOSPC or EIO)',
   }),
-  testWeaken: setting<'purge-without-confirmation' | undefined>({
+  testWeaken: setting<'purge-without-confirmation' | 'hints-without-expiry' | undefined>({
     env: 'TEST_WEAKEN',
-    parse: parse.oneOf(['purge-without-confirmation'] as const),
+    parse: parse.oneOf(['purge-without-confirmation', 'hints-without-expiry'] as const),
     hidden: true,
-    describe: 'test only: purge-without-confirmation purges old tombstones one replica lists, without the others confirming (zombies)',
+    describe:
+      'test only: purge-without-confirmation purges old tombstones one replica lists, without the others confirming (zombies); ' +
+      'hints-without-expiry (needs TEST_FAULTS=true) records hints without their expiry (expired values come back)',
   }),
   testReadRepairDelayMs: setting({
     env: 'TEST_READ_REPAIR_DELAY_MS',
@@ -330,6 +332,9 @@ export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: read
   }
   if (config.testDiskFaultFile !== undefined && !config.testFaults) {
     throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
+  }
+  if (config.testWeaken === 'hints-without-expiry' && !config.testFaults) {
+    throw new ConfigError('TEST_WEAKEN=hints-without-expiry makes expired values come back and is for tests only: it is refused unless TEST_FAULTS=true');
   }
   return { ...config, nodes };
 }

@@ -65,6 +65,7 @@ import { RequestDeadlines } from './request-deadline';
 import { ProxyRespBackend } from './resp-backend';
 import { startRespServer } from './resp-server';
 import { stopCoordinator } from './shutdown';
+import { hintsWithoutExpiry } from './weakened-hints';
 import { RingViewCache } from './ui/ring-view';
 import { countsOf, readStatusPage } from './ui/status-page';
 
@@ -162,9 +163,10 @@ async function runCoordinator(
   logger.info('starting', { config: describeConfig(PROXY_SETTINGS, config), proxyId: clockId, worker: index, dataDir });
   const testOnly = config.testUnsafeClock || config.testClockOffsetMs !== 0 || config.testReadRepair !== 'blocking' ||
     config.testClockOffsetFile !== undefined || config.testFrozenClockMs !== undefined || config.testLoneCoordinator ||
-    config.testDiskFaultFile !== undefined;
+    config.testDiskFaultFile !== undefined || config.testWeaken !== undefined;
   if (testOnly) {
     logger.warn('test-only settings in effect: guarantees are weakened', {
+      testWeaken: config.testWeaken,
       testUnsafeClock: config.testUnsafeClock,
       testClockOffsetMs: config.testClockOffsetMs,
       testClockOffsetFile: config.testClockOffsetFile,
@@ -340,7 +342,7 @@ async function runCoordinator(
       },
     },
     stable,
-    hints,
+    hints: config.testWeaken === 'hints-without-expiry' ? hintsWithoutExpiry(hints) : hints,
     clock,
     monotonic: { now: () => performance.now() },
     timers: systemClock,
