@@ -1,7 +1,23 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { HashRing } from '@kv/ring';
 import { encodeKey } from '@kv/protocol';
-import { DELETE_SETTINGS, HistoryRecorder, TestCluster, checkDeletes, checkRegister, diskFaultFile, eventually, formatDeletes, formatReport, keepClusterFiles, request, type DeletedKey } from '@kv/testkit';
+import {
+  DELETE_SETTINGS,
+  HistoryRecorder,
+  TestCluster,
+  checkDeletes,
+  checkRegister,
+  checkTtl,
+  diskFaultFile,
+  eventually,
+  formatDeletes,
+  formatReport,
+  formatTtl,
+  keepClusterFiles,
+  request,
+  type DeletedKey,
+  type TtlOperation,
+} from '@kv/testkit';
 
 // The harness must be able to fail: each scripted scenario below runs twice, once against a deliberately weakened
 // setting, where the history checker must report a violation, and once with the defaults, where it must not.
@@ -156,7 +172,57 @@ async function deletedWhileNodeDown(weaken: boolean): Promise<ReturnType<typeof 
   return checkDeletes(keys, [], present, tombstones);
 }
 
+/**
+ * Keys set with a ttl of 2 s while one replica is down, so that it gets them through hints once it is back; then,
+ * past their expiry and the nodes' conversion of expired values to tombstones, every key read from every replica.
+ * Returns the TTL checker's verdict.
+ */
+async function expiredWhileNodeDown(weaken: boolean): Promise<ReturnType<typeof checkTtl>> {
+  const c = (cluster = await TestCluster.start({
+    proxyEnv: { ...DELETE_SETTINGS.proxyEnv, ANTI_ENTROPY_INTERVAL_MS: '0', ...(weaken ? { TEST_WEAKEN: 'hints-without-expiry', TEST_FAULTS: 'true' } : {}) },
+    nodeEnv: DELETE_SETTINGS.nodeEnv,
+  }));
+  await c.killNode('node3');
+  await eventually(async () => (await nodeStatus(c, 'node3')) === 'down', 5000, 50);
+  const history: TtlOperation[] = [];
+  for (let i = 0; i < 20; i++) {
+    const op: TtlOperation = { id: history.length, process: 0, key: `expiring-${i}`, kind: 'set', value: `v${i}`, ttlMs: 2000, outcome: 'ok', invokedAt: Date.now(), completedAt: 0 };
+    const res = await request(c.proxyUrl, 'PUT', `/kv/${encodeKey(op.key)}`, { value: op.value, ttl: 2 });
+    op.completedAt = Date.now();
+    expect(res.status).toBe(200);
+    Object.assign(op, { version: res.body.version, expiresAt: res.body.expiresAt });
+    history.push(op);
+  }
+  // node3 comes back and gets its hints.
+  await c.restartNode('node3');
+  await eventually(async () => (await nodeStatus(c, 'node3')) === 'up', 10_000, 50);
+  await eventually(async () => /^kv_hints_pending\{[^}]*\} 0$/m.test((await request(c.proxyUrl, 'GET', '/metrics')).body), 10_000, 50);
+  // Past every expiry, and past MAX_CLOCK_SKEW_MS more and a sweep: the replicas have turned their copies into tombstones.
+  const converted = Math.max(...history.map((op) => op.expiresAt as number)) + Number(DELETE_SETTINGS.nodeEnv.MAX_CLOCK_SKEW_MS) + 2000;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, converted - Date.now())));
+  for (const set of [...history]) {
+    const op: TtlOperation = { id: history.length, process: 1, key: set.key, kind: 'read', value: null, outcome: 'ok', invokedAt: Date.now(), completedAt: 0 };
+    const res = await request(c.proxyUrl, 'GET', `/kv/${encodeKey(op.key)}?r=3`);
+    op.completedAt = Date.now();
+    expect([200, 404]).toContain(res.status);
+    if (res.status === 200) Object.assign(op, { value: res.body.value, version: res.body.version, ...(res.body.expiresAt === undefined ? {} : { expiresAt: res.body.expiresAt }) });
+    history.push(op);
+  }
+  return checkTtl(history, { clockBoundMs: 0 });
+}
+
 describe('the checker catches weakened settings', () => {
+  test('hints recorded without their expiry let expired values come back', async () => {
+    const result = await expiredWhileNodeDown(true);
+    expect(formatTtl(result)).toMatch(/^ttl: INVALID /);
+    expect(result.violations.filter((v) => v.kind === 'expired').length).toBeGreaterThan(0);
+  });
+
+  test('the same with hints that carry the expiry keeps them expired', async () => {
+    const result = await expiredWhileNodeDown(false);
+    expect(formatTtl(result)).toBe('ttl: VALID — 20 sets (20 acknowledged with a ttl), 0 deletes, 20 reads (20 past an expiry, 20 of them not found), 0 violations');
+  });
+
   test('tombstones purged without every replica confirming let deleted values come back', async () => {
     const result = await deletedWhileNodeDown(true);
     expect(formatDeletes(result)).toMatch(/^deletes: INVALID /);
