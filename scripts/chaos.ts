@@ -4,12 +4,27 @@
 // violation. Needs the built apps (`npm run build`); the seed of each trial is printed and --seed replays it.
 //
 // usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--proxies N] [--json FILE] [--report FILE]
+//        npm run chaos -- --soak [--minutes N] [--seed S] [--warmup-seconds S] [--rss-margin PERCENT] [--no-collection]
 // --proxies N runs every scenario with N proxies (clients spread over them) and adds the proxies' faults to its own:
 // kill, pause and restart of proxies, and their clocks stepped apart.
 // --report writes a Markdown summary (docs/chaos-last-run.md is the one docs/reliability.md links to).
+// --soak runs, instead of the scenarios, a long delete-heavy run (deletes and ttl sets over keys never used again) for
+// --minutes (4 by default) and fails unless tombstones stay bounded and the data nodes' resident memory stays flat;
+// --warmup-seconds (60) is when memory is first measured, --rss-margin (25) the percent it may grow by after that;
+// --no-collection runs it without anti-entropy rounds, which must fail (the check can fail).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { SCENARIOS, Random, runScenario, summarize, type NemesisName, type ScenarioResult, type ScenarioTemplate } from '@kv/testkit';
+import {
+  SCENARIOS,
+  Random,
+  formatSoak,
+  runScenario,
+  runTombstoneSoak,
+  summarize,
+  type NemesisName,
+  type ScenarioResult,
+  type ScenarioTemplate,
+} from '@kv/testkit';
 
 interface Args {
   minutes: number;
@@ -19,14 +34,41 @@ interface Args {
   proxies: number | undefined;
   json: string | undefined;
   report: string | undefined;
+  soak: boolean;
+  collection: boolean;
+  warmupSeconds: number;
+  rssMargin: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { minutes: 10, seed: undefined, scenario: undefined, trialSeconds: 30, proxies: undefined, json: undefined, report: undefined };
+  const args: Args = {
+    minutes: NaN,
+    seed: undefined,
+    scenario: undefined,
+    trialSeconds: 30,
+    proxies: undefined,
+    json: undefined,
+    report: undefined,
+    soak: false,
+    collection: true,
+    warmupSeconds: 60,
+    rssMargin: 25,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
+    if (flag === '--soak' || flag === '--no-collection') {
+      if (flag === '--soak') args.soak = true;
+      else args.collection = false;
+      continue;
+    }
     const value = inline ?? argv[++i];
     switch (flag) {
+      case '--warmup-seconds':
+        args.warmupSeconds = Number(value);
+        break;
+      case '--rss-margin':
+        args.rssMargin = Number(value);
+        break;
       case '--minutes':
         args.minutes = Number(value);
         break;
@@ -50,7 +92,8 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--help':
         process.stdout.write(
-          'usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--proxies N] [--json FILE] [--report FILE]\n',
+          'usage: npm run chaos -- [--minutes N] [--seed S] [--scenario NAME] [--trial-seconds S] [--proxies N] [--json FILE] [--report FILE]\n' +
+            '       npm run chaos -- --soak [--minutes N] [--seed S] [--warmup-seconds S] [--rss-margin PERCENT] [--no-collection]\n',
         );
         process.exit(0);
         break;
@@ -58,6 +101,11 @@ function parseArgs(argv: string[]): Args {
         process.stderr.write(`chaos: unknown argument ${argv[i]}\n`);
         process.exit(2);
     }
+  }
+  if (Number.isNaN(args.minutes)) args.minutes = args.soak ? 4 : 10;
+  if (args.soak && !(args.warmupSeconds > 0 && args.warmupSeconds < args.minutes * 60 && args.rssMargin >= 0)) {
+    process.stderr.write('chaos: --warmup-seconds must be positive and shorter than --minutes, --rss-margin a percent >= 0\n');
+    process.exit(2);
   }
   const badProxies = args.proxies !== undefined && !(Number.isInteger(args.proxies) && args.proxies >= 1 && args.proxies <= 9);
   if (!(args.minutes > 0) || !(args.trialSeconds > 0) || (args.seed !== undefined && !Number.isInteger(args.seed)) || badProxies) {
@@ -77,8 +125,27 @@ function withProxies(template: ScenarioTemplate, proxies: number | undefined): S
   return { ...template, name: `${template.name}@${proxies}p`, proxies, nemeses };
 }
 
+/** `--soak`: the long delete-heavy run; prints its samples as they come, then their table and the verdict. */
+async function soak(args: Args): Promise<void> {
+  const seed = args.seed ?? Math.floor(Math.random() * 0x7fffffff);
+  process.stdout.write(
+    `chaos soak: seed ${seed}, ${args.minutes} min, warm-up ${args.warmupSeconds} s, RSS margin ${args.rssMargin}%${args.collection ? '' : ', no collection'}\n`,
+  );
+  const result = await runTombstoneSoak({
+    seed,
+    durationMs: args.minutes * 60_000,
+    warmupMs: args.warmupSeconds * 1000,
+    rssMarginPercent: args.rssMargin,
+    collection: args.collection,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatSoak(result)}\n`);
+  process.exit(result.valid ? 0 : 1);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.soak) return soak(args);
   const scenarios = args.scenario === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name === args.scenario);
   if (scenarios.length === 0) {
     process.stderr.write(`chaos: no scenario ${args.scenario}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);

@@ -55,6 +55,8 @@ export { NEMESIS_NAMES, healAll, nemesisByName } from './chaos/nemeses';
 export type { Nemesis, NemesisName } from './chaos/nemeses';
 export { Random, seedFromEnv } from './chaos/random';
 export { runScenario, summarize, ttlClockBoundMs } from './chaos/scenario';
+export { SOAK_SETTINGS, formatSample, formatSoak, runTombstoneSoak } from './chaos/tombstone-soak';
+export type { SoakNodeSample, SoakSample, TombstoneSoakOptions, TombstoneSoakResult } from './chaos/tombstone-soak';
 export type { ScenarioOptions, ScenarioResult } from './chaos/scenario';
 export { WORKLOAD_REQUEST_TIMEOUT_MS, runDeleteWorkload, runRegisterWorkload, runSetWorkload, runTtlWorkload } from './chaos/workloads';
 export type { RegisterWorkloadOptions, SetWorkloadOptions, SetWorkloadResult, StopSignal, TtlWorkloadOptions, TtlWorkloadResult } from './chaos/workloads';
