@@ -152,6 +152,8 @@ interface SentBatch {
  */
 function pacedSetUp(options: {
   count: number;
+  /** Keys every replica holds at the same version besides. */
+  agreeing?: number;
   valueBytes?: number;
   keysPerS: number;
   bytesPerS?: number;
@@ -166,7 +168,11 @@ function pacedSetUp(options: {
     const version = encodeVersion({ ms: clock.now(), counter: i, clockId: 'c' });
     for (const id of ['a', 'b']) cluster.node(id).apply({ key, value, version });
   }
+  for (let i = 0; i < (options.agreeing ?? 0); i++) {
+    for (const id of NODES) cluster.node(id).apply({ key: `same-${i}`, value: 'v', version: encodeVersion({ ms: clock.now(), counter: i, clockId: 'c' }) });
+  }
   const sent: SentBatch[] = [];
+  const listed = { keys: 0 };
   const counts = { read: 0, write: 0 };
   let opsInFlight = 0;
   const inner = cluster.batchSender();
@@ -191,7 +197,11 @@ function pacedSetUp(options: {
   const antiEntropy = new AntiEntropy({
     peers: {
       digests: (id, ranges, buckets) => cluster.digests(id, ranges, buckets),
-      versions: (id, ranges, before) => cluster.versions(id, ranges, before),
+      versions: async (id, ranges, before) => {
+        const lines = await cluster.versions(id, ranges, before);
+        listed.keys += lines.length;
+        return lines;
+      },
       purge: (id, epoch, entries) => cluster.purge(id, epoch, entries),
     },
     transport,
@@ -208,7 +218,7 @@ function pacedSetUp(options: {
     const progress = await clock.run(antiEntropy.round(MAP, () => MAP.epoch));
     return { progress, elapsedMs: clock.now() - started };
   };
-  return { clock, cluster, sent, round };
+  return { clock, cluster, sent, listed, round };
 }
 
 /** The most of `amount` over the sent batches that fall in any window of `windowMs` (each window opening at a batch). */
@@ -243,6 +253,16 @@ describe('anti-entropy pacing', () => {
     expect(mostInWindow(sent, 100, (batch) => batch.reads)).toBeLessThanOrEqual(60);
     const second = await round();
     expect(second.progress).toMatchObject({ state: 'done', differences: 0, repaired: 0 });
+  });
+
+  test('only the digest cells that differ are listed, not every key of a range that differs', async () => {
+    const { cluster, listed, round } = pacedSetUp({ count: 5, agreeing: 20_000, keysPerS: 1000 });
+    const { progress } = await round();
+    expect(progress).toMatchObject({ state: 'done', differences: 5, repaired: 5 });
+    expect(cluster.node('c').dump()).toEqual(cluster.node('a').dump());
+    // Five cells of 2^16 hashes, about 0.3 keys each besides the key that differs, on three replicas.
+    expect(listed.keys).toBeGreaterThanOrEqual(15);
+    expect(listed.keys).toBeLessThan(60);
   });
 
   test('large values: written at no more than ANTI_ENTROPY_BYTES_PER_S, and the reads wait for the writes they feed', async () => {

@@ -313,14 +313,18 @@ export class AntiEntropy {
       if (values.every((value) => value === values[0])) continue;
       parts.push(...bucketParts(range, bucket));
     }
-    // Every replica's (key, version) pairs of the differing buckets.
+    // Narrowed to the digest cells that differ: listing costs CPU per key listed on the nodes and here, and a few
+    // differing keys per bucket would otherwise list every key of the range.
+    const cells = await this.differingCells(parts.flatMap(cellParts), replicas);
+    if (cells === undefined) return { failed: true, differences: 0, repaired: 0, bytes: 0 };
+    // Every replica's (key, version) pairs of the differing cells.
     const held = new Map<string, Map<string, string>>();
     for (const id of replicas) {
       const pairs = new Map<string, string>();
-      for (let i = 0; i < parts.length; i += PARTS_PER_REQUEST) {
+      for (let i = 0; i < cells.length; i += PARTS_PER_REQUEST) {
         let lines: VersionLine[];
         try {
-          lines = await peers.versions(id, parts.slice(i, i + PARTS_PER_REQUEST));
+          lines = await peers.versions(id, cells.slice(i, i + PARTS_PER_REQUEST));
         } catch {
           return { failed: true, differences: 0, repaired: 0, bytes: 0 };
         }
@@ -398,6 +402,28 @@ export class AntiEntropy {
       if (failedKeys.size > 0) failed = true;
     }
     return { failed, differences: differing.length, repaired, bytes };
+  }
+
+  /**
+   * The parts (each within one digest cell) whose digests differ between replicas; undefined when a replica did not
+   * answer. A cell's digest is kept by the nodes, so asking for it costs them no hashing.
+   */
+  private async differingCells(cells: readonly HashRange[], replicas: readonly string[]): Promise<HashRange[] | undefined> {
+    const differing: HashRange[] = [];
+    for (let i = 0; i < cells.length; i += PARTS_PER_REQUEST) {
+      const chunk = cells.slice(i, i + PARTS_PER_REQUEST);
+      let answers: RangeDigest[][];
+      try {
+        answers = await Promise.all(replicas.map((id) => this.options.peers.digests(id, chunk, false)));
+      } catch {
+        return undefined;
+      }
+      if (answers.some((answer) => answer.length !== chunk.length)) return undefined;
+      chunk.forEach((cell, j) => {
+        if (!answers.every((answer) => answer[j].digest === answers[0][j].digest)) differing.push(cell);
+      });
+    }
+    return differing;
   }
 
   /** Keys per repair batch: about {@link REPAIR_BATCH_MS} of the key rate, at most `batchEntries`. */
@@ -511,4 +537,20 @@ export class AntiEntropy {
 /** Bytes of a repair write that count toward the byte rate: its key, value and version. */
 function entryBytes(request: WriteRequest): number {
   return utf8ByteLength(request.key) + (request.value === null ? 0 : utf8ByteLength(request.value)) + request.version.length;
+}
+
+/** Hashes per digest cell of the data nodes' key index (2^16 cells over the ring). */
+const CELL_SPAN = 2 ** 16;
+
+/** A part of the ring that does not wrap, cut at the digest cells' bounds. */
+function cellParts(part: HashRange): HashRange[] {
+  const lo = (part.start + 1) % 2 ** 32;
+  const hi = part.end;
+  const cells: HashRange[] = [];
+  for (let cell = Math.floor(lo / CELL_SPAN); cell <= Math.floor(hi / CELL_SPAN); cell++) {
+    const cellLo = Math.max(lo, cell * CELL_SPAN);
+    const cellHi = Math.min(hi, cell * CELL_SPAN + CELL_SPAN - 1);
+    cells.push({ start: (cellLo + 0xffffffff) % 2 ** 32, end: cellHi });
+  }
+  return cells;
 }
