@@ -308,14 +308,17 @@ export class AntiEntropy {
       }
     }
     const parts: HashRange[] = [];
+    let differingBuckets = 0;
     for (const [bucket, held] of byBucket) {
       const values = replicas.map((id) => held.get(id));
       if (values.every((value) => value === values[0])) continue;
+      differingBuckets += 1;
       parts.push(...bucketParts(range, bucket));
     }
-    // Narrowed to the digest cells that differ: listing costs CPU per key listed on the nodes and here, and a few
-    // differing keys per bucket would otherwise list every key of the range.
-    const cells = await this.differingCells(parts.flatMap(cellParts), replicas);
+    // Narrowed to the digest cells that differ when the differences are sparse: listing costs CPU per key listed on the
+    // nodes and here, and a few differing keys would otherwise list every key of their buckets. When most buckets
+    // differ, most cells do too, and asking for their digests would cost about what it saves.
+    const cells = differingBuckets * 2 <= byBucket.size ? await this.differingCells(parts.flatMap(cellParts), replicas) : parts;
     if (cells === undefined) return { failed: true, differences: 0, repaired: 0, bytes: 0 };
     // Every replica's (key, version) pairs of the differing cells.
     const held = new Map<string, Map<string, string>>();
