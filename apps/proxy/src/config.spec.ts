@@ -25,6 +25,7 @@ describe('proxy configuration', () => {
       hintsMaxBytes: 268435456,
       antiEntropyIntervalMs: 600000,
       antiEntropyBytesPerS: 4194304,
+      antiEntropyKeysPerS: 1000,
       antiEntropyPauseMs: 50,
       tombstoneGraceMs: 86400000,
       nodes: [

@@ -1,5 +1,5 @@
 import { NODE_TIMEOUT_MS_DEFAULT, VALUE_BYTES_LIMIT, VALUE_BYTES_MAX_DEFAULT, isClockId } from '@kv/protocol';
-import { HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
+import { ANTI_ENTROPY_KEYS_PER_S_DEFAULT, HEALTH_INTERVAL_MS_DEFAULT, HINTS_MAX_BYTES_DEFAULT, HINTS_MAX_DEFAULT, MAX_CLOCK_SKEW_MS_DEFAULT } from '@kv/quorum';
 import { RESP_IDLE_TIMEOUT_MS_DEFAULT } from '@kv/resp';
 import { REQUEST_TIMEOUT_MS_DEFAULT } from './request-deadline';
 
@@ -107,6 +107,12 @@ export const PROXY_SETTINGS = {
     parse: parse.integer(1024, 10 * 1024 * 1024 * 1024),
     default: ANTI_ENTROPY_BYTES_PER_S_DEFAULT,
     describe: 'how fast anti-entropy writes repairs to stale replicas, in bytes per second',
+  }),
+  antiEntropyKeysPerS: setting({
+    env: 'ANTI_ENTROPY_KEYS_PER_S',
+    parse: parse.integer(1, 1_000_000),
+    default: ANTI_ENTROPY_KEYS_PER_S_DEFAULT,
+    describe: 'how many differing keys anti-entropy repairs per second at most (each read from a replica that holds its newest version, then written to the stale ones)',
   }),
   antiEntropyPauseMs: setting({
     env: 'ANTI_ENTROPY_PAUSE_MS',

@@ -327,6 +327,7 @@ async function runCoordinator(
     antiEntropy: {
       intervalMs: config.antiEntropyIntervalMs,
       bytesPerS: config.antiEntropyBytesPerS,
+      keysPerS: config.antiEntropyKeysPerS,
       pauseMs: config.antiEntropyPauseMs,
       tombstoneGraceMs: config.tombstoneGraceMs,
       peers: {

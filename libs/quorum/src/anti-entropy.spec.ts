@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { encodeVersion, type ClusterMap } from '@kv/protocol';
 import { HashRing } from '@kv/ring';
 import { AntiEntropy, ringRanges, type AntiEntropyPeers } from './anti-entropy';
+import { BatchingTransport, type BatchSender } from './batching-transport';
 import { HintReplayer } from './hint-replayer';
 import { MemoryHintStore } from './hint-store';
 import { InMemoryCluster } from './in-memory/in-memory-cluster';
@@ -129,6 +130,184 @@ describe('anti-entropy', () => {
     const { antiEntropy } = setUp();
     const changing: ClusterMap = { ...MAP, transition: { id: 'c2-x', phase: 'copy', add: [], remove: [] } };
     expect(() => antiEntropy.round(changing, () => 1)).toThrow(/in progress/);
+  });
+});
+
+/** One internal batch the anti-entropy driver sent, as a data node would see it. */
+interface SentBatch {
+  readonly node: string;
+  readonly atMs: number;
+  readonly reads: number;
+  readonly writes: number;
+  /** Bytes of the keys, values and versions of its writes. */
+  readonly writeBytes: number;
+  /** Operations of the driver in flight on every node when it was sent, this batch included. */
+  readonly opsInFlight: number;
+  readonly failed: boolean;
+}
+
+/**
+ * A cluster where c lacks the newest version of `count` keys that a and b hold (values of `valueBytes`), and a driver
+ * on the batching transport that the proxies use, whose every batch is recorded; `fail` picks batches that fail whole.
+ */
+function pacedSetUp(options: {
+  count: number;
+  /** Keys every replica holds at the same version besides. */
+  agreeing?: number;
+  valueBytes?: number;
+  keysPerS: number;
+  bytesPerS?: number;
+  fail?: (batch: { node: string; kind: 'read' | 'write'; index: number }) => boolean;
+}) {
+  const clock = new VirtualClock();
+  const cluster = new InMemoryCluster(NODES, { clock });
+  const value = 'v'.repeat(options.valueBytes ?? 10);
+  for (let i = 0; i < options.count; i++) {
+    const key = `key-${i}`;
+    cluster.node('c').apply({ key, value: 'old', version: encodeVersion({ ms: clock.now() - 1000, counter: 0, clockId: 'c' }) });
+    const version = encodeVersion({ ms: clock.now(), counter: i, clockId: 'c' });
+    for (const id of ['a', 'b']) cluster.node(id).apply({ key, value, version });
+  }
+  for (let i = 0; i < (options.agreeing ?? 0); i++) {
+    for (const id of NODES) cluster.node(id).apply({ key: `same-${i}`, value: 'v', version: encodeVersion({ ms: clock.now(), counter: i, clockId: 'c' }) });
+  }
+  const sent: SentBatch[] = [];
+  const listed = { keys: 0 };
+  const counts = { read: 0, write: 0 };
+  let opsInFlight = 0;
+  const inner = cluster.batchSender();
+  const sender: BatchSender = {
+    send: async (node, batch, timeoutMs) => {
+      const reads = batch.ops.filter((op) => op[0] === 'g').length;
+      const kind = reads === batch.ops.length ? 'read' : 'write';
+      const failed = options.fail?.({ node, kind, index: counts[kind]++ }) ?? false;
+      let writeBytes = 0;
+      for (const op of batch.ops) if (op[0] === 's') writeBytes += op[1].length + op[2].length + op[3].length;
+      opsInFlight += batch.ops.length;
+      sent.push({ node, atMs: clock.now(), reads, writes: batch.ops.length - reads, writeBytes, opsInFlight, failed });
+      try {
+        if (failed) throw new Error(`batch to ${node} failed`);
+        return await inner.send(node, batch, timeoutMs);
+      } finally {
+        opsInFlight -= batch.ops.length;
+      }
+    },
+  };
+  const transport = new BatchingTransport({ sender, clock, schedule: (callback) => clock.setTimeout(callback, 0) });
+  const antiEntropy = new AntiEntropy({
+    peers: {
+      digests: (id, ranges, buckets) => cluster.digests(id, ranges, buckets),
+      versions: async (id, ranges, before) => {
+        const lines = await cluster.versions(id, ranges, before);
+        listed.keys += lines.length;
+        return lines;
+      },
+      purge: (id, epoch, entries) => cluster.purge(id, epoch, entries),
+    },
+    transport,
+    clock,
+    timers: clock,
+    timeoutMs: 100,
+    bytesPerS: options.bytesPerS ?? 100_000_000,
+    keysPerS: options.keysPerS,
+    pauseMs: 0,
+    tombstoneGraceMs: 0,
+  });
+  const round = async () => {
+    const started = clock.now();
+    const progress = await clock.run(antiEntropy.round(MAP, () => MAP.epoch));
+    return { progress, elapsedMs: clock.now() - started };
+  };
+  return { clock, cluster, sent, listed, round };
+}
+
+/** The most of `amount` over the sent batches that fall in any window of `windowMs` (each window opening at a batch). */
+function mostInWindow(sent: readonly SentBatch[], windowMs: number, amount: (batch: SentBatch) => number): number {
+  let most = 0;
+  for (const first of sent) {
+    const total = sent.filter((batch) => batch.atMs >= first.atMs && batch.atMs < first.atMs + windowMs).reduce((sum, batch) => sum + amount(batch), 0);
+    most = Math.max(most, total);
+  }
+  return most;
+}
+
+describe('anti-entropy pacing', () => {
+  test('many differences: read and written in small batches at no more than ANTI_ENTROPY_KEYS_PER_S, converged in one round', async () => {
+    const { cluster, sent, round } = pacedSetUp({ count: 3000, keysPerS: 500 });
+    const { progress, elapsedMs } = await round();
+    expect(progress).toMatchObject({ state: 'done', differences: 3000, repaired: 3000, rangesFailed: 0 });
+    expect(cluster.node('c').dump()).toEqual(cluster.node('a').dump());
+    // 3000 keys at 500 keys/s: about 6 s, not a burst.
+    expect(elapsedMs).toBeGreaterThanOrEqual(5800);
+    expect(elapsedMs).toBeLessThan(6500);
+    // Batches of 20 ms of the rate (10 keys): reads in batches, not one request per key; one batch at a time.
+    const reads = sent.filter((batch) => batch.reads > 0);
+    expect(reads.reduce((sum, batch) => sum + batch.reads, 0)).toBe(3000);
+    expect(Math.max(...reads.map((batch) => batch.reads))).toBe(10);
+    expect(reads.length).toBeLessThanOrEqual(600);
+    expect(Math.max(...sent.map((batch) => batch.opsInFlight))).toBeLessThanOrEqual(10);
+    // In any second, at most the rate and one batch ahead of it.
+    expect(mostInWindow(sent, 1000, (batch) => batch.reads)).toBeLessThanOrEqual(510);
+    expect(mostInWindow(sent, 1000, (batch) => batch.writes)).toBeLessThanOrEqual(510);
+    // Spread evenly: no tenth of a second carries more than a tenth of the rate and one batch.
+    expect(mostInWindow(sent, 100, (batch) => batch.reads)).toBeLessThanOrEqual(60);
+    const second = await round();
+    expect(second.progress).toMatchObject({ state: 'done', differences: 0, repaired: 0 });
+  });
+
+  test('only the digest cells that differ are listed, not every key of a range that differs', async () => {
+    const { cluster, listed, round } = pacedSetUp({ count: 5, agreeing: 20_000, keysPerS: 1000 });
+    const { progress } = await round();
+    expect(progress).toMatchObject({ state: 'done', differences: 5, repaired: 5 });
+    expect(cluster.node('c').dump()).toEqual(cluster.node('a').dump());
+    // Five cells of 2^16 hashes, about 0.3 keys each besides the key that differs, on three replicas.
+    expect(listed.keys).toBeGreaterThanOrEqual(15);
+    expect(listed.keys).toBeLessThan(60);
+  });
+
+  test('large values: written at no more than ANTI_ENTROPY_BYTES_PER_S, and the reads wait for the writes they feed', async () => {
+    const { cluster, sent, round } = pacedSetUp({ count: 300, valueBytes: 1000, keysPerS: 1_000_000, bytesPerS: 50_000 });
+    const { progress, elapsedMs } = await round();
+    expect(progress).toMatchObject({ state: 'done', differences: 300, repaired: 300 });
+    expect(cluster.node('c').dump()).toEqual(cluster.node('a').dump());
+    const total = sent.reduce((sum, batch) => sum + batch.writeBytes, 0);
+    expect(progress.bytes).toBe(total);
+    expect(elapsedMs).toBeGreaterThanOrEqual(((total - 50_000) / 50_000) * 1000);
+    // In any second, at most the rate and one write of slack (a write holds 20 ms of the rate: one entry here).
+    expect(mostInWindow(sent, 1000, (batch) => batch.writeBytes)).toBeLessThanOrEqual(50_000 + 1100);
+    // Reads run at most one batch (64 keys) ahead of the writes.
+    let read = 0;
+    let written = 0;
+    for (const batch of sent) {
+      read += batch.reads;
+      written += batch.writes;
+      expect(read - written).toBeLessThanOrEqual(64);
+    }
+  });
+
+  test('a batch of reads or writes that fails mid-round is counted, the rest of the round goes on, and the next round repairs it', async () => {
+    const { cluster, sent, round } = pacedSetUp({
+      count: 600,
+      keysPerS: 1000,
+      fail: ({ node, kind, index }) => (kind === 'read' && index === 3) || (kind === 'write' && node === 'c' && index === 7),
+    });
+    const first = await round();
+    const failedReads = sent.filter((batch) => batch.failed && batch.reads > 0).reduce((sum, batch) => sum + batch.reads, 0);
+    const failedWrites = sent.filter((batch) => batch.failed && batch.writes > 0).reduce((sum, batch) => sum + batch.writes, 0);
+    // One batch each (at most 20 ms of the rate: 20 keys), in the middle of the round.
+    for (const failed of [failedReads, failedWrites]) {
+      expect(failed).toBeGreaterThan(0);
+      expect(failed).toBeLessThanOrEqual(20);
+    }
+    expect(first.progress).toMatchObject({ state: 'failed', differences: 600, repaired: 600 - failedReads - failedWrites });
+    expect(first.progress.rangesFailed).toBeGreaterThanOrEqual(1);
+    expect(first.progress.rangesFailed).toBeLessThanOrEqual(2);
+    expect(first.progress.rangesDone).toBe(first.progress.rangesTotal);
+    const lagging = [...cluster.node('a').dump()].filter(([key, entry]) => cluster.node('c').get(key)?.version !== entry.version);
+    expect(lagging).toHaveLength(failedReads + failedWrites);
+    const second = await round();
+    expect(second.progress).toMatchObject({ state: 'done', differences: failedReads + failedWrites, repaired: failedReads + failedWrites, rangesFailed: 0 });
+    expect(cluster.node('c').dump()).toEqual(cluster.node('a').dump());
   });
 });
 

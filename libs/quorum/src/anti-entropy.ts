@@ -1,4 +1,4 @@
-import { oldRingMembers, type ClusterMap } from '@kv/protocol';
+import { oldRingMembers, utf8ByteLength, type ClusterMap } from '@kv/protocol';
 import { hashKey, HashRing, rangeContains, type HashRange } from '@kv/ring';
 import { bucketParts, intersectRanges } from './key-index';
 import type { RangeDigest, VersionLine } from './replica-service';
@@ -64,11 +64,20 @@ export interface AntiEntropyOptions {
   timeoutMs: number;
   /** Bytes per second written to stale replicas, at most. */
   bytesPerS: number;
+  /**
+   * Differing keys repaired per second, at most (default {@link ANTI_ENTROPY_KEYS_PER_S_DEFAULT}): bounds the reads of
+   * their newest versions and the writes of them, whatever their size.
+   */
+  keysPerS?: number;
   /** Pause between two ranges, in ms (keeps the digests' CPU off the foreground). */
   pauseMs: number;
   /** Tombstones older than this (by their version's ms) and confirmed on every replica are purged; 0: never. */
   tombstoneGraceMs: number;
-  /** Writes per batch to a stale replica (default 256). */
+  /**
+   * Keys repaired together at most (default {@link REPAIR_BATCH_KEYS_MAX}): read in one batch from their holders,
+   * then written in one batch to each replica that lacks them. Smaller at low key rates: a batch is about
+   * {@link REPAIR_BATCH_MS} of `keysPerS`.
+   */
   batchEntries?: number;
   /**
    * Test-only weakening: purges the old tombstones one replica lists without asking the others, to prove that the
@@ -77,6 +86,16 @@ export interface AntiEntropyOptions {
   unsafePurgeWithoutConfirmation?: boolean;
   events?: AntiEntropyEvents;
 }
+
+/** Default bound on the differing keys a round repairs per second (`ANTI_ENTROPY_KEYS_PER_S`). */
+export const ANTI_ENTROPY_KEYS_PER_S_DEFAULT = 1000;
+/** Keys repaired together at most: one batch of reads, then one batch of writes per stale replica. */
+export const REPAIR_BATCH_KEYS_MAX = 64;
+/**
+ * A repair batch holds about this many ms of the key rate (and its writes about this many ms of the byte rate), so
+ * that the work arrives in small steps spread evenly, not in bursts.
+ */
+export const REPAIR_BATCH_MS = 20;
 
 /** The largest answer asked of `POST /internal/versions` at once. */
 const VERSIONS_PER_REQUEST = 100_000;
@@ -124,18 +143,26 @@ export function ringRanges(map: ClusterMap, scope?: HashRange): RingRange[] {
  * of the ring by digest, narrows differing ranges to buckets, lists the keys of differing buckets, and writes the
  * newest version of each differing key to the replicas that lack it, as ordinary versioned writes (so two drivers at
  * once, or a driver racing client writes, cannot undo anything). Then collects the tombstones of each range that every
- * replica listed at the same version and that are older than the grace period. Throttled by bytes written and by a
- * pause between ranges.
+ * replica listed at the same version and that are older than the grace period. Throttled by a pause between ranges,
+ * and the repairs by keys per second and bytes per second: the differing keys go in small batches (one batch of reads
+ * from their holders, then one batch of writes per stale replica, one batch at a time), each started only when both
+ * budgets allow it.
  */
 export class AntiEntropy {
   private progressNow: RepairProgress = { state: 'idle', rangesDone: 0, rangesTotal: 0, rangesFailed: 0, differences: 0, repaired: 0, purged: 0, bytes: 0 };
   private running: Promise<RepairProgress> | undefined;
   private stopped = false;
+  /** When the byte budget and the key budget allow the next repair work (monotonic ms). */
   private nextWriteMs = 0;
+  private nextKeyMs = 0;
   private wake: (() => void) | undefined;
 
   constructor(private readonly options: AntiEntropyOptions) {
     if (!(options.bytesPerS > 0)) throw new TypeError(`bytesPerS must be positive, got ${options.bytesPerS}`);
+    if (options.keysPerS !== undefined && !(options.keysPerS > 0)) throw new TypeError(`keysPerS must be positive, got ${options.keysPerS}`);
+    if (options.batchEntries !== undefined && !(Number.isInteger(options.batchEntries) && options.batchEntries > 0)) {
+      throw new TypeError(`batchEntries must be a positive integer, got ${options.batchEntries}`);
+    }
     if (!(options.pauseMs >= 0)) throw new TypeError(`pauseMs must be >= 0, got ${options.pauseMs}`);
     if (!(options.tombstoneGraceMs >= 0)) throw new TypeError(`tombstoneGraceMs must be >= 0, got ${options.tombstoneGraceMs}`);
   }
@@ -262,7 +289,10 @@ export class AntiEntropy {
     return found;
   }
 
-  /** Lists the keys of the buckets whose digests differ, and writes each key's newest version where it lacks. */
+  /**
+   * Lists the keys of the buckets whose digests differ, and writes each key's newest version where it lacks, in paced
+   * batches: a batch's keys are read together from their holders, then written together to each replica lacking them.
+   */
   private async repair(
     range: HashRange,
     replicas: readonly string[],
@@ -278,19 +308,26 @@ export class AntiEntropy {
       }
     }
     const parts: HashRange[] = [];
+    let differingBuckets = 0;
     for (const [bucket, held] of byBucket) {
       const values = replicas.map((id) => held.get(id));
       if (values.every((value) => value === values[0])) continue;
+      differingBuckets += 1;
       parts.push(...bucketParts(range, bucket));
     }
-    // Every replica's (key, version) pairs of the differing buckets.
+    // Narrowed to the digest cells that differ when the differences are sparse: listing costs CPU per key listed on the
+    // nodes and here, and a few differing keys would otherwise list every key of their buckets. When most buckets
+    // differ, most cells do too, and asking for their digests would cost about what it saves.
+    const cells = differingBuckets * 2 <= byBucket.size ? await this.differingCells(parts.flatMap(cellParts), replicas) : parts;
+    if (cells === undefined) return { failed: true, differences: 0, repaired: 0, bytes: 0 };
+    // Every replica's (key, version) pairs of the differing cells.
     const held = new Map<string, Map<string, string>>();
     for (const id of replicas) {
       const pairs = new Map<string, string>();
-      for (let i = 0; i < parts.length; i += PARTS_PER_REQUEST) {
+      for (let i = 0; i < cells.length; i += PARTS_PER_REQUEST) {
         let lines: VersionLine[];
         try {
-          lines = await peers.versions(id, parts.slice(i, i + PARTS_PER_REQUEST));
+          lines = await peers.versions(id, cells.slice(i, i + PARTS_PER_REQUEST));
         } catch {
           return { failed: true, differences: 0, repaired: 0, bytes: 0 };
         }
@@ -301,12 +338,8 @@ export class AntiEntropy {
     }
     const keys = new Set<string>();
     for (const pairs of held.values()) for (const key of pairs.keys()) keys.add(key);
-    let differences = 0;
-    let repaired = 0;
-    let bytes = 0;
-    let failed = false;
-    const writes = new Map<string, WriteRequest[]>();
-    const stale = new Map<string, string[]>();
+    // Each differing key: the replica holding its newest version, and the replicas that hold an older one or none.
+    const differing: { key: string; holder: string; lacking: string[] }[] = [];
     for (const key of keys) {
       let newest = '';
       let holder = '';
@@ -318,46 +351,111 @@ export class AntiEntropy {
         }
       }
       const lacking = replicas.filter((id) => (held.get(id)?.get(key) ?? '') < newest);
-      if (lacking.length === 0) continue;
-      differences += 1;
-      // The newest entry as its holder has it now (perhaps newer still): versioned writes never undo anything.
-      let entry;
-      try {
-        entry = await transport.read(holder, key, timeoutMs);
-      } catch {
+      if (lacking.length > 0) differing.push({ key, holder, lacking });
+    }
+    let repaired = 0;
+    let bytes = 0;
+    let failed = false;
+    const step = this.batchKeys();
+    for (let i = 0; i < differing.length; i += step) {
+      if (this.stopped) {
+        // The rest of the range waits for the next round (the range counts as failed).
         failed = true;
-        continue;
+        break;
       }
-      if (entry === undefined) continue;
-      // With its expiry, if it has one: a value that expires must not be copied as one that never does.
-      const request: WriteRequest =
-        entry.expiresAt === undefined ? { key, value: entry.value, version: entry.version } : { key, value: entry.value, version: entry.version, expiresAt: entry.expiresAt };
-      for (const id of lacking) {
-        let list = writes.get(id);
-        if (list === undefined) writes.set(id, (list = []));
-        list.push(request);
+      const batch = differing.slice(i, i + step);
+      await this.pace(batch.length);
+      // Every read of the batch is asked in this turn: the transport sends them as one batch per holder. Each entry
+      // as its holder has it now (perhaps newer still): versioned writes never undo anything.
+      const entries = await Promise.all(batch.map(({ holder, key }) => transport.read(holder, key, timeoutMs).catch((error: unknown) => error as Error)));
+      const writes = new Map<string, WriteRequest[]>();
+      const written: { key: string; lacking: readonly string[] }[] = [];
+      batch.forEach(({ key, lacking }, j) => {
+        const entry = entries[j];
+        if (entry instanceof Error) {
+          failed = true;
+          return;
+        }
+        if (entry === undefined) return;
+        // With its expiry, if it has one: a value that expires must not be copied as one that never does.
+        const request: WriteRequest =
+          entry.expiresAt === undefined ? { key, value: entry.value, version: entry.version } : { key, value: entry.value, version: entry.version, expiresAt: entry.expiresAt };
+        for (const id of lacking) {
+          let list = writes.get(id);
+          if (list === undefined) writes.set(id, (list = []));
+          list.push(request);
+        }
+        written.push({ key, lacking });
+      });
+      const failedKeys = new Set<string>();
+      for (const [id, requests] of writes) {
+        for (const slice of this.byteSlices(requests)) {
+          const sliceBytes = slice.reduce((sum, r) => sum + entryBytes(r), 0);
+          await this.throttle(sliceBytes);
+          const replies = transport.writeMany
+            ? await transport.writeMany(id, slice, timeoutMs).catch((error: unknown) => slice.map(() => error as Error))
+            : await Promise.all(slice.map((request) => transport.write(id, request, timeoutMs).catch((error: unknown) => error as Error)));
+          replies.forEach((reply, j) => {
+            if (reply instanceof Error) failedKeys.add(slice[j].key);
+          });
+          bytes += sliceBytes;
+        }
       }
-      stale.set(key, lacking);
+      for (const { key } of written) if (!failedKeys.has(key)) repaired += 1;
+      if (failedKeys.size > 0) failed = true;
     }
-    const failedKeys = new Set<string>();
-    for (const [id, requests] of writes) {
-      const batch = this.options.batchEntries ?? 256;
-      for (let i = 0; i < requests.length; i += batch) {
-        const slice = requests.slice(i, i + batch);
-        const sliceBytes = slice.reduce((sum, r) => sum + Buffer.byteLength(r.key) + (r.value === null ? 0 : Buffer.byteLength(r.value)) + r.version.length, 0);
-        await this.throttle(sliceBytes);
-        const replies = transport.writeMany
-          ? await transport.writeMany(id, slice, timeoutMs).catch((error: unknown) => slice.map(() => error as Error))
-          : await Promise.all(slice.map((request) => transport.write(id, request, timeoutMs).catch((error: unknown) => error as Error)));
-        replies.forEach((reply, j) => {
-          if (reply instanceof Error) failedKeys.add(slice[j].key);
-        });
-        bytes += sliceBytes;
+    return { failed, differences: differing.length, repaired, bytes };
+  }
+
+  /**
+   * The parts (each within one digest cell) whose digests differ between replicas; undefined when a replica did not
+   * answer. A cell's digest is kept by the nodes, so asking for it costs them no hashing.
+   */
+  private async differingCells(cells: readonly HashRange[], replicas: readonly string[]): Promise<HashRange[] | undefined> {
+    const differing: HashRange[] = [];
+    for (let i = 0; i < cells.length; i += PARTS_PER_REQUEST) {
+      const chunk = cells.slice(i, i + PARTS_PER_REQUEST);
+      let answers: RangeDigest[][];
+      try {
+        answers = await Promise.all(replicas.map((id) => this.options.peers.digests(id, chunk, false)));
+      } catch {
+        return undefined;
       }
+      if (answers.some((answer) => answer.length !== chunk.length)) return undefined;
+      chunk.forEach((cell, j) => {
+        if (!answers.every((answer) => answer[j].digest === answers[0][j].digest)) differing.push(cell);
+      });
     }
-    for (const key of stale.keys()) if (!failedKeys.has(key)) repaired += 1;
-    if (failedKeys.size > 0) failed = true;
-    return { failed, differences, repaired, bytes };
+    return differing;
+  }
+
+  /** Keys per repair batch: about {@link REPAIR_BATCH_MS} of the key rate, at most `batchEntries`. */
+  private batchKeys(): number {
+    const keysPerS = this.options.keysPerS ?? ANTI_ENTROPY_KEYS_PER_S_DEFAULT;
+    return Math.max(1, Math.min(this.options.batchEntries ?? REPAIR_BATCH_KEYS_MAX, Math.ceil((keysPerS * REPAIR_BATCH_MS) / 1000)));
+  }
+
+  /**
+   * The writes of one repair batch to one replica, cut so that each part holds about {@link REPAIR_BATCH_MS} of the
+   * byte rate (one larger entry goes alone).
+   */
+  private byteSlices(requests: readonly WriteRequest[]): WriteRequest[][] {
+    const cap = Math.max(1, (this.options.bytesPerS * REPAIR_BATCH_MS) / 1000);
+    const slices: WriteRequest[][] = [];
+    let slice: WriteRequest[] = [];
+    let sliceBytes = 0;
+    for (const request of requests) {
+      const size = entryBytes(request);
+      if (slice.length > 0 && sliceBytes + size > cap) {
+        slices.push(slice);
+        slice = [];
+        sliceBytes = 0;
+      }
+      slice.push(request);
+      sliceBytes += size;
+    }
+    if (slice.length > 0) slices.push(slice);
+    return slices;
   }
 
   /**
@@ -417,9 +515,45 @@ export class AntiEntropy {
 
   /** Waits so that bytes written stay within `bytesPerS` on average. */
   private async throttle(bytes: number): Promise<void> {
-    const now = (this.options.monotonic ?? this.options.clock).now();
+    const now = this.monotonicNow();
     const start = Math.max(now, this.nextWriteMs);
     this.nextWriteMs = start + (bytes / this.options.bytesPerS) * 1000;
     await this.pause(start - now);
   }
+
+  /**
+   * Waits before a repair batch of `keys` keys until both budgets allow it: the key rate (`keysPerS`) and the byte
+   * rate, whose debt from the writes before is paid first, so that reads do not run ahead of the writes they feed.
+   */
+  private async pace(keys: number): Promise<void> {
+    const now = this.monotonicNow();
+    const start = Math.max(now, this.nextKeyMs, this.nextWriteMs);
+    this.nextKeyMs = start + (keys / (this.options.keysPerS ?? ANTI_ENTROPY_KEYS_PER_S_DEFAULT)) * 1000;
+    await this.pause(start - now);
+  }
+
+  private monotonicNow(): number {
+    return (this.options.monotonic ?? this.options.clock).now();
+  }
+}
+
+/** Bytes of a repair write that count toward the byte rate: its key, value and version. */
+function entryBytes(request: WriteRequest): number {
+  return utf8ByteLength(request.key) + (request.value === null ? 0 : utf8ByteLength(request.value)) + request.version.length;
+}
+
+/** Hashes per digest cell of the data nodes' key index (2^16 cells over the ring). */
+const CELL_SPAN = 2 ** 16;
+
+/** A part of the ring that does not wrap, cut at the digest cells' bounds. */
+function cellParts(part: HashRange): HashRange[] {
+  const lo = (part.start + 1) % 2 ** 32;
+  const hi = part.end;
+  const cells: HashRange[] = [];
+  for (let cell = Math.floor(lo / CELL_SPAN); cell <= Math.floor(hi / CELL_SPAN); cell++) {
+    const cellLo = Math.max(lo, cell * CELL_SPAN);
+    const cellHi = Math.min(hi, cell * CELL_SPAN + CELL_SPAN - 1);
+    cells.push({ start: (cellLo + 0xffffffff) % 2 ** 32, end: cellHi });
+  }
+  return cells;
 }

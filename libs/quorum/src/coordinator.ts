@@ -176,6 +176,8 @@ export interface AntiEntropySettings {
   intervalMs: number;
   /** Bytes per second written to stale replicas (`ANTI_ENTROPY_BYTES_PER_S`). */
   bytesPerS: number;
+  /** Differing keys repaired per second (`ANTI_ENTROPY_KEYS_PER_S`; default `ANTI_ENTROPY_KEYS_PER_S_DEFAULT`). */
+  keysPerS?: number;
   /** Pause between two ranges, in ms (`ANTI_ENTROPY_PAUSE_MS`). */
   pauseMs: number;
   /**
@@ -379,6 +381,7 @@ export class Coordinator {
           timers: options.timers,
           timeoutMs,
           bytesPerS: settings.bytesPerS,
+          keysPerS: settings.keysPerS,
           pauseMs: settings.pauseMs,
           tombstoneGraceMs: settings.tombstoneGraceMs,
           unsafePurgeWithoutConfirmation: options.unsafe?.purgeWithoutConfirmation,

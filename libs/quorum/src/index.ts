@@ -99,7 +99,7 @@ export type { EntrySource, ListedEntry, RefillReport, RefillerOptions } from './
 export type { AntiEntropySettings, ChangeAnswer, ClusterMapOptions } from './coordinator';
 export { KeyIndex, KEY_BUCKET_BITS, EMPTY_DIGEST, bucketParts, intersectRanges } from './key-index';
 export type { BucketDigest, PartDigest } from './key-index';
-export { AntiEntropy, RepairRefusedError, ringRanges } from './anti-entropy';
+export { ANTI_ENTROPY_KEYS_PER_S_DEFAULT, AntiEntropy, RepairRefusedError, ringRanges } from './anti-entropy';
 export type { AntiEntropyEvents, AntiEntropyOptions, AntiEntropyPeers, RepairProgress, RingRange } from './anti-entropy';
 export { EMPTY_ACCEPTOR_STATE, MapAcceptor } from './map-acceptor';
 export type { AcceptorState } from './map-acceptor';
