@@ -151,6 +151,8 @@ export interface RepairRound {
   /** Bytes through the relays during the round, proxy to nodes and back, less the background (probes, leases). */
   bytesToNodes: number;
   bytesFromNodes: number;
+  /** The background traffic measured idle just before the round, both ways, in bytes per second. */
+  backgroundBytesPerS: number;
 }
 
 export interface RepairFigures {
@@ -158,8 +160,6 @@ export interface RepairFigures {
   loadS: number;
   keysPerNode: number;
   mibPerNode: number;
-  /** Background bytes per second between the proxy and the nodes when idle (health probes, leases), both ways. */
-  backgroundBytesPerS: number;
   rounds: RepairRound[];
 }
 
@@ -170,7 +170,36 @@ function relayBytes(cluster: TestCluster): { to: number; from: number } {
 /** Idle seconds over which the background traffic between the proxy and the nodes is measured. */
 const BACKGROUND_S = 5;
 
-async function repairRound(cluster: TestCluster, label: string, background: number): Promise<RepairRound> {
+/** Bytes per second between the proxy and the nodes, both ways, over {@link BACKGROUND_S} idle seconds. */
+async function backgroundRate(cluster: TestCluster): Promise<number> {
+  const before = relayBytes(cluster);
+  await new Promise((resolve) => setTimeout(resolve, BACKGROUND_S * 1000));
+  const after = relayBytes(cluster);
+  return (after.to - before.to + after.from - before.from) / BACKGROUND_S;
+}
+
+/**
+ * Waits until the traffic between the proxy and the nodes has settled to its background (below
+ * {@link QUIET_BYTES_PER_S} for two seconds in a row): after a load the proxy still sends the writes its slowest
+ * replica has not taken yet (it answered at W=2).
+ */
+async function waitQuiet(cluster: TestCluster): Promise<void> {
+  let quiet = 0;
+  for (let s = 0; s < 600 && quiet < 2; s++) {
+    const before = relayBytes(cluster);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = relayBytes(cluster);
+    quiet = after.to - before.to + after.from - before.from < QUIET_BYTES_PER_S ? quiet + 1 : 0;
+  }
+  if (quiet < 2) throw new Error('the traffic between the proxy and the nodes did not settle within 10 minutes');
+}
+
+/** Traffic between the proxy and the three nodes, both ways, below which the cluster counts as idle. */
+const QUIET_BYTES_PER_S = 16 * 1024;
+
+async function repairRound(cluster: TestCluster, label: string): Promise<RepairRound> {
+  await waitQuiet(cluster);
+  const background = await backgroundRate(cluster);
   const before = relayBytes(cluster);
   const wallStart = performance.now();
   const started = await request(cluster.proxyUrl, 'POST', '/cluster/repair', {}, { 'content-type': 'application/json' });
@@ -196,8 +225,9 @@ async function repairRound(cluster: TestCluster, label: string, background: numb
     repairBytes: status.bytes,
     bytesToNodes: Math.max(0, after.to - before.to - backgroundHalf),
     bytesFromNodes: Math.max(0, after.from - before.from - backgroundHalf),
+    backgroundBytesPerS: background,
   };
-  process.stderr.write(`bench: repair (${label}): ${JSON.stringify(round)}\n`);
+  process.stderr.write(`bench: repair (${label}): ${JSON.stringify({ ...round, rawTo: after.to - before.to, rawFrom: after.from - before.from, wallS })}\n`);
   return round;
 }
 
@@ -222,15 +252,10 @@ export async function repairBench(options: RepairOptions): Promise<RepairFigures
     await preload(cluster.proxyUrl, options.keys, options.valueBytes, 'key');
     const loadS = (performance.now() - loadStart) / 1000;
     process.stderr.write(`bench: loaded ${fmt(options.keys)} keys in ${fmt(loadS, 1)} s\n`);
-    const health = (await request(cluster.nodes[0].url, 'GET', '/health')).body as { keys: number; bytes: number };
-
-    const idleBefore = relayBytes(cluster);
-    await new Promise((resolve) => setTimeout(resolve, BACKGROUND_S * 1000));
-    const idleAfter = relayBytes(cluster);
-    const background = (idleAfter.to - idleBefore.to + idleAfter.from - idleBefore.from) / BACKGROUND_S;
-
     const rounds: RepairRound[] = [];
-    rounds.push(await repairRound(cluster, 'replicas agree', background));
+    rounds.push(await repairRound(cluster, 'replicas agree'));
+    // Read once every replica has taken every write (the load was answered at W=2).
+    const health = (await request(cluster.nodes[0].url, 'GET', '/health')).body as { keys: number; bytes: number };
 
     // 1% of the keys get new versions while node3 is down, and the proxy's hints for it are lost: only anti-entropy
     // can bring node3 up to date.
@@ -241,9 +266,9 @@ export async function repairBench(options: RepairOptions): Promise<RepairFigures
     await cluster.restartNode('node3');
     await cluster.startProxy();
     await waitForSettled(cluster.proxyUrl, undefined, 30_000);
-    rounds.push(await repairRound(cluster, `${fmt((options.differing / options.keys) * 100, 0)}% of the keys stale on one replica`, background));
-    rounds.push(await repairRound(cluster, 'again, after the repair', background));
-    return { options, loadS, keysPerNode: health.keys, mibPerNode: health.bytes / 2 ** 20, backgroundBytesPerS: background, rounds };
+    rounds.push(await repairRound(cluster, `${fmt((options.differing / options.keys) * 100, 0)}% of the keys stale on one replica`));
+    rounds.push(await repairRound(cluster, 'again, after the repair'));
+    return { options, loadS, keysPerNode: health.keys, mibPerNode: health.bytes / 2 ** 20, rounds };
   } finally {
     await cluster.stop();
   }
@@ -268,7 +293,8 @@ export function repairReport(figures: RepairFigures): string {
     ),
     '',
     `Bytes on the wire between the proxy and the three nodes (HTTP headers included), less the background traffic of the ` +
-      `proxy's probes and leases measured idle just before (${fmt(figures.backgroundBytesPerS / 1024, 1)} KiB/s).`,
+      `proxy's probes and leases measured for ${BACKGROUND_S} s just before each round, once the cluster was idle ` +
+      `(${figures.rounds.map((r) => fmt(r.backgroundBytesPerS / 1024, 1)).join(', ')} KiB/s).`,
   ];
   return lines.join('\n');
 }
