@@ -119,11 +119,16 @@ export function digestCostReport(runs: DigestRun[], options: DigestCostOptions):
   const cpuOn = median(of('on').map((run) => run.nodeCpuUsPerPut));
   const cpuOff = median(of('off').map((run) => run.nodeCpuUsPerPut));
   const errors = runs.reduce((sum, run) => sum + run.put.errors, 0);
+  const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : ''}${fmt(n, digits)}`;
+  const spread = (values: number[], digits: number): string => `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
   lines.push(
     '',
-    `Medians: **${fmt(rpsOn)} PUT/s with digests, ${fmt(rpsOff)} without (${((rpsOn / rpsOff - 1) * 100).toFixed(1)}%)**; the data nodes' CPU per PUT ` +
-      `(three replicas' writes together) **${fmt(cpuOn, 1)} µs with digests, ${fmt(cpuOff, 1)} µs without (${cpuOn - cpuOff >= 0 ? '+' : ''}${fmt(cpuOn - cpuOff, 1)} µs, ` +
-      `${((cpuOn / cpuOff - 1) * 100).toFixed(1)}%)**.${errors > 0 ? ` Errors during the runs: ${errors}.` : ''}`,
+    `Medians: **${fmt(rpsOn)} PUT/s with digests, ${fmt(rpsOff)} without (${signed((rpsOn / rpsOff - 1) * 100, 1)}%)**; the data nodes' CPU per PUT ` +
+      `(three replicas' writes together) **${fmt(cpuOn, 1)} µs with digests, ${fmt(cpuOff, 1)} µs without (${signed(cpuOn - cpuOff, 1)} µs, ` +
+      `${signed((cpuOn / cpuOff - 1) * 100, 1)}%)**. Runs of the same kind spread over ${spread(of('on').map((run) => run.put.rps), 0)} and ` +
+      `${spread(of('off').map((run) => run.put.rps), 0)} PUT/s, ${spread(of('on').map((run) => run.nodeCpuUsPerPut), 1)} and ` +
+      `${spread(of('off').map((run) => run.nodeCpuUsPerPut), 1)} µs (with, without): a difference of medians inside that spread is the ` +
+      `machine's noise, not the digests.${errors > 0 ? ` Errors during the runs: ${errors}.` : ''}`,
   );
   return lines.join('\n');
 }

@@ -437,7 +437,8 @@ of different runs: the machine may be shared and noisy.
   written again, the proxy is stopped and its hint log deleted (so that hints cannot repair node3), node3 and the proxy
   are started again and a round runs, then another, which must find nothing. The proxy reaches each node through a
   TCP relay in the benchmark's process that counts the bytes both ways. Memory per key:
-  \`node scripts/measure-memory.mjs\` (resident memory of a data node before and after the keys are written).
+  \`node scripts/measure-memory.mjs\` (resident memory of each data node before and after the keys are written through the
+  proxy, then after as many deletes of keys never written, each of which leaves a tombstone).
 - **Machine**: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}.
 
 ## Last run (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)
