@@ -9,18 +9,17 @@
 // Needs: apt-get install -y wrk etcd-server etcd-client redis-tools redis-server (etcd, redis-benchmark and
 // redis-server are skipped, with a note, when missing).
 // usage: npm run bench -- [--conns 64,256] [--duration 8] [--resp-requests 100000] [--no-write]
+// The costs of anti-entropy (scripts/bench/anti-entropy.ts), each run alone and written into its subsection of the
+// Anti-entropy section, which a full run keeps as it is:
+//        npm run bench -- --digest-cost [--pairs 3] [--conns 64] [--duration 8]
+//        npm run bench -- --repair [--repair-keys 1000000]       (also: npm run bench:repair)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestCluster, freePort, repoRoot, request, waitForHealth, waitForPort } from '@kv/testkit';
-
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-}
+import { antiEntropyBench, currentSection } from './anti-entropy';
+import { fmt, parseWrk, preload, type WrkResult } from './tools';
 
 /** Time for every worker of a proxy to join (each waits the others' lease) before it is measured. */
 const WORKERS_SETTLE_MS = 5000;
@@ -51,13 +50,6 @@ function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
-function parseLatencyMs(text: string): number {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
-  if (match === null) return NaN;
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
-}
-
 /**
  * Runs wrk with a Lua script against `url`; two threads, `c` connections, `durationS` seconds, latency percentiles.
  * `scriptArgs` go to the script's `init` (after wrk's `--`).
@@ -83,16 +75,6 @@ function wrkArgs(script: string, url: string, c: number, scriptArgs: readonly st
   const argv = ['-t2', `-c${c}`, `-d${durationS}s`, '--latency', '-s', path.join(here, script), url];
   if (scriptArgs.length > 0) argv.push('--', ...scriptArgs);
   return argv;
-}
-
-function parseWrk(text: string): WrkResult {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-  const p50 = parseLatencyMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? '');
-  const p99 = parseLatencyMs(/\s99%\s+(\S+)/.exec(text)?.[1] ?? '');
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const errors = non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0));
-  return { rps, p50Ms: p50, p99Ms: p99, errors };
 }
 
 /** One redis-benchmark figure: SET and GET, req/s and latency percentiles (ms). */
@@ -168,29 +150,6 @@ async function etcdCluster(dir: string): Promise<{ leader: string; stop: () => P
     throw new Error('etcd did not elect a leader');
   }
   return { leader, stop };
-}
-
-/**
- * Writes `<prefix>1`..`<prefix><count>` with values of `valueBytes` through POST /batch; by default key1..key100000
- * with 100 bytes, the key space of the wrk scripts, so that every GET finds its key.
- */
-async function preload(server: string, count = 100_000, valueBytes = 100, prefix = 'key'): Promise<void> {
-  const value = 'x'.repeat(valueBytes);
-  const perBatch = Math.max(1, Math.min(1000, Math.floor(4_000_000 / (valueBytes + 32))));
-  const batches: string[] = [];
-  for (let first = 1; first <= count; first += perBatch) {
-    const ops = Array.from({ length: Math.min(perBatch, count - first + 1) }, (_, i) => ({ op: 'set', key: `${prefix}${first + i}`, value }));
-    batches.push(JSON.stringify({ ops }));
-  }
-  const worker = async (): Promise<void> => {
-    for (let body = batches.pop(); body !== undefined; body = batches.pop()) {
-      const res = await request(server, 'POST', '/batch', body, { 'content-type': 'application/json' }, 60_000);
-      if (res.status !== 200 || res.body.results.some((r: { status: number }) => r.status !== 200)) {
-        throw new Error(`preload failed: ${res.status}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 /** What adding a fourth data node to three, under a PUT load, measured. */
@@ -281,8 +240,6 @@ function kvBench(server: string, extra: string[]): { keysPerS: number; p99Ms: nu
   return { keysPerS: report.total.perSecond, p99Ms: report.requests.latencyMs?.p99 ?? NaN };
 }
 
-const fmt = (n: number | undefined, digits = 0): string => (n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-
 async function main(): Promise<void> {
   if (!has('wrk')) {
     process.stderr.write('bench: wrk is missing: apt-get install -y wrk (and etcd-server etcd-client for the etcd column)\n');
@@ -294,6 +251,11 @@ async function main(): Promise<void> {
     encoding: 'utf8',
   });
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  if (args.includes('--digest-cost') || args.includes('--repair')) {
+    // Only these measurements, into their subsections of docs/benchmarks.md#anti-entropy.
+    await antiEntropyBench(args, write);
+    return;
+  }
   const rows: Row[] = [];
   const respRows: RespRow[] = [];
   const respSkipped: string[] = [];
@@ -436,6 +398,7 @@ function respReport(respRows: RespRow[], kvHttp: Row | undefined, skipped: strin
 
 function writeReport(table: string, bulkLine: string, errors: string[], respTable: string, membershipText: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const antiEntropy = currentSection();
   const doc = `# Benchmarks
 
 \`npm run bench\` (scripts/bench/run.ts) measures, in one run and with one load generator, kv beside a 3-member etcd
@@ -463,6 +426,19 @@ of different runs: the machine may be shared and noisy.
 - **Membership change**: on the same kv cluster, after the figures above, ${MEMBERSHIP_EXTRA_KEYS.toLocaleString('en-US')} more keys of
   ${MEMBERSHIP_EXTRA_VALUE_BYTES.toLocaleString('en-US')} bytes (so that streaming outlasts a load figure), then a PUT figure idle and one while
   \`POST /cluster/changes\` adds a fourth data node; \`GET /cluster\` is polled for the phases and \`/metrics\` gives what was streamed.
+- **Anti-entropy** (\`npm run bench -- --digest-cost\`, \`npm run bench -- --repair\`, each alone; a full run keeps their figures):
+  the cost of the range digests on the write path is measured on a cluster of its own (as **kv** above), with wrk PUT at
+  64 connections for 8 s per run after a 2 s warm-up, the three data nodes restarted before each run with their
+  digests kept or not (\`TEST_FAULTS=true TEST_RANGE_DIGESTS=off\`), in pairs of alternating order; beside req/s, the
+  data nodes' CPU time (utime + stime of \`/proc/<pid>/stat\`) over the run divided by the PUTs acknowledged, far less
+  disturbed by the machine's noise. A full repair: 1 proxy and 3 data nodes (\`WAL_SYNC=always\`, no scheduled round),
+  1,000,000 keys of 100 bytes loaded through \`POST /batch\`, then \`POST /cluster/repair\` polled through
+  \`GET /cluster/repair\` until it ends (time and counts from its summary); then node3 is killed, 1% of the keys are
+  written again, the proxy is stopped and its hint log deleted (so that hints cannot repair node3), node3 and the proxy
+  are started again and a round runs, then another, which must find nothing. The proxy reaches each node through a
+  TCP relay in the benchmark's process that counts the bytes both ways. Memory per key:
+  \`node scripts/measure-memory.mjs\` (resident memory of each data node before and after the keys are written through the
+  proxy, then after as many deletes of keys never written, each of which leaves a tombstone).
 - **Machine**: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}.
 
 ## Last run (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)
@@ -480,7 +456,7 @@ ${respTable}
 ${membershipText}
 
 See docs/ARCHITECTURE.md (Data path) for where the time goes and why the data path is built as it is.
-`;
+${antiEntropy === '' ? '' : `\n${antiEntropy}\n`}`;
   writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
 }
 

@@ -49,6 +49,14 @@ test('TEST_IGNORE_DISK_ERRORS (a weakened log, for tests) needs the disk fault f
   expect(readDatanodeConfig({}, []).testIgnoreDiskErrors).toBe(false);
 });
 
+test('TEST_RANGE_DIGESTS=off (no digest upkeep, for benchmarks) is refused unless TEST_FAULTS=true', () => {
+  expect(() => readDatanodeConfig({ TEST_RANGE_DIGESTS: 'off' }, [])).toThrow(/TEST_RANGE_DIGESTS=off.*refused unless TEST_FAULTS=true/);
+  expect(readDatanodeConfig({ TEST_RANGE_DIGESTS: 'off', TEST_FAULTS: 'true' }, [])).toMatchObject({ testRangeDigests: 'off' });
+  expect(readDatanodeConfig({ TEST_RANGE_DIGESTS: 'on' }, [])).toMatchObject({ testRangeDigests: 'on' });
+  expect(readDatanodeConfig({}, []).testRangeDigests).toBe('on');
+  expect(() => readDatanodeConfig({ TEST_RANGE_DIGESTS: 'maybe', TEST_FAULTS: 'true' }, [])).toThrow(ConfigError);
+});
+
 test('the largest MAX_VALUE_BYTES fits in one record of the log, with the largest key and version', () => {
   expect(VALUE_BYTES_LIMIT).toBeLessThanOrEqual(WAL_VALUE_BYTES_MAX);
   expect(KEY_BYTES_MAX).toBeLessThanOrEqual(RECORD_KEY_BYTES_MAX);

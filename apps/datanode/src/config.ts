@@ -77,7 +77,7 @@ export const DATANODE_SETTINGS = {
     parse: parse.boolean,
     default: false,
     hidden: true,
-    describe: 'test only: allow the fault injection settings (TEST_DISK_FAULT_FILE)',
+    describe: 'test only: allow the fault injection and benchmark settings (TEST_DISK_FAULT_FILE, TEST_RANGE_DIGESTS)',
   }),
   testDiskFaultFile: setting<string | undefined>({
     env: 'TEST_DISK_FAULT_FILE',
@@ -93,6 +93,15 @@ export const DATANODE_SETTINGS = {
     describe:
       'test only (needs TEST_DISK_FAULT_FILE): while the fault lasts, writes and syncs of the log are dropped but ' +
       'reported as done, as by a node that carries on after a failed fsync (acknowledged writes are not on disk)',
+  }),
+  testRangeDigests: setting({
+    env: 'TEST_RANGE_DIGESTS',
+    parse: parse.oneOf(['on', 'off'] as const),
+    default: 'on' as const,
+    hidden: true,
+    describe:
+      'test only (needs TEST_FAULTS=true): off skips the upkeep of the range digests as writes apply, so that a ' +
+      'benchmark measures what it costs; every digest is then that of nothing and anti-entropy sees differences everywhere',
   }),
 };
 
@@ -111,7 +120,15 @@ export function readDatanodeConfig(env: NodeJS.ProcessEnv = process.env, argv: r
   if (config.testIgnoreDiskErrors && config.testDiskFaultFile === undefined) {
     throw new ConfigError('TEST_IGNORE_DISK_ERRORS weakens the log for tests only: it needs TEST_DISK_FAULT_FILE (and TEST_FAULTS=true)');
   }
+  if (config.testRangeDigests === 'off' && !config.testFaults) {
+    throw new ConfigError('TEST_RANGE_DIGESTS=off disables the digests anti-entropy compares and is for benchmarks only: it is refused unless TEST_FAULTS=true');
+  }
   return config;
+}
+
+/** What the data node's configuration sets of its replica service's options: whether it keeps range digests. */
+export function replicaDigestOptions(config: Pick<DatanodeConfig, 'testRangeDigests'>): { rangeDigests: boolean } {
+  return { rangeDigests: config.testRangeDigests === 'on' };
 }
 
 /**

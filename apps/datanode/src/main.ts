@@ -20,7 +20,7 @@ import {
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createApp } from './app';
 import { HeapGuard } from './heap-guard';
-import { DATANODE_SETTINGS, datanodeSecurityWarnings, readDatanodeConfig } from './config';
+import { DATANODE_SETTINGS, datanodeSecurityWarnings, readDatanodeConfig, replicaDigestOptions } from './config';
 import { loadClusterState } from './cluster-state';
 import { loadIncarnation } from './incarnation';
 
@@ -94,7 +94,9 @@ startProcess('datanode', DATANODE_SETTINGS, async () => {
     wall: systemClock,
     monotonic: { now: () => performance.now() },
     maxClockSkewMs: config.maxClockSkewMs,
+    ...replicaDigestOptions(config),
   });
+  if (config.testRangeDigests === 'off') logger.warn('test-only: range digests are not kept (TEST_RANGE_DIGESTS=off): anti-entropy cannot compare this node');
 
   // Expired values become tombstones at their own version once MAX_CLOCK_SKEW_MS has passed (bounded work per tick);
   // the first tick converts what expired while the node was down.

@@ -45,6 +45,15 @@ export class KeyIndex {
   private readonly cells = new Uint32Array(CELLS * 4);
   private readonly cellKeys = new Uint32Array(CELLS);
   private count = 0;
+  private readonly digests: boolean;
+
+  /**
+   * With `digests: false` the index keeps its keys (for streaming) but no digests: every digest it answers is that of
+   * nothing. For measuring what the digests cost on the write path only (the data node's `TEST_RANGE_DIGESTS=off`).
+   */
+  constructor(options: { digests?: boolean } = {}) {
+    this.digests = options.digests ?? true;
+  }
 
   /** Keys indexed. */
   get size(): number {
@@ -65,8 +74,10 @@ export class KeyIndex {
     const held = keys?.get(key);
     if (held === version) return;
     if (held !== undefined) {
-      this.mix(cell, key, held);
-      this.cellKeys[cell] -= 1;
+      if (this.digests) {
+        this.mix(cell, key, held);
+        this.cellKeys[cell] -= 1;
+      }
       this.count -= 1;
       if (version === undefined) (keys as Map<string, string>).delete(key);
     }
@@ -76,8 +87,10 @@ export class KeyIndex {
         this.buckets[bucket] = keys;
       }
       keys.set(key, version);
-      this.mix(cell, key, version);
-      this.cellKeys[cell] += 1;
+      if (this.digests) {
+        this.mix(cell, key, version);
+        this.cellKeys[cell] += 1;
+      }
       this.count += 1;
     }
   }

@@ -55,6 +55,11 @@ export interface ReplicaServiceOptions {
   streamProgress?: StreamProgress | null;
   /** Makes the streaming progress durable. */
   persistStream(progress: StreamProgress): Promise<void>;
+  /**
+   * Whether the index keeps the range digests up to date as writes apply (default true). Only false to measure what
+   * they cost (`TEST_RANGE_DIGESTS=off`): the node then answers every digest as that of nothing.
+   */
+  rangeDigests?: boolean;
 }
 
 /** A range's digest on one node, with its buckets' digests when asked (see `KeyIndex`). */
@@ -84,7 +89,7 @@ export interface ReplicaStatus {
 export class ReplicaService {
   readonly registry: CoordinatorRegistry;
   readonly acceptor: MapAcceptor;
-  readonly index = new KeyIndex();
+  readonly index: KeyIndex;
   /** The expiring values this node holds, waiting to become tombstones. */
   readonly expiry: ExpirySweeper;
   private filledNow: boolean;
@@ -96,6 +101,7 @@ export class ReplicaService {
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.registry = new CoordinatorRegistry(options.monotonic);
+    this.index = new KeyIndex({ digests: options.rangeDigests ?? true });
     this.acceptor = new MapAcceptor(options.mapState ?? EMPTY_ACCEPTOR_STATE, options.persistMap);
     this.stream = options.streamProgress ?? null;
     this.filledNow = options.filled;

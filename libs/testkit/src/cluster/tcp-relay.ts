@@ -20,6 +20,9 @@ export class TcpRelay {
   private latency = 0;
   /** Port the relay listens on. */
   port = 0;
+  /** Bytes forwarded from clients to the target, and from the target back to clients, since the relay was made. */
+  bytesToTarget = 0;
+  bytesFromTarget = 0;
 
   constructor(private targetPort: number) {}
 
@@ -98,6 +101,8 @@ export class TcpRelay {
     const forward = (from: net.Socket, to: net.Socket): void => {
       from.on('data', (chunk: Buffer) => {
         if (this.modeNow !== 'pass') return; // a cut link drops what it carries
+        if (from === client) this.bytesToTarget += chunk.length;
+        else this.bytesFromTarget += chunk.length;
         if (this.latency <= 0) to.write(chunk);
         else setTimeout(() => to.destroyed || to.write(chunk), this.latency);
       });
