@@ -263,33 +263,23 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             prefix,
           })
         : undefined;
+    // What the set, delete and ttl workloads share.
+    const shared = { proxyUrl: cluster.proxyUrl, proxyUrls: () => cluster.proxyUrls, random: workloadRandom, clients: options.clients ?? 6, stop, prefix };
     const set =
       options.workload === 'set'
-        ? runSetWorkload({
-            proxyUrl: cluster.proxyUrl,
-            proxyUrls: () => cluster.proxyUrls,
-            random: workloadRandom,
-            clients: options.clients ?? 6,
-            stop,
-            prefix,
-          })
+        ? runSetWorkload(shared)
         : undefined;
 
     const deletes =
       options.workload === 'delete'
-        ? runDeleteWorkload({ proxyUrl: cluster.proxyUrl, proxyUrls: () => cluster.proxyUrls, random: workloadRandom, clients: options.clients ?? 6, stop, prefix })
+        ? runDeleteWorkload(shared)
         : undefined;
 
     const ttl =
       options.workload === 'ttl'
         ? runTtlWorkload({
-            proxyUrl: cluster.proxyUrl,
-            proxyUrls: () => cluster.proxyUrls,
-            random: workloadRandom,
-            clients: options.clients ?? 6,
+            ...shared,
             keys: options.keys,
-            stop,
-            prefix,
           })
         : undefined;
 
