@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { hashKey, rangeContains, type HashRange } from '@kv/ring';
+import { murmur3x86_128 } from './murmur3';
 
 /** Bits of the hash that pick a bucket: 4096 buckets, so a range of the ring visits few buckets beyond its own keys. */
 export const KEY_BUCKET_BITS = 12;
@@ -34,8 +34,8 @@ export interface BucketDigest extends PartDigest {
  * membership change reads. Tombstones are indexed like values.
  *
  * It also keeps the digests anti-entropy compares (docs/ARCHITECTURE.md, "Anti-entropy and tombstone collection"): the
- * version held for each key, and per cell of 2^16 hashes the XOR of the 128-bit hashes (MD5) of the (key, version)
- * pairs whose key hashes into it. XOR is order-independent and its own inverse, so a write costs two hashes (the old
+ * version held for each key, and per cell of 2^16 hashes the XOR of the 128-bit hashes (MurmurHash3 x86_128, see
+ * {@link pairHash}) of the (key, version) pairs whose key hashes into it. XOR is order-independent and its own inverse, so a write costs two hashes (the old
  * pair out, the new one in) whatever the order writes arrive in; two nodes holding the same pairs in a part of the
  * ring have the same digest for it. The digest of any range is the XOR of the cells it covers whole, plus the pairs
  * of the (at most two) cells it cuts, hashed from their keys.
@@ -212,11 +212,20 @@ function segmentsOf(range: HashRange): [number, number][] {
   return segments;
 }
 
-/** The 128-bit hash of a (key, version) pair, as four 32-bit words; the key's length keeps the pair unambiguous. */
+/** Seed of {@link pairHash} ("kv"): fixed, since every node of a cluster must hash a pair alike. */
+const PAIR_SEED = 0x6b76;
+
+/**
+ * The 128-bit hash of a (key, version) pair, as four 32-bit words; the key's length keeps the pair unambiguous.
+ *
+ * MurmurHash3 x86_128 rather than a cryptographic hash: every replica write hashes two pairs (the old one out, the new
+ * one in), and MurmurHash3 over the code units costs a fraction of MD5 through node:crypto (no Buffer, no native
+ * call). The digests need good mixing only: the pairs come from the cluster's own writes, versions are made by the
+ * coordinators, and a client cannot choose the pairs a replica lacks so as to make two replicas' digests collide; by
+ * chance, two different sets of pairs share a 128-bit digest with probability 2^-128.
+ */
 function pairHash(key: string, version: string): Uint32Array {
-  const digest = createHash('md5').update(`${key.length}:${key}\n${version}`).digest();
-  for (let i = 0; i < 4; i++) PAIR_WORDS[i] = digest.readUInt32LE(i * 4);
-  return PAIR_WORDS;
+  return murmur3x86_128(`${key.length}:${key}\n${version}`, PAIR_SEED, PAIR_WORDS);
 }
 
 /** Scratch words of {@link pairHash} (used at once by every caller). */
