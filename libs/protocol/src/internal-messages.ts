@@ -229,7 +229,7 @@ export interface DigestsRequest {
   buckets?: boolean;
 }
 
-/** One range's digest: the XOR of the MD5 of its (key, version) pairs, 32 hex digits, and how many pairs. */
+/** One range's digest: the XOR of the 128-bit hashes of its (key, version) pairs, 32 hex digits, and how many pairs. */
 export interface WireRangeDigest {
   digest: string;
   keys: number;
