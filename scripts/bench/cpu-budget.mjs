@@ -99,6 +99,8 @@ export const KERNEL_CATEGORIES = ['kernel: socket I/O', 'kernel: WAL writes', 'k
 
 /** Source files (or their folders) of the repository → category; the first match wins. */
 const SOURCE_RULES = [
+  // libs/wal holds the in-memory store beside its log: the map and its entries are the store, the rest the WAL.
+  [/^libs\/wal\/src\/(store|entry-table|entry|version-clock)\.ts$/, 'store & digests'],
   [/^libs\/wal\//, 'WAL'],
   [/^libs\/quorum\/src\/(key-index|replica-service|replica-ops|expiry-sweeper)\.ts$/, 'store & digests'],
   [/^libs\/protocol\/src\/(internal-codec|internal-messages|json-body|put-body|batch-body|public-batch|public-messages|value|key|utf8|version|known-fields|ttl)\.ts$/, 'encoding'],

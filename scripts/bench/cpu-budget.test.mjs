@@ -56,6 +56,8 @@ describe('categoryOf', () => {
   test('categorises bundle frames by source file, packages, Node modules and special frames', () => {
     assert.equal(categoryOf({ functionName: 'append', url: URL, lineNumber: 2 }, modulesOf), 'WAL');
     assert.equal(categoryOf({ functionName: 'put', url: URL, lineNumber: 4 }, modulesOf), 'coordination');
+    const store = bundleModules('// libs/wal/src/store.ts\nfunction get() {}');
+    assert.equal(categoryOf({ functionName: 'get', url: URL, lineNumber: 1 }, () => store), 'store & digests');
     assert.equal(categoryOf({ functionName: 'handle', url: URL, lineNumber: 6 }, modulesOf), 'HTTP serving');
     assert.equal(categoryOf({ functionName: 'request', url: 'file:///repo/node_modules/axios/lib/core/Axios.js', lineNumber: 1 }), 'replication client');
     assert.equal(categoryOf({ functionName: 'parserOnIncoming', url: 'node:_http_server', lineNumber: 1 }), 'HTTP serving');

@@ -351,8 +351,9 @@ async function cpuBudgetOnly(): Promise<void> {
 function cpuBudgetSection(tables: string): string {
   return `### CPU per request
 
-CPU µs per request of each process of kv (N=3, W=2, R=2, fsync) at ${conns[0]} connections, from its own counters over the
-figures above, split by where a profile of the same figure saw it go (see Method).
+CPU µs per request of each process of kv (N=3, W=2, R=2, fsync), from its own counters over the PUT and GET figures at
+${conns[0]} connections, split by where a CPU profile of the same figure saw it go (see Method: the totals are measured,
+the kernel columns are a rough guide).
 
 ${tables}`;
 }
@@ -570,6 +571,21 @@ of different runs: the machine may be shared and noisy.
 - **Membership change**: on the same kv cluster, after the figures above, ${MEMBERSHIP_EXTRA_KEYS.toLocaleString('en-US')} more keys of
   ${MEMBERSHIP_EXTRA_VALUE_BYTES.toLocaleString('en-US')} bytes (so that streaming outlasts a load figure), then a PUT figure idle and one while
   \`POST /cluster/changes\` adds a fourth data node; \`GET /cluster\` is polled for the phases and \`/metrics\` gives what was streamed.
+- **CPU per request** (also alone, printed and not written here: \`npm run bench -- --cpu-budget\`): over the kv PUT
+  and GET figures at ${conns[0]} connections, each process's utime and stime (\`/proc/<pid>/stat\`) divided by the requests
+  wrk completed. Then the four processes are restarted with \`node --cpu-prof\`, the same figure runs again and they are
+  stopped (each writes its profile as it exits); a profile slows its process, so only the split comes from it. Each
+  frame's self time goes to a category by its source file (the bundle's \`// libs/...\` module comments map a line to
+  its file), package or Node module (\`scripts/bench/cpu-budget.mjs\`): HTTP serving (libs/service's server, the apps'
+  handlers, Node's HTTP server, Express), replication client (the node client and batching transport, axios, Node's
+  HTTP client), encoding (libs/protocol's codecs and bodies), coordination (the rest of libs/quorum and libs/ring),
+  store & digests (the key index with its MD5 range digests, the replica service, libs/wal's in-memory map), WAL (the
+  rest of libs/wal), GC, event loop (timers, microtasks, stream callbacks), other;
+  a frame with none of its own takes its caller's; idle and startup are left out. User CPU is split by these shares, system CPU by
+  the samples of the native calls that enter the kernel
+  from JavaScript: socket writes, the WAL's file writes and \`fdatasync\`. Socket reads and polling have no frames,
+  and the WAL's writes and fsyncs run in libuv's thread pool, which the profiler does not sample (their columns weigh
+  the calls that hand them over): the kernel columns are a rough guide.
 - **Anti-entropy** (\`npm run bench -- --digest-cost\`, \`npm run bench -- --repair\`, each alone; a full run keeps their figures):
   the cost of the range digests on the write path is measured on a cluster of its own (as **kv** above), with wrk PUT at
   64 connections for 8 s per run after a 2 s warm-up, the three data nodes restarted before each run with their
