@@ -9,17 +9,22 @@
 // Needs: apt-get install -y wrk etcd-server etcd-client redis-tools redis-server (etcd, redis-benchmark and
 // redis-server are skipped, with a note, when missing).
 // usage: npm run bench -- [--conns 64,256] [--duration 8] [--resp-requests 100000] [--no-write]
+// The CPU budget per request alone (the kv cluster, PUT and GET at the first connection count metered and profiled;
+// printed, docs/benchmarks.md left as it is):
+//        npm run bench -- --cpu-budget [--conns 64] [--duration 8]
 // The costs of anti-entropy (scripts/bench/anti-entropy.ts), each run alone and written into its subsection of the
 // Anti-entropy section, which a full run keeps as it is:
 //        npm run bench -- --digest-cost [--pairs 3] [--conns 64] [--duration 8]
 //        npm run bench -- --repair [--repair-keys 1000000]       (also: npm run bench:repair)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TestCluster, freePort, repoRoot, request, waitForHealth, waitForPort } from '@kv/testkit';
+import { fileURLToPath } from 'node:url';
+import { TestCluster, freePort, repoRoot, request, waitForHealth, waitForPort, waitForSettled } from '@kv/testkit';
 import { antiEntropyBench, currentSection } from './anti-entropy';
 import { fmt, parseWrk, preload, type WrkResult } from './tools';
+import { CpuMeter, budgetTables, bundleModules, profileShares, splitBudget, type Budget, type BundleModule, type CpuProfile, type Measured } from './cpu-budget.mjs';
 
 /** Time for every worker of a proxy to join (each waits the others' lease) before it is measured. */
 const WORKERS_SETTLE_MS = 5000;
@@ -231,6 +236,128 @@ function membershipReport(m: MembershipFigures | undefined, c: number): string {
   ].join('\n');
 }
 
+/** The processes of a kv cluster by name (`proxy`, `node1`...), with their pids, for {@link CpuMeter}. */
+function clusterPids(cluster: TestCluster): Record<string, number> {
+  const pids: Record<string, number> = {};
+  for (const proc of [cluster.proxy, ...cluster.nodes.map((node) => node.process)]) {
+    if (proc.pid === undefined) throw new Error(`${proc.name} is not running`);
+    pids[proc.name] = proc.pid;
+  }
+  return pids;
+}
+
+/** A wrk figure against the cluster's proxy with every cluster process's CPU metered over it: µs per request. */
+function metered(cluster: TestCluster, script: string, c: number): { result: WrkResult; cpu: Record<string, Measured> } {
+  const meter = new CpuMeter(clusterPids(cluster));
+  meter.start();
+  const result = wrk(script, cluster.proxyUrl, c);
+  meter.stop();
+  return { result, cpu: meter.perRequest(result.requests) };
+}
+
+/**
+ * Stops every process of the cluster and starts it again with `execArgv` (the data nodes first, then the proxy, which
+ * waits until it is ready and every node counts).
+ */
+async function restartCluster(cluster: TestCluster, execArgvOf: (name: string) => string[]): Promise<void> {
+  await cluster.proxy.stop();
+  await Promise.all(cluster.nodes.map((node) => node.process.stop()));
+  for (const node of cluster.nodes) {
+    node.process.execArgv = execArgvOf(node.id);
+    await cluster.startNode(node);
+  }
+  cluster.proxy.execArgv = execArgvOf(cluster.proxy.name);
+  await cluster.startProxy();
+  await waitForSettled(cluster.proxyUrl, undefined, 30_000);
+}
+
+/** The modules of each esbuild bundle a profile's frames point into, read once. */
+const bundles = new Map<string, BundleModule[] | undefined>();
+function modulesOf(url: string): BundleModule[] | undefined {
+  if (!url.startsWith('file://') || !url.includes('/dist/apps/')) return undefined;
+  if (!bundles.has(url)) bundles.set(url, bundleModules(readFileSync(fileURLToPath(url), 'utf8')));
+  return bundles.get(url);
+}
+
+/** One CPU budget: an operation of one process. */
+interface BudgetRow {
+  op: string;
+  process: string;
+  budget: Budget;
+}
+
+/**
+ * For each figure (`op` with its wrk script): restarts the cluster's processes with `--cpu-prof`, runs the figure
+ * again, stops them (each writes its profile as it exits) and splits `measured` (the same figure, unprofiled) by the
+ * profile's shares. A profile slows its process: only the split comes from it. The processes run without a profiler
+ * again afterwards.
+ */
+async function profiledBudget(
+  cluster: TestCluster,
+  dir: string,
+  c: number,
+  figures: readonly { op: string; script: string; measured: Record<string, Measured> }[],
+): Promise<BudgetRow[]> {
+  const rows: BudgetRow[] = [];
+  try {
+    for (const figure of figures) {
+      const profiles = (name: string): string => path.join(dir, figure.op, name);
+      await restartCluster(cluster, (name) => ['--cpu-prof', '--cpu-prof-dir', profiles(name)]);
+      wrk(figure.script, cluster.proxyUrl, c);
+      await cluster.proxy.stop();
+      await Promise.all(cluster.nodes.map((node) => node.process.stop()));
+      for (const [name, measured] of Object.entries(figure.measured)) {
+        const files = readdirSync(profiles(name)).filter((file) => file.endsWith('.cpuprofile'));
+        if (files.length !== 1) throw new Error(`${name}: ${files.length} CPU profiles in ${profiles(name)}, expected one`);
+        const profile = JSON.parse(readFileSync(path.join(profiles(name), files[0]), 'utf8')) as CpuProfile;
+        rows.push({ op: figure.op, process: name, budget: splitBudget(measured, profileShares(profile, modulesOf)) });
+      }
+    }
+  } finally {
+    await restartCluster(cluster, () => []);
+  }
+  return rows;
+}
+
+/** The CPU budget of kv's PUT and GET at `c` connections: the figures metered, then profiled; the tables. */
+async function cpuBudget(cluster: TestCluster, dir: string, c: number, put: Record<string, Measured>, get: Record<string, Measured>): Promise<string> {
+  const rows = await profiledBudget(cluster, dir, c, [
+    { op: 'PUT', script: 'kv-put.lua', measured: put },
+    { op: 'GET', script: 'kv-get.lua', measured: get },
+  ]);
+  return budgetTables(rows);
+}
+
+/** `--cpu-budget`: only the CPU budget per request, printed. */
+async function cpuBudgetOnly(): Promise<void> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'kv-bench-'));
+  try {
+    const cluster = await TestCluster.start({ relays: false, nodeEnv: { WAL_SYNC: 'always', LOG_LEVEL: 'warn' }, proxyEnv: { LOG_LEVEL: 'warn' } });
+    try {
+      await preload(cluster.proxyUrl);
+      const put = metered(cluster, 'kv-put.lua', conns[0]);
+      const get = metered(cluster, 'kv-get.lua', conns[0]);
+      const tables = await cpuBudget(cluster, path.join(scratch, 'profiles'), conns[0], put.cpu, get.cpu);
+      process.stdout.write(`PUT ${fmt(put.result.rps)} req/s, GET ${fmt(get.result.rps)} req/s at ${conns[0]} connections\n\n${cpuBudgetSection(tables)}\n`);
+    } finally {
+      await cluster.stop();
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The "CPU per request" subsection of docs/benchmarks.md (also what `--cpu-budget` prints). */
+function cpuBudgetSection(tables: string): string {
+  return `### CPU per request
+
+CPU µs per request of each process of kv (N=3, W=2, R=2, fsync), from its own counters over the PUT and GET figures at
+${conns[0]} connections, split by where a CPU profile of the same figure saw it go (see Method: the totals are measured,
+the kernel columns are a rough guide).
+
+${tables}`;
+}
+
 function kvBench(server: string, extra: string[]): { keysPerS: number; p99Ms: number } {
   const out = spawnSync(process.execPath, [path.join(root, 'dist/apps/client/main.js'), '--server', server, '--json', 'bench', ...extra], {
     encoding: 'utf8',
@@ -254,6 +381,10 @@ async function main(): Promise<void> {
   if (args.includes('--digest-cost') || args.includes('--repair')) {
     // Only these measurements, into their subsections of docs/benchmarks.md#anti-entropy.
     await antiEntropyBench(args, write);
+    return;
+  }
+  if (args.includes('--cpu-budget')) {
+    await cpuBudgetOnly();
     return;
   }
   const rows: Row[] = [];
@@ -287,12 +418,25 @@ async function main(): Promise<void> {
     const cluster = await TestCluster.start({ relays: false, resp: withResp, nodeEnv: { WAL_SYNC: 'always', LOG_LEVEL: 'warn' }, proxyEnv: { LOG_LEVEL: 'warn' } });
     let bulk: { keysPerS: number; p99Ms: number };
     let membership: MembershipFigures | undefined;
+    let cpuTables: string;
     try {
       await preload(cluster.proxyUrl);
+      const cpu: { put?: Record<string, Measured>; get?: Record<string, Measured> } = {};
       for (const c of conns) {
-        const put = wrk('kv-put.lua', cluster.proxyUrl, c);
-        rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put, get: wrk('kv-get.lua', cluster.proxyUrl, c) });
+        // The first connection count's figures also give the CPU budget per request.
+        if (c === conns[0]) {
+          const put = metered(cluster, 'kv-put.lua', c);
+          const get = metered(cluster, 'kv-get.lua', c);
+          cpu.put = put.cpu;
+          cpu.get = get.cpu;
+          rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put: put.result, get: get.result });
+        } else {
+          const put = wrk('kv-put.lua', cluster.proxyUrl, c);
+          rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put, get: wrk('kv-get.lua', cluster.proxyUrl, c) });
+        }
       }
+      if (cpu.put === undefined || cpu.get === undefined) throw new Error('the CPU budget was not metered');
+      cpuTables = await cpuBudget(cluster, path.join(scratch, 'profiles'), conns[0], cpu.put, cpu.get);
       // One data node's own single-key internal API (no proxy, no replication; fsync per write): the figure
       // the cluster is compared with in docs/ARCHITECTURE.md.
       const node = cluster.nodes[0].url;
@@ -356,8 +500,9 @@ async function main(): Promise<void> {
     const kvHttp = rows.find((r) => r.system.startsWith('kv (') && r.conns === conns[0]);
     const respTable = respReport(respRows, kvHttp, respSkipped);
     const membershipText = membershipReport(membership, conns[0]);
-    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}\n${respTable}\n\n${membershipText}\n`);
-    if (write) writeReport(table, bulkLine, errors, respTable, membershipText);
+    const cpuText = cpuBudgetSection(cpuTables);
+    process.stdout.write(`${table}\n\n${bulkLine}\n${errors.length > 0 ? `\nerrors: ${errors.join('; ')}\n` : ''}\n${cpuText}\n\n${respTable}\n\n${membershipText}\n`);
+    if (write) writeReport(table, bulkLine, errors, cpuText, respTable, membershipText);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -396,7 +541,7 @@ function respReport(respRows: RespRow[], kvHttp: Row | undefined, skipped: strin
   return lines.join('\n');
 }
 
-function writeReport(table: string, bulkLine: string, errors: string[], respTable: string, membershipText: string): void {
+function writeReport(table: string, bulkLine: string, errors: string[], cpuText: string, respTable: string, membershipText: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const antiEntropy = currentSection();
   const doc = `# Benchmarks
@@ -426,6 +571,21 @@ of different runs: the machine may be shared and noisy.
 - **Membership change**: on the same kv cluster, after the figures above, ${MEMBERSHIP_EXTRA_KEYS.toLocaleString('en-US')} more keys of
   ${MEMBERSHIP_EXTRA_VALUE_BYTES.toLocaleString('en-US')} bytes (so that streaming outlasts a load figure), then a PUT figure idle and one while
   \`POST /cluster/changes\` adds a fourth data node; \`GET /cluster\` is polled for the phases and \`/metrics\` gives what was streamed.
+- **CPU per request** (also alone, printed and not written here: \`npm run bench -- --cpu-budget\`): over the kv PUT
+  and GET figures at ${conns[0]} connections, each process's utime and stime (\`/proc/<pid>/stat\`) divided by the requests
+  wrk completed. Then the four processes are restarted with \`node --cpu-prof\`, the same figure runs again and they are
+  stopped (each writes its profile as it exits); a profile slows its process, so only the split comes from it. Each
+  frame's self time goes to a category by its source file (the bundle's \`// libs/...\` module comments map a line to
+  its file), package or Node module (\`scripts/bench/cpu-budget.mjs\`): HTTP serving (libs/service's server, the apps'
+  handlers, Node's HTTP server, Express), replication client (the node client and batching transport, axios, Node's
+  HTTP client), encoding (libs/protocol's codecs and bodies), coordination (the rest of libs/quorum and libs/ring),
+  store & digests (the key index with its MD5 range digests, the replica service, libs/wal's in-memory map), WAL (the
+  rest of libs/wal), GC, event loop (timers, microtasks, stream callbacks), other;
+  a frame with none of its own takes its caller's; idle and startup are left out. User CPU is split by these shares, system CPU by
+  the samples of the native calls that enter the kernel
+  from JavaScript: socket writes, the WAL's file writes and \`fdatasync\`. Socket reads and polling have no frames,
+  and the WAL's writes and fsyncs run in libuv's thread pool, which the profiler does not sample (their columns weigh
+  the calls that hand them over): the kernel columns are a rough guide.
 - **Anti-entropy** (\`npm run bench -- --digest-cost\`, \`npm run bench -- --repair\`, each alone; a full run keeps their figures):
   the cost of the range digests on the write path is measured on a cluster of its own (as **kv** above), with wrk PUT at
   64 connections for 8 s per run after a 2 s warm-up, the three data nodes restarted before each run with their
@@ -447,6 +607,8 @@ ${table}
 
 ${bulkLine}
 ${errors.length > 0 ? `\nErrors during the run: ${errors.join('; ')}.\n` : ''}
+${cpuText}
+
 ### RESP
 
 ${respTable}

@@ -27,10 +27,12 @@ export interface ManagedProcessOptions {
   unset?: readonly string[];
   /** File that receives the child's stdout and stderr. */
   logFile: string;
+  /** Options of `node` itself before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
+  execArgv?: readonly string[];
 }
 
 /**
- * One server process of a test cluster: started with `node <script>` and the given environment, its output kept in a
+ * One server process of a test cluster: started with `node [execArgv] <script>` and the given environment, its output kept in a
  * log file, stopped or killed on demand, and killed when the test process exits.
  */
 export class ManagedProcess {
@@ -40,10 +42,13 @@ export class ManagedProcess {
   private readonly options: ManagedProcessOptions;
   /** Environment overrides for the next start (e.g. a proxy restarted with its clock stepped back). */
   env: Record<string, string>;
+  /** Options of `node` for the next start (a benchmark restarts a process with `--cpu-prof`, then without). */
+  execArgv: string[];
 
   constructor(options: ManagedProcessOptions) {
     this.options = options;
     this.env = { ...options.env };
+    this.execArgv = [...(options.execArgv ?? [])];
   }
 
   get name(): string {
@@ -70,7 +75,7 @@ export class ManagedProcess {
     this.log = createWriteStream(this.options.logFile, { flags: 'a' });
     const inherited = { ...process.env };
     for (const variable of this.options.unset ?? []) delete inherited[variable];
-    const child = spawn(process.execPath, [this.options.script], {
+    const child = spawn(process.execPath, [...this.execArgv, this.options.script], {
       env: { ...inherited, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
