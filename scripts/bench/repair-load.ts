@@ -5,7 +5,7 @@
 // idle and during p50/p99, their ratio, the round's duration, differences, keys repaired; then, per run, what each
 // process's /metrics says of each window: event-loop delay (prom-client's default `nodejs_eventloop_lag_max_seconds`
 // and `_p99_seconds`, reset at every scrape, so a scrape just before a window makes the next one cover the window
-// alone), CPU seconds, and the data nodes' anti-entropy requests (count, mean and largest-bucket duration). The
+// alone), CPU seconds, seconds in garbage collection, and the data nodes' anti-entropy requests (count, mean and largest-bucket duration). The
 // event-loop figures are far less noisy than wrk's p99 on a shared machine: a long turn on one process shows there
 // whatever else the machine runs.
 //
@@ -175,6 +175,9 @@ interface WindowStats {
   lagMaxMs: number;
   lagP99Ms: number;
   cpuS: number;
+  /** Seconds in garbage collection (prom-client's `nodejs_gc_duration_seconds`): major (mark-sweep) and all kinds. */
+  gcMajorS: number;
+  gcS: number;
   /** Per anti-entropy route: requests answered, their summed seconds, and those slower than 10 ms. */
   routes: Record<(typeof INTERNAL_ROUTES)[number], { count: number; seconds: number; over10ms: number }>;
 }
@@ -192,6 +195,8 @@ function windowStats(before: Scrape, after: Scrape): WindowStats {
     lagMaxMs: sample(after, 'nodejs_eventloop_lag_max_seconds') * 1000,
     lagP99Ms: sample(after, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     cpuS: delta('process_cpu_seconds_total'),
+    gcMajorS: delta('nodejs_gc_duration_seconds_sum', 'kind="major"'),
+    gcS: delta('nodejs_gc_duration_seconds_sum'),
     routes,
   };
 }
@@ -250,9 +255,9 @@ async function main(): Promise<void> {
     }
     const sorted = [...ratios].sort((a, b) => a - b);
     const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-    process.stdout.write(`\nPer process and window (idle / during): event-loop delay max and p99 (ms), CPU s; anti-entropy requests of the window on each node: count, mean ms, count over 10 ms.\n\n`);
-    process.stdout.write('| run | process | loop delay max ms | loop delay p99 ms | CPU s | digests during | versions during | purge during |\n');
-    process.stdout.write('|---:|---|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write(`\nPer process and window (idle / during): event-loop delay max and p99 (ms), CPU s, GC s (major / all kinds); anti-entropy requests of the window on each node: count, mean ms, count over 10 ms.\n\n`);
+    process.stdout.write('| run | process | loop delay max ms | loop delay p99 ms | CPU s | GC s | digests during | versions during | purge during |\n');
+    process.stdout.write('|---:|---|---:|---:|---:|---:|---:|---:|---:|\n');
     for (const line of details) process.stdout.write(line);
     process.stdout.write(`\np99 during / idle: ${sorted.map((r) => `${fmt(r, 2)}x`).join(', ')} (median ${fmt(median, 2)}x)\n`);
   } finally {
@@ -267,7 +272,7 @@ function runDetails(run: number, names: readonly string[], idle: readonly Window
       const { count, seconds, over10ms } = during[i].routes[r];
       return count === 0 ? '-' : `${count}, ${fmt((1000 * seconds) / count, 2)} ms, ${over10ms} > 10 ms`;
     };
-    return `| ${run} | ${name} | ${fmt(idle[i].lagMaxMs)} / ${fmt(during[i].lagMaxMs)} | ${fmt(idle[i].lagP99Ms)} / ${fmt(during[i].lagP99Ms)} | ${fmt(idle[i].cpuS)} / ${fmt(during[i].cpuS)} | ${route('/internal/digests')} | ${route('/internal/versions')} | ${route('/internal/purge')} |\n`;
+    return `| ${run} | ${name} | ${fmt(idle[i].lagMaxMs)} / ${fmt(during[i].lagMaxMs)} | ${fmt(idle[i].lagP99Ms)} / ${fmt(during[i].lagP99Ms)} | ${fmt(idle[i].cpuS)} / ${fmt(during[i].cpuS)} | ${fmt(idle[i].gcMajorS, 2)}, ${fmt(idle[i].gcS, 2)} / ${fmt(during[i].gcMajorS, 2)}, ${fmt(during[i].gcS, 2)} | ${route('/internal/digests')} | ${route('/internal/versions')} | ${route('/internal/purge')} |\n`;
   });
 }
 
