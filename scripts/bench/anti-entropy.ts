@@ -336,15 +336,19 @@ export function updateSection(doc: string, bodies: ReadonlyMap<string, string>):
   return `${doc.slice(0, afterHeading)}\n${section}\n${end < doc.length ? `\n${doc.slice(end)}` : ''}`;
 }
 
-/** The Anti-entropy section of docs/benchmarks.md as it stands (empty when there is none), for a full run to keep. */
-export function currentSection(): string {
+/**
+ * The sections of docs/benchmarks.md that a full run does not measure, as they stand (empty when there are none), for
+ * it to keep: every top-level section after "Last run" (the Anti-entropy figures, the tombstone soak of
+ * `npm run chaos -- --soak`), each rewritten only by its own command.
+ */
+export function keptSections(): string {
   const file = path.join(root, 'docs/benchmarks.md');
   if (!existsSync(file)) return '';
   const doc = readFileSync(file, 'utf8');
-  const start = doc.indexOf(`\n${SECTION}\n`);
+  const lastRun = doc.indexOf('\n## Last run');
+  const start = doc.indexOf('\n## ', lastRun < 0 ? 0 : lastRun + 1);
   if (start < 0) return '';
-  const next = doc.indexOf('\n## ', start + 1);
-  return doc.slice(start + 1, next < 0 ? doc.length : next + 1).trimEnd();
+  return doc.slice(start + 1).trimEnd();
 }
 
 /** Runs the measurements asked for in `args` (`--digest-cost`, `--repair`) and updates docs/benchmarks.md unless `write` is false. */

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCluster, freePort, repoRoot, request, waitForHealth, waitForPort, waitForSettled } from '@kv/testkit';
-import { antiEntropyBench, currentSection } from './anti-entropy';
+import { antiEntropyBench, keptSections } from './anti-entropy';
 import { fmt, parseWrk, preload, type WrkResult } from './tools';
 import { CpuMeter, budgetTables, bundleModules, profileShares, splitBudget, type Budget, type BundleModule, type CpuProfile, type Measured } from './cpu-budget.mjs';
 
@@ -543,7 +543,7 @@ function respReport(respRows: RespRow[], kvHttp: Row | undefined, skipped: strin
 
 function writeReport(table: string, bulkLine: string, errors: string[], cpuText: string, respTable: string, membershipText: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const antiEntropy = currentSection();
+  const kept = keptSections();
   const doc = `# Benchmarks
 
 \`npm run bench\` (scripts/bench/run.ts) measures, in one run and with one load generator, kv beside a 3-member etcd
@@ -618,7 +618,7 @@ ${respTable}
 ${membershipText}
 
 See docs/ARCHITECTURE.md (Data path) for where the time goes and why the data path is built as it is.
-${antiEntropy === '' ? '' : `\n${antiEntropy}\n`}`;
+${kept === '' ? '' : `\n${kept}\n`}`;
   writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);
 }
 
