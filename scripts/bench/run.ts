@@ -247,12 +247,32 @@ function clusterPids(cluster: TestCluster): Record<string, number> {
 }
 
 /** A wrk figure against the cluster's proxy with every cluster process's CPU metered over it: µs per request. */
+/** The bulk figure's \`kv bench\` options: 100 writes per \`POST /batch\`, 16 connections. */
+const BULK_ARGS = ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1'];
+
+/** The CPU per request metered over the figures of the CPU budget. */
+interface MeteredFigures {
+  put: Record<string, Measured>;
+  get: Record<string, Measured>;
+  /** Per key written. */
+  bulk: Record<string, Measured>;
+}
+
 function metered(cluster: TestCluster, script: string, c: number): { result: WrkResult; cpu: Record<string, Measured> } {
   const meter = new CpuMeter(clusterPids(cluster));
   meter.start();
   const result = wrk(script, cluster.proxyUrl, c);
   meter.stop();
   return { result, cpu: meter.perRequest(result.requests) };
+}
+
+/** The bulk figure (\`kv bench --batch 100\`, {@link BULK_ARGS}), metered: CPU per key written. */
+function meteredBulk(cluster: TestCluster): { result: ReturnType<typeof kvBench>; cpu: Record<string, Measured> } {
+  const meter = new CpuMeter(clusterPids(cluster));
+  meter.start();
+  const result = kvBench(cluster.proxyUrl, BULK_ARGS);
+  meter.stop();
+  return { result, cpu: meter.perRequest(result.keys) };
 }
 
 /**
@@ -295,15 +315,14 @@ interface BudgetRow {
 async function profiledBudget(
   cluster: TestCluster,
   dir: string,
-  c: number,
-  figures: readonly { op: string; script: string; measured: Record<string, Measured> }[],
+  figures: readonly { op: string; load: () => void; measured: Record<string, Measured> }[],
 ): Promise<BudgetRow[]> {
   const rows: BudgetRow[] = [];
   try {
     for (const figure of figures) {
       const profiles = (name: string): string => path.join(dir, figure.op, name);
       await restartCluster(cluster, (name) => ['--cpu-prof', '--cpu-prof-dir', profiles(name)]);
-      wrk(figure.script, cluster.proxyUrl, c);
+      figure.load();
       await cluster.proxy.stop();
       await Promise.all(cluster.nodes.map((node) => node.process.stop()));
       for (const [name, measured] of Object.entries(figure.measured)) {
@@ -320,10 +339,11 @@ async function profiledBudget(
 }
 
 /** The CPU budget of kv's PUT and GET at `c` connections: the figures metered, then profiled; the tables. */
-async function cpuBudget(cluster: TestCluster, dir: string, c: number, put: Record<string, Measured>, get: Record<string, Measured>): Promise<string> {
-  const rows = await profiledBudget(cluster, dir, c, [
-    { op: 'PUT', script: 'kv-put.lua', measured: put },
-    { op: 'GET', script: 'kv-get.lua', measured: get },
+async function cpuBudget(cluster: TestCluster, dir: string, c: number, cpu: MeteredFigures): Promise<string> {
+  const rows = await profiledBudget(cluster, dir, [
+    { op: 'PUT', load: () => void wrk('kv-put.lua', cluster.proxyUrl, c), measured: cpu.put },
+    { op: 'GET', load: () => void wrk('kv-get.lua', cluster.proxyUrl, c), measured: cpu.get },
+    { op: 'bulk key', load: () => void kvBench(cluster.proxyUrl, BULK_ARGS), measured: cpu.bulk },
   ]);
   return budgetTables(rows);
 }
@@ -337,8 +357,11 @@ async function cpuBudgetOnly(): Promise<void> {
       await preload(cluster.proxyUrl);
       const put = metered(cluster, 'kv-put.lua', conns[0]);
       const get = metered(cluster, 'kv-get.lua', conns[0]);
-      const tables = await cpuBudget(cluster, path.join(scratch, 'profiles'), conns[0], put.cpu, get.cpu);
-      process.stdout.write(`PUT ${fmt(put.result.rps)} req/s, GET ${fmt(get.result.rps)} req/s at ${conns[0]} connections\n\n${cpuBudgetSection(tables)}\n`);
+      const bulk = meteredBulk(cluster);
+      const tables = await cpuBudget(cluster, path.join(scratch, 'profiles'), conns[0], { put: put.cpu, get: get.cpu, bulk: bulk.cpu });
+      process.stdout.write(
+        `PUT ${fmt(put.result.rps)} req/s, GET ${fmt(get.result.rps)} req/s at ${conns[0]} connections; bulk ${fmt(bulk.result.keysPerS)} keys/s\n\n${cpuBudgetSection(tables)}\n`,
+      );
     } finally {
       await cluster.stop();
     }
@@ -352,19 +375,19 @@ function cpuBudgetSection(tables: string): string {
   return `### CPU per request
 
 CPU µs per request of each process of kv (N=3, W=2, R=2, fsync), from its own counters over the PUT and GET figures at
-${conns[0]} connections, split by where a CPU profile of the same figure saw it go (see Method: the totals are measured,
-the kernel columns are a rough guide).
+${conns[0]} connections and per key of the bulk figure (\`POST /batch\`, 100 writes a request), split by where a CPU profile
+of the same figure saw it go (see Method: the totals are measured, the kernel columns are a rough guide).
 
 ${tables}`;
 }
 
-function kvBench(server: string, extra: string[]): { keysPerS: number; p99Ms: number } {
+function kvBench(server: string, extra: string[]): { keysPerS: number; p99Ms: number; keys: number } {
   const out = spawnSync(process.execPath, [path.join(root, 'dist/apps/client/main.js'), '--server', server, '--json', 'bench', ...extra], {
     encoding: 'utf8',
   });
   if (out.status !== 0) throw new Error(`kv bench failed: ${out.stderr}`);
   const report = JSON.parse(out.stdout);
-  return { keysPerS: report.total.perSecond, p99Ms: report.requests.latencyMs?.p99 ?? NaN };
+  return { keysPerS: report.total.perSecond, p99Ms: report.requests.latencyMs?.p99 ?? NaN, keys: report.total.count };
 }
 
 async function main(): Promise<void> {
@@ -421,7 +444,7 @@ async function main(): Promise<void> {
     let cpuTables: string;
     try {
       await preload(cluster.proxyUrl);
-      const cpu: { put?: Record<string, Measured>; get?: Record<string, Measured> } = {};
+      const cpu: Partial<MeteredFigures> = {};
       for (const c of conns) {
         // The first connection count's figures also give the CPU budget per request.
         if (c === conns[0]) {
@@ -435,8 +458,11 @@ async function main(): Promise<void> {
           rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put, get: wrk('kv-get.lua', cluster.proxyUrl, c) });
         }
       }
+      const bulkMetered = meteredBulk(cluster);
+      bulk = bulkMetered.result;
+      cpu.bulk = bulkMetered.cpu;
       if (cpu.put === undefined || cpu.get === undefined) throw new Error('the CPU budget was not metered');
-      cpuTables = await cpuBudget(cluster, path.join(scratch, 'profiles'), conns[0], cpu.put, cpu.get);
+      cpuTables = await cpuBudget(cluster, path.join(scratch, 'profiles'), conns[0], { put: cpu.put, get: cpu.get, bulk: cpu.bulk });
       // One data node's own single-key internal API (no proxy, no replication; fsync per write): the figure
       // the cluster is compared with in docs/ARCHITECTURE.md.
       const node = cluster.nodes[0].url;
@@ -457,7 +483,6 @@ async function main(): Promise<void> {
         rows.push({ system: 'kv, 2 proxy workers (PROXY_WORKERS=2)', conns: c, put: wrk('kv-put.lua', cluster.proxyUrl, c), get: wrk('kv-get.lua', cluster.proxyUrl, c) });
       }
       await cluster.restartProxy({ PROXY_WORKERS: '1' });
-      bulk = kvBench(cluster.proxyUrl, ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1']);
       const respPort = cluster.respPort;
       if (withResp && respPort !== undefined) {
         respRows.push(redisBenchmark('kv over RESP', respPort, conns[0], RESP_PIPELINE, respRequests));
@@ -572,14 +597,14 @@ of different runs: the machine may be shared and noisy.
   ${MEMBERSHIP_EXTRA_VALUE_BYTES.toLocaleString('en-US')} bytes (so that streaming outlasts a load figure), then a PUT figure idle and one while
   \`POST /cluster/changes\` adds a fourth data node; \`GET /cluster\` is polled for the phases and \`/metrics\` gives what was streamed.
 - **CPU per request** (also alone, printed and not written here: \`npm run bench -- --cpu-budget\`): over the kv PUT
-  and GET figures at ${conns[0]} connections, each process's utime and stime (\`/proc/<pid>/stat\`) divided by the requests
-  wrk completed. Then the four processes are restarted with \`node --cpu-prof\`, the same figure runs again and they are
+  and GET figures at ${conns[0]} connections and the bulk figure, each process's utime and stime (\`/proc/<pid>/stat\`) divided
+  by the requests wrk completed (by the keys written, for bulk). Then the four processes are restarted with \`node --cpu-prof\`, the same figure runs again and they are
   stopped (each writes its profile as it exits); a profile slows its process, so only the split comes from it. Each
   frame's self time goes to a category by its source file (the bundle's \`// libs/...\` module comments map a line to
   its file), package or Node module (\`scripts/bench/cpu-budget.mjs\`): HTTP serving (libs/service's server, the apps'
   handlers, Node's HTTP server, Express), replication client (the node client and batching transport, axios, Node's
   HTTP client), encoding (libs/protocol's codecs and bodies), coordination (the rest of libs/quorum and libs/ring),
-  store & digests (the key index with its MD5 range digests, the replica service, libs/wal's in-memory map), WAL (the
+  store & digests (the key index with its range digests, the replica service, libs/wal's in-memory map), WAL (the
   rest of libs/wal), GC, event loop (timers, microtasks, stream callbacks), other;
   a frame with none of its own takes its caller's; idle and startup are left out. User CPU is split by these shares, system CPU by
   the samples of the native calls that enter the kernel
