@@ -57,7 +57,64 @@ describe('readBody', () => {
   });
 });
 
+/** Sends `raw` on one connection and collects what comes back until the server closes it or `settleMs` of quiet. */
+function exchange(url: string, raw: string, settleMs = 300): Promise<{ text: string; closed: boolean }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(raw));
+    let text = '';
+    let quiet: NodeJS.Timeout | undefined;
+    const finish = (closed: boolean): void => {
+      clearTimeout(quiet);
+      socket.destroy();
+      resolve({ text, closed });
+    };
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      clearTimeout(quiet);
+      quiet = setTimeout(() => finish(false), settleMs);
+    });
+    socket.on('end', () => finish(true));
+    socket.on('error', reject);
+  });
+}
+
 describe('sendError', () => {
+  // A body read whole and refused for what it holds (a value over the limit) leaves the connection usable; a body
+  // refused before or while it was read does not.
+  const refuseValue: http.RequestListener = (req, res) => {
+    readBody(req, 1000).then(
+      (body) => {
+        if (body.length > 10) sendError(res, new KvError(ErrorCode.TooLarge, 'value must be at most 10 bytes'));
+        else sendError(res, new KvError(ErrorCode.NotFound, 'no such key'));
+      },
+      (error: unknown) => sendError(res, error),
+    );
+  };
+  const put = (body: string, chunked: boolean): string =>
+    chunked
+      ? `PUT /k HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`
+      : `PUT /k HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+  const next = 'GET /k HTTP/1.1\r\nhost: x\r\n\r\n';
+
+  test.each([false, true])('KV_TOO_LARGE for a body read whole keeps the connection: the pipelined request is answered (chunked: %s)', async (chunked) => {
+    await withServer(refuseValue, async (url) => {
+      const { text, closed } = await exchange(url, put('x'.repeat(20), chunked) + next);
+      expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 413', 'HTTP/1.1 404']);
+      expect(text).not.toMatch(/connection: close/i);
+      expect(closed).toBe(false);
+    });
+  });
+
+  test('KV_TOO_LARGE for a body not read whole answers with connection: close and closes', async () => {
+    await withServer(refuseValue, async (url) => {
+      const { text, closed } = await exchange(url, put('x'.repeat(2000), true) + next);
+      expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 413']);
+      expect(text).toMatch(/connection: close/i);
+      expect(closed).toBe(true);
+    });
+  });
+
   test('sends the code and status of a KvError, and KV_INTERNAL without details for anything else', async () => {
     const errors: unknown[] = [new KvError(ErrorCode.InvalidKey, 'bad key'), new Error('secret stack'), KvError.quorumFailed('write', { acks: 1, required: 2 })];
     let i = 0;

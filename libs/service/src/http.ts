@@ -234,12 +234,14 @@ const BEARER_PREFIX = /^bearer /i;
 
 /**
  * Headers of an error answer: `Retry-After` for an overloaded server; `connection: close` when the request's body was
- * not (completely) read (too large, or refused before reading), so the connection does not go on mid-body.
+ * not (completely) read (too large, or refused before reading), so the connection does not go on mid-body. A body read
+ * whole and refused for what it holds (a value over `MAX_VALUE_BYTES` is `KV_TOO_LARGE` too) keeps the connection:
+ * the next request on it, pipelined or not, is answered.
  */
 function errorHeaders(code: string, req: http.IncomingMessage | undefined): http.OutgoingHttpHeaders | undefined {
-  if (code === ErrorCode.TooLarge) return { connection: 'close' };
-  if (code !== ErrorCode.Overloaded) return undefined;
+  if (code !== ErrorCode.TooLarge && code !== ErrorCode.Overloaded) return undefined;
   const unread = req !== undefined && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+  if (code === ErrorCode.TooLarge) return req === undefined || unread ? { connection: 'close' } : undefined;
   return unread ? { 'retry-after': String(RETRY_AFTER_S), connection: 'close' } : { 'retry-after': String(RETRY_AFTER_S) };
 }
 
