@@ -142,7 +142,7 @@ async function disksFailUnderTwoReplicas(ignoreErrors: boolean): Promise<ReturnT
  */
 async function deletedWhileNodeDown(weaken: boolean): Promise<ReturnType<typeof checkDeletes>> {
   const c = (cluster = await TestCluster.start({
-    proxyEnv: { ...DELETE_SETTINGS.proxyEnv, ANTI_ENTROPY_INTERVAL_MS: '0', ...(weaken ? { TEST_WEAKEN: 'purge-without-confirmation' } : {}) },
+    proxyEnv: { ...DELETE_SETTINGS.proxyEnv, ANTI_ENTROPY_INTERVAL_MS: '0', ...(weaken ? { TEST_WEAKEN: 'purge-without-confirmation', TEST_FAULTS: 'true' } : {}) },
     nodeEnv: DELETE_SETTINGS.nodeEnv,
   }));
   const keys: DeletedKey[] = [];

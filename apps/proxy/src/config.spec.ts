@@ -50,7 +50,10 @@ describe('proxy configuration', () => {
       /TOMBSTONE_GRACE_MS=219999 is too short: it must be at least 2 x MAX_CLOCK_SKEW_MS \+ 10 x REQUEST_TIMEOUT_MS \(here 220000 ms\)/,
     );
     expect(() => readProxyConfig({ NODES, TOMBSTONE_GRACE_MS: '400000', REQUEST_TIMEOUT_MS: '60000' }, [])).toThrow(/too short/);
-    expect(readProxyConfig({ NODES, TEST_WEAKEN: 'purge-without-confirmation' }, []).testWeaken).toBe('purge-without-confirmation');
+    expect(() => readProxyConfig({ NODES, TEST_WEAKEN: 'purge-without-confirmation' }, [])).toThrow(
+      /TEST_WEAKEN=purge-without-confirmation makes deleted values come back .* refused unless TEST_FAULTS=true/,
+    );
+    expect(readProxyConfig({ NODES, TEST_WEAKEN: 'purge-without-confirmation', TEST_FAULTS: 'true' }, []).testWeaken).toBe('purge-without-confirmation');
     expect(() => readProxyConfig({ NODES, TEST_WEAKEN: 'hints-without-expiry' }, [])).toThrow(/TEST_WEAKEN=hints-without-expiry .* refused unless TEST_FAULTS=true/);
     expect(readProxyConfig({ NODES, TEST_WEAKEN: 'hints-without-expiry', TEST_FAULTS: 'true' }, []).testWeaken).toBe('hints-without-expiry');
   });

@@ -284,8 +284,8 @@ export const PROXY_SETTINGS = {
     parse: parse.oneOf(['purge-without-confirmation', 'hints-without-expiry'] as const),
     hidden: true,
     describe:
-      'test only: purge-without-confirmation purges old tombstones one replica lists, without the others confirming (zombies); ' +
-      'hints-without-expiry (needs TEST_FAULTS=true) records hints without their expiry (expired values come back)',
+      'test only (needs TEST_FAULTS=true): purge-without-confirmation purges old tombstones one replica lists, without the others confirming (zombies); ' +
+      'hints-without-expiry records hints without their expiry (expired values come back)',
   }),
   testReadRepairDelayMs: setting({
     env: 'TEST_READ_REPAIR_DELAY_MS',
@@ -339,8 +339,9 @@ export function readProxyConfig(env: NodeJS.ProcessEnv = process.env, argv: read
   if (config.testDiskFaultFile !== undefined && !config.testFaults) {
     throw new ConfigError('TEST_DISK_FAULT_FILE injects disk faults and is for tests only: it is refused unless TEST_FAULTS=true');
   }
-  if (config.testWeaken === 'hints-without-expiry' && !config.testFaults) {
-    throw new ConfigError('TEST_WEAKEN=hints-without-expiry makes expired values come back and is for tests only: it is refused unless TEST_FAULTS=true');
+  if (config.testWeaken !== undefined && !config.testFaults) {
+    const harm = config.testWeaken === 'hints-without-expiry' ? 'makes expired values come back' : 'makes deleted values come back';
+    throw new ConfigError(`TEST_WEAKEN=${config.testWeaken} ${harm} and is for tests only: it is refused unless TEST_FAULTS=true`);
   }
   return { ...config, nodes };
 }
