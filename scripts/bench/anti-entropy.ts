@@ -8,24 +8,19 @@
 //    proxy's hints were lost; its time, the bytes between the proxy and the data nodes (counted by the relays the proxy
 //    reaches them through), and the round's summary; then a second round, which must find nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestCluster, repoRoot, request, waitForHealth, waitForSettled } from '@kv/testkit';
 import { fmt, parseWrk, preload, type WrkResult } from './tools';
+import { CLOCK_TICKS, parseProcStat } from './cpu-budget.mjs';
 
 const root = repoRoot();
 const here = path.join(root, 'scripts', 'bench');
 
-/** Clock ticks per second of /proc/<pid>/stat's times. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
 /** CPU time (user + system) a process has used so far, in µs, from /proc/<pid>/stat. */
 function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 (utime) and 15 (stime) of the whole line are the 12th and 13th after the name.
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  const { utime, stime } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return ((utime + stime) / CLOCK_TICKS) * 1e6;
 }
 
 function nodesCpuMicros(cluster: TestCluster): number {
@@ -334,21 +329,6 @@ export function updateSection(doc: string, bodies: ReadonlyMap<string, string>):
   }
   const section = parts.map((part) => part.trim()).filter((part) => part !== '').join('\n\n');
   return `${doc.slice(0, afterHeading)}\n${section}\n${end < doc.length ? `\n${doc.slice(end)}` : ''}`;
-}
-
-/**
- * The sections of docs/benchmarks.md that a full run does not measure, as they stand (empty when there are none), for
- * it to keep: every top-level section after "Last run" (the Anti-entropy figures, the tombstone soak of
- * `npm run chaos -- --soak`), each rewritten only by its own command.
- */
-export function keptSections(): string {
-  const file = path.join(root, 'docs/benchmarks.md');
-  if (!existsSync(file)) return '';
-  const doc = readFileSync(file, 'utf8');
-  const lastRun = doc.indexOf('\n## Last run');
-  const start = doc.indexOf('\n## ', lastRun < 0 ? 0 : lastRun + 1);
-  if (start < 0) return '';
-  return doc.slice(start + 1).trimEnd();
 }
 
 /** Runs the measurements asked for in `args` (`--digest-cost`, `--repair`) and updates docs/benchmarks.md unless `write` is false. */

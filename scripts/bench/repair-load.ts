@@ -16,13 +16,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { TestCluster, eventually, repoRoot, request } from '@kv/testkit';
-
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-}
+import { parseWrk, type WrkResult } from './tools';
 
 interface Round {
   state: string;
@@ -54,13 +48,6 @@ const here = path.join(repoRoot(), 'scripts', 'bench');
 /** The wrk script's key space (key1..key100000); the rest of the base is `base<n>`, which the load never writes. */
 const WRK_KEYS = 100_000;
 
-function parseLatencyMs(text: string): number {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
-  if (match === null) return NaN;
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
-}
-
 /** wrk PUT (scripts/bench/kv-put.lua) for `durationS` seconds, without blocking this process. */
 function wrkPut(url: string): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
@@ -69,16 +56,7 @@ function wrkPut(url: string): Promise<WrkResult> {
     proc.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     proc.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     proc.on('error', reject);
-    proc.on('close', () => {
-      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-      resolve({
-        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN),
-        p50Ms: parseLatencyMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? ''),
-        p99Ms: parseLatencyMs(/\s99%\s+(\S+)/.exec(text)?.[1] ?? ''),
-        errors: non2xx + (socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0)),
-      });
-    });
+    proc.on('close', () => resolve(parseWrk(text)));
   });
 }
 

@@ -9,7 +9,7 @@
 // Needs: apt-get install -y wrk etcd-server etcd-client redis-tools redis-server (etcd, redis-benchmark and
 // redis-server are skipped, with a note, when missing).
 // usage: npm run bench -- [--conns 64,256] [--duration 8] [--resp-requests 100000] [--no-write]
-// The CPU budget per request alone (the kv cluster, PUT and GET at the first connection count metered and profiled;
+// The CPU budget per request alone (the kv cluster, PUT and GET at the first connection count and bulk writes metered and profiled;
 // printed, docs/benchmarks.md left as it is):
 //        npm run bench -- --cpu-budget [--conns 64] [--duration 8]
 // The costs of anti-entropy (scripts/bench/anti-entropy.ts), each run alone and written into its subsection of the
@@ -17,12 +17,12 @@
 //        npm run bench -- --digest-cost [--pairs 3] [--conns 64] [--duration 8]
 //        npm run bench -- --repair [--repair-keys 1000000]       (also: npm run bench:repair)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCluster, freePort, repoRoot, request, waitForHealth, waitForPort, waitForSettled } from '@kv/testkit';
-import { antiEntropyBench, keptSections } from './anti-entropy';
+import { antiEntropyBench } from './anti-entropy';
 import { fmt, parseWrk, preload, type WrkResult } from './tools';
 import { CpuMeter, budgetTables, bundleModules, profileShares, splitBudget, type Budget, type BundleModule, type CpuProfile, type Measured } from './cpu-budget.mjs';
 
@@ -246,7 +246,6 @@ function clusterPids(cluster: TestCluster): Record<string, number> {
   return pids;
 }
 
-/** A wrk figure against the cluster's proxy with every cluster process's CPU metered over it: µs per request. */
 /** The bulk figure's \`kv bench\` options: 100 writes per \`POST /batch\`, 16 connections. */
 const BULK_ARGS = ['--duration', String(durationS), '--batch', '100', '--connections', '16', '--mix', 'set=1'];
 
@@ -258,21 +257,26 @@ interface MeteredFigures {
   bulk: Record<string, Measured>;
 }
 
-function metered(cluster: TestCluster, script: string, c: number): { result: WrkResult; cpu: Record<string, Measured> } {
+/**
+ * A load against the cluster with every cluster process's CPU metered over it: µs per unit of work (`units` of the
+ * load's result: requests completed, keys written).
+ */
+function meteredRun<T>(cluster: TestCluster, load: () => T, units: (result: T) => number): { result: T; cpu: Record<string, Measured> } {
   const meter = new CpuMeter(clusterPids(cluster));
   meter.start();
-  const result = wrk(script, cluster.proxyUrl, c);
+  const result = load();
   meter.stop();
-  return { result, cpu: meter.perRequest(result.requests) };
+  return { result, cpu: meter.perRequest(units(result)) };
+}
+
+/** A wrk figure against the cluster's proxy, metered: CPU per request. */
+function metered(cluster: TestCluster, script: string, c: number): { result: WrkResult; cpu: Record<string, Measured> } {
+  return meteredRun(cluster, () => wrk(script, cluster.proxyUrl, c), (result) => result.requests);
 }
 
 /** The bulk figure (\`kv bench --batch 100\`, {@link BULK_ARGS}), metered: CPU per key written. */
 function meteredBulk(cluster: TestCluster): { result: ReturnType<typeof kvBench>; cpu: Record<string, Measured> } {
-  const meter = new CpuMeter(clusterPids(cluster));
-  meter.start();
-  const result = kvBench(cluster.proxyUrl, BULK_ARGS);
-  meter.stop();
-  return { result, cpu: meter.perRequest(result.keys) };
+  return meteredRun(cluster, () => kvBench(cluster.proxyUrl, BULK_ARGS), (result) => result.keys);
 }
 
 /**
@@ -307,7 +311,7 @@ interface BudgetRow {
 }
 
 /**
- * For each figure (`op` with its wrk script): restarts the cluster's processes with `--cpu-prof`, runs the figure
+ * For each figure (`op` with the load that makes it): restarts the cluster's processes with `--cpu-prof`, runs the figure
  * again, stops them (each writes its profile as it exits) and splits `measured` (the same figure, unprofiled) by the
  * profile's shares. A profile slows its process: only the split comes from it. The processes run without a profiler
  * again afterwards.
@@ -338,7 +342,7 @@ async function profiledBudget(
   return rows;
 }
 
-/** The CPU budget of kv's PUT and GET at `c` connections: the figures metered, then profiled; the tables. */
+/** The CPU budget of kv's PUT and GET at `c` connections and of bulk writes: the figures metered, then profiled; the tables. */
 async function cpuBudget(cluster: TestCluster, dir: string, c: number, cpu: MeteredFigures): Promise<string> {
   const rows = await profiledBudget(cluster, dir, [
     { op: 'PUT', load: () => void wrk('kv-put.lua', cluster.proxyUrl, c), measured: cpu.put },
@@ -446,16 +450,13 @@ async function main(): Promise<void> {
       await preload(cluster.proxyUrl);
       const cpu: Partial<MeteredFigures> = {};
       for (const c of conns) {
-        // The first connection count's figures also give the CPU budget per request.
+        const put = metered(cluster, 'kv-put.lua', c);
+        const get = metered(cluster, 'kv-get.lua', c);
+        rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put: put.result, get: get.result });
+        // The first connection count's figures give the CPU budget per request.
         if (c === conns[0]) {
-          const put = metered(cluster, 'kv-put.lua', c);
-          const get = metered(cluster, 'kv-get.lua', c);
           cpu.put = put.cpu;
           cpu.get = get.cpu;
-          rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put: put.result, get: get.result });
-        } else {
-          const put = wrk('kv-put.lua', cluster.proxyUrl, c);
-          rows.push({ system: 'kv (N=3, W=2, R=2, fsync)', conns: c, put, get: wrk('kv-get.lua', cluster.proxyUrl, c) });
         }
       }
       const bulkMetered = meteredBulk(cluster);
@@ -564,6 +565,20 @@ function respReport(respRows: RespRow[], kvHttp: Row | undefined, skipped: strin
   }
   for (const line of skipped) lines.push('', `Skipped: ${line}.`);
   return lines.join('\n');
+}
+
+/**
+ * The sections of docs/benchmarks.md that a full run does not measure, as they stand (empty when there are none), for
+ * it to keep: every top-level section after "Last run" (the Anti-entropy figures, the tombstone soak of
+ * `npm run chaos -- --soak`), each rewritten only by its own command.
+ */
+function keptSections(): string {
+  const file = path.join(root, 'docs/benchmarks.md');
+  if (!existsSync(file)) return '';
+  const doc = readFileSync(file, 'utf8');
+  const lastRun = doc.indexOf('\n## Last run');
+  const start = doc.indexOf('\n## ', lastRun < 0 ? 0 : lastRun + 1);
+  return start < 0 ? '' : doc.slice(start + 1).trimEnd();
 }
 
 function writeReport(table: string, bulkLine: string, errors: string[], cpuText: string, respTable: string, membershipText: string): void {

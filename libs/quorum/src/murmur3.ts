@@ -19,39 +19,27 @@ export function murmur3x86_128(text: string, seed: number, out: Uint32Array): Ui
   const blockEnd = length & ~7;
   let i = 0;
   for (; i < blockEnd; i += 8) {
-    let k1 = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
-    let k2 = text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16);
-    let k3 = text.charCodeAt(i + 4) | (text.charCodeAt(i + 5) << 16);
-    let k4 = text.charCodeAt(i + 6) | (text.charCodeAt(i + 7) << 16);
+    const k1 = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+    const k2 = text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16);
+    const k3 = text.charCodeAt(i + 4) | (text.charCodeAt(i + 5) << 16);
+    const k4 = text.charCodeAt(i + 6) | (text.charCodeAt(i + 7) << 16);
 
-    k1 = Math.imul(k1, C1);
-    k1 = rotl(k1, 15);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
+    h1 ^= mixK1(k1);
     h1 = rotl(h1, 19);
     h1 = (h1 + h2) | 0;
     h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
 
-    k2 = Math.imul(k2, C2);
-    k2 = rotl(k2, 16);
-    k2 = Math.imul(k2, C3);
-    h2 ^= k2;
+    h2 ^= mixK2(k2);
     h2 = rotl(h2, 17);
     h2 = (h2 + h3) | 0;
     h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
 
-    k3 = Math.imul(k3, C3);
-    k3 = rotl(k3, 17);
-    k3 = Math.imul(k3, C4);
-    h3 ^= k3;
+    h3 ^= mixK3(k3);
     h3 = rotl(h3, 15);
     h3 = (h3 + h4) | 0;
     h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
 
-    k4 = Math.imul(k4, C4);
-    k4 = rotl(k4, 18);
-    k4 = Math.imul(k4, C1);
-    h4 ^= k4;
+    h4 ^= mixK4(k4);
     h4 = rotl(h4, 13);
     h4 = (h4 + h1) | 0;
     h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
@@ -61,32 +49,10 @@ export function murmur3x86_128(text: string, seed: number, out: Uint32Array): Ui
   // reference's byte-wise switch (an odd count of code units leaves the last word's high half zero).
   const tail = length - blockEnd;
   if (tail > 0) {
-    if (tail >= 7) {
-      let k4 = tailWord(text, blockEnd + 6);
-      k4 = Math.imul(k4, C4);
-      k4 = rotl(k4, 18);
-      k4 = Math.imul(k4, C1);
-      h4 ^= k4;
-    }
-    if (tail >= 5) {
-      let k3 = tailWord(text, blockEnd + 4);
-      k3 = Math.imul(k3, C3);
-      k3 = rotl(k3, 17);
-      k3 = Math.imul(k3, C4);
-      h3 ^= k3;
-    }
-    if (tail >= 3) {
-      let k2 = tailWord(text, blockEnd + 2);
-      k2 = Math.imul(k2, C2);
-      k2 = rotl(k2, 16);
-      k2 = Math.imul(k2, C3);
-      h2 ^= k2;
-    }
-    let k1 = tailWord(text, blockEnd + 0);
-    k1 = Math.imul(k1, C1);
-    k1 = rotl(k1, 15);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
+    if (tail >= 7) h4 ^= mixK4(tailWord(text, blockEnd + 6));
+    if (tail >= 5) h3 ^= mixK3(tailWord(text, blockEnd + 4));
+    if (tail >= 3) h2 ^= mixK2(tailWord(text, blockEnd + 2));
+    h1 ^= mixK1(tailWord(text, blockEnd));
   }
 
   // Finalization, with the length in bytes.
@@ -118,6 +84,12 @@ const C1 = 0x239b961b;
 const C2 = 0xab0e9789;
 const C3 = 0x38b34ae5;
 const C4 = 0xa1e38b93;
+
+// The mix of each of the four words of a block (and of the tail), with the reference's constants and rotations.
+const mixK1 = (k: number): number => Math.imul(rotl(Math.imul(k, C1), 15), C2);
+const mixK2 = (k: number): number => Math.imul(rotl(Math.imul(k, C2), 16), C3);
+const mixK3 = (k: number): number => Math.imul(rotl(Math.imul(k, C3), 17), C4);
+const mixK4 = (k: number): number => Math.imul(rotl(Math.imul(k, C4), 18), C1);
 
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));

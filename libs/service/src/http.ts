@@ -240,9 +240,13 @@ const BEARER_PREFIX = /^bearer /i;
  */
 function errorHeaders(code: string, req: http.IncomingMessage | undefined): http.OutgoingHttpHeaders | undefined {
   if (code !== ErrorCode.TooLarge && code !== ErrorCode.Overloaded) return undefined;
-  const unread = req !== undefined && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
-  if (code === ErrorCode.TooLarge) return req === undefined || unread ? { connection: 'close' } : undefined;
-  return unread ? { 'retry-after': String(RETRY_AFTER_S), connection: 'close' } : { 'retry-after': String(RETRY_AFTER_S) };
+  // Without the request to look at, a body refused as too large counts as unread.
+  const unread =
+    req === undefined
+      ? code === ErrorCode.TooLarge
+      : !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+  const close = unread ? { connection: 'close' } : undefined;
+  return code === ErrorCode.Overloaded ? { 'retry-after': String(RETRY_AFTER_S), ...close } : close;
 }
 
 /**
